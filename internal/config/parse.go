@@ -1,0 +1,273 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+)
+
+// InvalidError is one configuration value that cannot be used. It names the parameter, the
+// value and what would be valid.
+type InvalidError struct {
+	Parameter string `json:"parameter"`
+	Value     string `json:"value"`
+	Valid     string `json:"valid"`
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("configuration parameter %s has invalid value %q: valid is %s", e.Parameter, e.Value, e.Valid)
+}
+
+// Invalid returns every InvalidError in err, however it was wrapped or joined, in order.
+func Invalid(err error) []*InvalidError {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *InvalidError:
+		return []*InvalidError{e}
+	case interface{ Unwrap() []error }:
+		var out []*InvalidError
+		for _, inner := range e.Unwrap() {
+			out = append(out, Invalid(inner)...)
+		}
+		return out
+	default:
+		return Invalid(errors.Unwrap(err))
+	}
+}
+
+var (
+	kmsKeyPattern = regexp.MustCompile(`^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_+=.@-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	digits        = regexp.MustCompile(`^[0-9]+$`)
+)
+
+// Parse builds a Config from parameter values keyed by their full SSM names. Every value is
+// checked; all problems are returned together, joined, each an *InvalidError, so an operator
+// fixes them in one pass. Nothing in the result is usable when the error is not nil.
+func Parse(configPath string, values map[string]string) (Config, error) {
+	prefix := strings.TrimRight(configPath, "/") + "/"
+	rel := make(map[string]string, len(values))
+	for name, v := range values {
+		rel[strings.TrimPrefix(name, prefix)] = strings.TrimSpace(v)
+	}
+	p := parser{values: rel, prefix: prefix}
+	c := Config{
+		Path:               strings.TrimRight(configPath, "/"),
+		Enabled:            p.boolean(paramEnabled, true),
+		Company:            p.company(),
+		SharedRepos:        p.types(paramSharedRepos, "base-sklearn base-pytorch base-xgboost", true),
+		ProjectRepos:       p.types(paramProjectRepos, "preprocessing training inference", false),
+		CreateProjectRepos: p.boolean(paramCreateProjectRepos, true),
+		ImageRetention:     p.retention(paramImageRetention, "10"),
+		TeamTag:            p.teamTag(),
+		AllowedTeams:       p.teams(),
+		ScanOnPush:         p.boolean(paramScanOnPush, true),
+		TagMutability:      p.oneOf(paramTagMutability, "MUTABLE", "MUTABLE", "IMMUTABLE"),
+		KMSKey:             p.kmsKey(),
+		DriftMode:          p.oneOf(paramDriftMode, ModeFix, ModeFix, ModeReport),
+		LifecycleExempt:    p.exempt(),
+		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
+	}
+	c.Overrides = p.overrides(c.Company)
+	c.Unknown = p.unknown()
+	if err := errors.Join(p.errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+type parser struct {
+	values map[string]string
+	prefix string
+	read   map[string]bool
+	errs   []error
+}
+
+func (p *parser) get(name, def string) (string, bool) {
+	if p.read == nil {
+		p.read = map[string]bool{}
+	}
+	p.read[name] = true
+	v, ok := p.values[name]
+	if !ok {
+		return def, false
+	}
+	return v, true
+}
+
+func (p *parser) fail(name, value, valid string) {
+	if !utf8.ValidString(value) {
+		value = strings.ToValidUTF8(value, "\uFFFD")
+	}
+	p.errs = append(p.errs, &InvalidError{Parameter: p.prefix + name, Value: value, Valid: valid})
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v, ok := p.get(name, "")
+	if !ok {
+		return def
+	}
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	p.fail(name, v, "true or false")
+	return def
+}
+
+func (p *parser) oneOf(name, def string, valid ...string) string {
+	v, _ := p.get(name, def)
+	for _, ok := range valid {
+		if v == ok {
+			return v
+		}
+	}
+	p.fail(name, v, "one of "+strings.Join(valid, ", "))
+	return def
+}
+
+func (p *parser) company() string {
+	v, ok := p.get(paramCompany, "")
+	if !ok {
+		p.fail(paramCompany, "", "required: one ECR name part, lower-case letters and digits separated by '.', '_' or '-'")
+		return ""
+	}
+	if !naming.ValidPart(v) {
+		p.fail(paramCompany, v, "one ECR name part, lower-case letters and digits separated by '.', '_' or '-'")
+	}
+	return v
+}
+
+// types reads a space-separated list of repository types. SSM cannot store an empty string,
+// so "none" stands for the empty list where allowed.
+func (p *parser) types(name, def string, noneAllowed bool) []string {
+	v, _ := p.get(name, def)
+	valid := "space-separated ECR name parts (lower-case letters and digits separated by '.', '_' or '-')"
+	if noneAllowed {
+		valid += ", or none"
+		if v == "none" {
+			return nil
+		}
+	}
+	list := fields(v)
+	if len(list) == 0 {
+		p.fail(name, v, valid)
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, t := range list {
+		if !naming.ValidPart(t) || seen[t] {
+			p.fail(name, v, valid+", each once")
+			return nil
+		}
+		seen[t] = true
+	}
+	return list
+}
+
+func (p *parser) retention(name, def string) int {
+	v, _ := p.get(name, def)
+	return p.retentionValue(name, v)
+}
+
+func (p *parser) retentionValue(name, v string) int {
+	valid := fmt.Sprintf("an integer from %d to %d", lifecycle.MinRetention, lifecycle.MaxRetention)
+	if !digits.MatchString(v) {
+		p.fail(name, v, valid)
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lifecycle.MinRetention || n > lifecycle.MaxRetention {
+		p.fail(name, v, valid)
+		return 0
+	}
+	return n
+}
+
+func (p *parser) teamTag() string {
+	v, _ := p.get(paramTeamTag, "team")
+	if v == "" || utf8.RuneCountInString(v) > 128 || strings.HasPrefix(strings.ToLower(v), "aws:") || !utf8.ValidString(v) {
+		p.fail(paramTeamTag, v, "a tag key of 1 to 128 characters, not starting with aws:")
+	}
+	return v
+}
+
+func (p *parser) teams() []string {
+	v, _ := p.get(paramAllowedTeams, "")
+	list := fields(v)
+	for _, t := range list {
+		if !naming.ValidPart(t) {
+			p.fail(paramAllowedTeams, v, "space-separated team names, each a lower-case ECR name part")
+			return nil
+		}
+	}
+	return list
+}
+
+func (p *parser) kmsKey() string {
+	v, _ := p.get(paramKMSKey, "")
+	if v != "" && !kmsKeyPattern.MatchString(v) {
+		p.fail(paramKMSKey, v, "a KMS key ARN, alias ARN, alias/<name> or key id")
+	}
+	return v
+}
+
+func (p *parser) exempt() []string {
+	v, _ := p.get(paramLifecycleExempt, "")
+	list := fields(v)
+	for _, pat := range list {
+		if _, err := path.Match(pat, ""); err != nil {
+			p.fail(paramLifecycleExempt, v, fmt.Sprintf("space-separated repository names or path.Match globs (%q: %v)", pat, err))
+			return nil
+		}
+	}
+	return list
+}
+
+// overrides reads overrides/<namespace>/image-retention and
+// overrides/<namespace>/<type>/image-retention. An override must name a managed namespace:
+// one for anything else could never apply, and is more likely a mistake than a wish.
+func (p *parser) overrides(company string) map[string]int {
+	out := map[string]int{}
+	names := make([]string, 0)
+	for name := range p.values {
+		if strings.HasPrefix(name, overridesPrefix) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p.get(name, "")
+		target, ok := strings.CutSuffix(strings.TrimPrefix(name, overridesPrefix), "/image-retention")
+		valid := "overrides/<namespace>/image-retention or overrides/<namespace>/<type>/image-retention, for a managed namespace"
+		if !ok || strings.Count(target, "/") > 1 || naming.CheckRepository(target) != nil || (company != "" && !naming.Managed(company, target+"/")) {
+			p.fail(name, p.values[name], valid)
+			continue
+		}
+		if n := p.retentionValue(name, p.values[name]); n > 0 {
+			out[target] = n
+		}
+	}
+	return out
+}
+
+func (p *parser) unknown() []string {
+	var out []string
+	for name := range p.values {
+		if !p.read[name] {
+			out = append(out, p.prefix+name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

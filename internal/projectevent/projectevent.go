@@ -1,0 +1,277 @@
+// Package projectevent turns the EventBridge events that concern SageMaker projects into one
+// plain value: "project P changed" or "project P was deleted".
+//
+// An event is a trigger, not the truth: it says which project to look at. Tags are passed on
+// only where the event carries the project's full current tag set (CreateProject, Tag Change on
+// Resource); after AddTags and DeleteTags the caller reads the current tags from SageMaker, so
+// duplicated and out-of-order events converge on the same result.
+package projectevent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Action is what happened to the project.
+type Action string
+
+// The two things an event can say about a project.
+const (
+	// Sync: the project exists and may have changed; bring its repositories in line.
+	Sync Action = "sync"
+	// Delete: the project was deleted.
+	Delete Action = "delete"
+)
+
+// Change is the project an event is about.
+type Change struct {
+	Action Action
+	// Trigger names the event: the CloudTrail eventName, or the EventBridge detail-type.
+	Trigger string
+	// EventID is the EventBridge event id, for logs.
+	EventID string
+	// Project is the SageMaker project name as the event spells it (ARNs spell it in lower case).
+	Project string
+	// ARN is the project's ARN when the event names it.
+	ARN string
+	// ProjectID is the project's id (p-...) when the event carries it.
+	ProjectID string
+	// Tags is the project's full tag set when the event carries it; nil means "read it".
+	Tags map[string]string
+}
+
+// ErrIgnored marks an event that is not about a SageMaker project: not a failure, just not ours.
+var ErrIgnored = errors.New("event ignored")
+
+// Error is an event that claims to be about a project but cannot be read: bad JSON, a missing
+// field, a value of the wrong type. Retrying it cannot help.
+type Error struct {
+	Reason string
+}
+
+func (e *Error) Error() string { return "malformed event: " + e.Reason }
+
+func malformed(format string, args ...any) error {
+	return &Error{Reason: fmt.Sprintf(format, args...)}
+}
+
+func ignored(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrIgnored, fmt.Sprintf(format, args...))
+}
+
+// envelope is the EventBridge event around every detail.
+type envelope struct {
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// The events this package understands.
+const (
+	sourceSageMaker  = "aws.sagemaker"
+	sourceTag        = "aws.tag"
+	typeCloudTrail   = "AWS API Call via CloudTrail"
+	typeTagChange    = "Tag Change on Resource"
+	eventCreate      = "CreateProject"
+	eventAddTags     = "AddTags"
+	eventDeleteTags  = "DeleteTags"
+	eventDelete      = "DeleteProject"
+	maxProjectLength = 1024
+)
+
+// projectARN matches a SageMaker project ARN in any partition and captures the project name.
+var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:project/([^/]+)$`)
+
+// Decode reads one EventBridge event. It returns an error wrapping ErrIgnored for events that
+// are not about a SageMaker project, and an *Error for events that are but cannot be read.
+func Decode(raw []byte) (Change, error) {
+	var env envelope
+	if err := strictUnmarshal(raw, &env); err != nil {
+		return Change{}, malformed("not an EventBridge event: %v", err)
+	}
+	var (
+		c   Change
+		err error
+	)
+	switch {
+	case env.Source == sourceSageMaker && env.DetailType == typeCloudTrail:
+		c, err = decodeCloudTrail(env.Detail)
+	case env.Source == sourceTag && env.DetailType == typeTagChange:
+		c, err = decodeTagChange(env)
+	case env.Source == "" && env.DetailType == "":
+		return Change{}, malformed("no source or detail-type: not an EventBridge event")
+	default:
+		return Change{}, ignored("source %q, detail-type %q", env.Source, env.DetailType)
+	}
+	if err != nil {
+		return Change{}, err
+	}
+	c.EventID = env.ID
+	return c, nil
+}
+
+// strictUnmarshal decodes one JSON value and rejects trailing data.
+func strictUnmarshal(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// cloudTrail is the part of a CloudTrail record this package reads.
+type cloudTrail struct {
+	EventName         string          `json:"eventName"`
+	ErrorCode         string          `json:"errorCode"`
+	RequestParameters json.RawMessage `json:"requestParameters"`
+	ResponseElements  json.RawMessage `json:"responseElements"`
+}
+
+type createRequest struct {
+	ProjectName string `json:"projectName"`
+	Tags        tagList `json:"tags"`
+}
+
+type createResponse struct {
+	ProjectArn string `json:"projectArn"`
+	ProjectID  string `json:"projectId"`
+}
+
+type tagsRequest struct {
+	ResourceArn string `json:"resourceArn"`
+}
+
+type deleteRequest struct {
+	ProjectName string `json:"projectName"`
+}
+
+func decodeCloudTrail(detail json.RawMessage) (Change, error) {
+	var ct cloudTrail
+	if err := unmarshalObject(detail, &ct); err != nil {
+		return Change{}, malformed("CloudTrail detail: %v", err)
+	}
+	if ct.ErrorCode != "" {
+		return Change{}, ignored("%s failed with %s; nothing changed", ct.EventName, ct.ErrorCode)
+	}
+	c := Change{Trigger: ct.EventName}
+	switch ct.EventName {
+	case eventCreate:
+		var req createRequest
+		if err := unmarshalObject(ct.RequestParameters, &req); err != nil {
+			return Change{}, malformed("CreateProject requestParameters: %v", err)
+		}
+		if err := checkProject(req.ProjectName); err != nil {
+			return Change{}, err
+		}
+		var resp createResponse
+		if len(ct.ResponseElements) > 0 && string(ct.ResponseElements) != "null" {
+			if err := unmarshalObject(ct.ResponseElements, &resp); err != nil {
+				return Change{}, malformed("CreateProject responseElements: %v", err)
+			}
+		}
+		c.Action, c.Project, c.ARN, c.ProjectID = Sync, req.ProjectName, resp.ProjectArn, resp.ProjectID
+		c.Tags = req.Tags.Map()
+	case eventAddTags, eventDeleteTags:
+		var req tagsRequest
+		if err := unmarshalObject(ct.RequestParameters, &req); err != nil {
+			return Change{}, malformed("%s requestParameters: %v", ct.EventName, err)
+		}
+		if req.ResourceArn == "" {
+			return Change{}, malformed("%s requestParameters.resourceArn is missing", ct.EventName)
+		}
+		name, ok := ProjectFromARN(req.ResourceArn)
+		if !ok {
+			// AddTags and DeleteTags serve every SageMaker resource type.
+			return Change{}, ignored("%s on %q, which is not a SageMaker project", ct.EventName, req.ResourceArn)
+		}
+		c.Action, c.Project, c.ARN = Sync, name, req.ResourceArn
+	case eventDelete:
+		var req deleteRequest
+		if err := unmarshalObject(ct.RequestParameters, &req); err != nil {
+			return Change{}, malformed("DeleteProject requestParameters: %v", err)
+		}
+		if err := checkProject(req.ProjectName); err != nil {
+			return Change{}, err
+		}
+		c.Action, c.Project = Delete, req.ProjectName
+	case "":
+		return Change{}, malformed("CloudTrail detail has no eventName")
+	default:
+		return Change{}, ignored("SageMaker API call %s does not concern project repositories", ct.EventName)
+	}
+	return c, nil
+}
+
+// tagChange is the detail of an aws.tag "Tag Change on Resource" event.
+type tagChange struct {
+	Service      string            `json:"service"`
+	ResourceType string            `json:"resource-type"`
+	Tags         map[string]string `json:"tags"`
+}
+
+func decodeTagChange(env envelope) (Change, error) {
+	var d tagChange
+	if err := unmarshalObject(env.Detail, &d); err != nil {
+		return Change{}, malformed("Tag Change on Resource detail: %v", err)
+	}
+	if d.Service != "sagemaker" || d.ResourceType != "project" {
+		return Change{}, ignored("tag change on a %s %s, not a SageMaker project", d.Service, d.ResourceType)
+	}
+	if len(env.Resources) != 1 {
+		return Change{}, malformed("Tag Change on Resource names %d resources; want exactly 1", len(env.Resources))
+	}
+	name, ok := ProjectFromARN(env.Resources[0])
+	if !ok {
+		return Change{}, malformed("Tag Change on Resource: %q is not a SageMaker project ARN", env.Resources[0])
+	}
+	tags := d.Tags
+	if tags == nil {
+		// The event carries the whole current tag set; none at all means the last one was removed.
+		tags = map[string]string{}
+	}
+	return Change{Action: Sync, Trigger: typeTagChange, Project: name, ARN: env.Resources[0], Tags: tags}, nil
+}
+
+// ProjectFromARN returns the project name of a SageMaker project ARN.
+func ProjectFromARN(arn string) (string, bool) {
+	m := projectARN.FindStringSubmatch(arn)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// unmarshalObject decodes a JSON object; null, a missing value or another JSON type is an error.
+func unmarshalObject(raw json.RawMessage, v any) error {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || string(trimmed) == "null" {
+		return errors.New("missing")
+	}
+	if trimmed[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(trimmed, v)
+}
+
+// checkProject catches what can never be a project name early. Whether the name makes a valid
+// repository name is naming's concern, later, so its error can name the repository.
+func checkProject(name string) error {
+	switch {
+	case name == "":
+		return malformed("projectName is missing")
+	case len(name) > maxProjectLength:
+		return malformed("projectName is %d bytes long", len(name))
+	case strings.ContainsAny(name, "\x00"):
+		return malformed("projectName contains a NUL byte")
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+// Package provision is the handler of ProvisionFunction: a SageMaker project event in, the
+// project's ECR repositories in line with the configuration out.
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/smithy-go"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+)
+
+// TagsAPI is the SageMaker call that reads a project's current tags.
+type TagsAPI interface {
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+}
+
+// Service handles project events.
+type Service struct {
+	SSM        config.ParametersAPI
+	ECR        registry.API
+	SageMaker  TagsAPI
+	Publisher  *publish.Publisher
+	ConfigPath string
+	Logger     *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Statuses of a handled event.
+const (
+	StatusProvisioned = "provisioned"
+	StatusInSync      = "in-sync"
+	StatusSkipped     = "skipped"
+	StatusDisabled    = "disabled"
+	StatusIgnored     = "ignored"
+	StatusRejected    = "rejected"
+	StatusRetired     = "retired"
+	StatusFailed      = "failed"
+)
+
+// Summary is what the handler returns: what it did and why.
+type Summary struct {
+	Status       string             `json:"status"`
+	Trigger      string             `json:"trigger,omitempty"`
+	Project      string             `json:"project,omitempty"`
+	Team         string             `json:"team,omitempty"`
+	Reason       string             `json:"reason,omitempty"`
+	Repositories []reconcile.Result `json:"repositories,omitempty"`
+}
+
+// Handle handles one EventBridge event. Bad input (a malformed event, a project whose names
+// are not valid, a conflict) is reported once, as an event and in the summary, and not
+// returned as an error: retrying cannot fix it. Failures that can pass (AWS errors, throttling
+// beyond the retryer, an invalid configuration someone will fix) are returned as errors, so
+// Lambda retries the event and the dead-letter queue keeps it in the end.
+func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	log := s.logger()
+	change, err := projectevent.Decode(raw)
+	if errors.Is(err, projectevent.ErrIgnored) {
+		log.InfoContext(ctx, "event ignored", "reason", err.Error())
+		return Summary{Status: StatusIgnored, Reason: err.Error()}, nil
+	}
+	if err != nil {
+		sum := Summary{Status: StatusRejected, Reason: err.Error()}
+		return sum, s.reject(ctx, sum)
+	}
+	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
+
+	cfg, err := config.Load(ctx, s.SSM, s.ConfigPath)
+	if err != nil {
+		return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, s.configFailed(ctx, log, err)
+	}
+	for _, name := range cfg.Unknown {
+		log.WarnContext(ctx, "configuration parameter is not read by anything; is it misspelt?", "parameter", name)
+	}
+	if !cfg.Enabled {
+		log.InfoContext(ctx, "disabled by configuration; nothing done", "parameter", cfg.Path+"/enabled")
+		return Summary{Status: StatusDisabled, Trigger: change.Trigger, Project: change.Project, Reason: "enabled is false"}, nil
+	}
+
+	var sum Summary
+	if change.Action == projectevent.Delete {
+		sum, err = s.retire(ctx, cfg, change)
+	} else {
+		sum, err = s.sync(ctx, cfg, change)
+	}
+	sum.Trigger = change.Trigger
+	if sum.Project == "" {
+		sum.Project = change.Project
+	}
+	switch {
+	case err != nil:
+		log.ErrorContext(ctx, "provisioning failed", "error", err.Error(), "summary", sum)
+	case sum.Status == StatusRejected:
+		log.ErrorContext(ctx, "project rejected", "reason", sum.Reason, "summary", sum)
+	default:
+		log.InfoContext(ctx, "event handled", "status", sum.Status, "summary", sum)
+	}
+	return sum, err
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// sync brings the project's repositories in line.
+func (s *Service) sync(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
+	sum := Summary{Project: change.Project, Trigger: change.Trigger}
+	if !cfg.CreateProjectRepos {
+		sum.Status, sum.Reason = StatusDisabled, "create-project-repos is false"
+		return sum, nil
+	}
+	tags := change.Tags
+	if tags == nil {
+		var gone bool
+		var err error
+		tags, gone, err = s.projectTags(ctx, change.ARN)
+		if err != nil {
+			sum.Status, sum.Reason = StatusFailed, err.Error()
+			return sum, err
+		}
+		if gone {
+			sum.Status, sum.Reason = StatusSkipped, "the project no longer exists"
+			return sum, nil
+		}
+	}
+	project := reconcile.Project{Name: change.Project, ID: change.ProjectID, Team: tags[cfg.TeamTag]}
+	if n := tags[reconcile.TagProjectName]; n != "" && strings.EqualFold(n, project.Name) {
+		project.Name = n // SageMaker's own tag keeps the name's case; the ARN lower-cases it.
+	}
+	if project.ID == "" {
+		project.ID = tags[reconcile.TagProjectID]
+	}
+	sum.Project = project.Name
+	if project.Team == "" {
+		sum.Status = StatusSkipped
+		sum.Reason = fmt.Sprintf("project has no %q tag; its repositories are created when it gets one", cfg.TeamTag)
+		return sum, nil
+	}
+	sum.Team = strings.ToLower(project.Team)
+
+	desired, err := reconcile.ProjectRepositories(cfg, project)
+	if err != nil {
+		sum.Status, sum.Reason = StatusRejected, err.Error()
+		return sum, s.reject(ctx, sum)
+	}
+	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
+	results, err := engine.Sync(ctx, desired, cfg.DriftMode == config.ModeFix)
+	sum.Repositories = results
+	var rejected *reconcile.RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		sum.Status, sum.Reason = StatusRejected, err.Error()
+		return sum, s.reject(ctx, sum)
+	case err != nil:
+		sum.Status, sum.Reason = StatusFailed, err.Error()
+		if perr := s.Publisher.Publish(ctx, failedEvent(sum)); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		return sum, err
+	}
+	sum.Status = StatusInSync
+	for _, r := range results {
+		if r.Outcome != reconcile.Unchanged {
+			sum.Status = StatusProvisioned
+		}
+	}
+	if sum.Status == StatusInSync {
+		return sum, nil // nothing changed, nothing to announce
+	}
+	return sum, s.Publisher.Publish(ctx, publish.Event{
+		DetailType: publish.RepositoriesProvisioned,
+		Detail:     provisionedDetail{Project: sum.Project, ProjectID: project.ID, Team: sum.Team, Repositories: results},
+	})
+}
+
+// projectTags reads the project's current tags from SageMaker. gone is true when the project
+// does not exist (any more): SageMaker answers ValidationException or ResourceNotFound then.
+func (s *Service) projectTags(ctx context.Context, arn string) (tags map[string]string, gone bool, err error) {
+	tags = map[string]string{}
+	pages := sagemaker.NewListTagsPaginator(s.SageMaker, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException") {
+			return nil, true, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("read tags of %s: %w", arn, err)
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, false, nil
+}
+
+// retire handles a deleted project.
+func (s *Service) retire(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
+	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
+	results, err := engine.Retire(ctx, cfg, change.Project, s.now())
+	sum := Summary{Status: StatusRetired, Trigger: change.Trigger, Project: change.Project, Repositories: results}
+	if err != nil {
+		sum.Status, sum.Reason = StatusFailed, err.Error()
+		if perr := s.Publisher.Publish(ctx, failedEvent(sum)); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		return sum, err
+	}
+	var retained, deleted []reconcile.Result
+	for _, r := range results {
+		switch {
+		case r.Outcome == reconcile.Deleted:
+			deleted = append(deleted, r)
+		case len(r.Changes) > 0:
+			retained = append(retained, r)
+		}
+	}
+	var events []publish.Event
+	if len(retained) > 0 {
+		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
+			Detail: retiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
+	}
+	if len(deleted) > 0 {
+		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
+			Detail: retiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+	}
+	if len(events) == 0 {
+		sum.Reason = "no repository to retire, or all already retired"
+		return sum, nil
+	}
+	return sum, s.Publisher.Publish(ctx, events...)
+}
+
+// reject reports a project that cannot be provisioned as it is. The event is the report; the
+// handler does not fail, so Lambda does not retry what cannot succeed.
+func (s *Service) reject(ctx context.Context, sum Summary) error {
+	return s.Publisher.Publish(ctx, failedEvent(sum))
+}
+
+// configFailed reports a configuration that cannot be read or used. An invalid one is announced;
+// either way the handler fails, so the event is retried and, in the end, kept in the
+// dead-letter queue until the configuration is fixed.
+func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
+	invalid := config.Invalid(err)
+	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
+	if len(invalid) == 0 {
+		return err
+	}
+	if perr := s.Publisher.Publish(ctx, publish.Event{
+		DetailType: publish.ConfigurationInvalid,
+		Detail:     configInvalidDetail{ConfigPath: s.ConfigPath, Errors: invalid},
+	}); perr != nil {
+		return errors.Join(err, perr)
+	}
+	return err
+}

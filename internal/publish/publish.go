@@ -1,0 +1,154 @@
+// Package publish sends the product's results to EventBridge, batched and retried.
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+)
+
+// Source is the source of every event the product emits.
+const Source = "sagemaker-ecr-provisioner"
+
+// Detail types of the events the product emits.
+const (
+	RepositoriesProvisioned = "ECR Repositories Provisioned"
+	ProvisioningFailed      = "ECR Provisioning Failed"
+	RepositoriesRetained    = "ECR Project Repositories Retained"
+	RepositoriesDeleted     = "ECR Project Repositories Deleted"
+	DriftDetected           = "ECR Lifecycle Drift Detected"
+	DriftFixed              = "ECR Lifecycle Drift Fixed"
+	ReconcileCompleted      = "ECR Reconcile Completed"
+	ConfigurationInvalid    = "ECR Configuration Invalid"
+)
+
+// PutEvents limits: at most 10 entries a call, and under 256 KB a call.
+const (
+	maxEntries   = 10
+	maxCallBytes = 256 * 1024
+)
+
+// API is the one EventBridge call the publisher makes. *eventbridge.Client satisfies it.
+type API interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Event is one result to publish.
+type Event struct {
+	DetailType string
+	// Detail is marshalled to JSON.
+	Detail any
+	// Resources are ARNs the event is about, if any.
+	Resources []string
+}
+
+// Publisher sends events to one bus.
+type Publisher struct {
+	api API
+	bus string
+	// Attempts is how often an entry is sent before it counts as failed.
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles each time.
+	Backoff time.Duration
+}
+
+// New returns a Publisher for the bus (a name or ARN).
+func New(api API, bus string) *Publisher {
+	return &Publisher{api: api, bus: bus, Attempts: 4, Backoff: 100 * time.Millisecond}
+}
+
+// Publish sends the events in calls of at most 10 entries and 256 KB. Entries EventBridge
+// rejects are retried by their position in the response, with backoff; an error says how many
+// were lost in the end. A call that fails as a whole is retried by the SDK's retryer.
+func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
+	entries := make([]ebtypes.PutEventsRequestEntry, 0, len(events))
+	for _, ev := range events {
+		detail, err := json.Marshal(ev.Detail)
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", ev.DetailType, err)
+		}
+		entries = append(entries, ebtypes.PutEventsRequestEntry{
+			Source:       aws.String(Source),
+			DetailType:   aws.String(ev.DetailType),
+			Detail:       aws.String(string(detail)),
+			EventBusName: aws.String(p.bus),
+			Resources:    ev.Resources,
+		})
+	}
+	var errs []error
+	for _, batch := range batches(entries) {
+		errs = append(errs, p.send(ctx, batch))
+	}
+	return errors.Join(errs...)
+}
+
+// send puts one batch, retrying the entries that failed.
+func (p *Publisher) send(ctx context.Context, batch []ebtypes.PutEventsRequestEntry) error {
+	wait := p.Backoff
+	var lastCode, lastMessage string
+	for attempt := 1; ; attempt++ {
+		out, err := p.api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
+		if err != nil {
+			return fmt.Errorf("put %d events: %w", len(batch), err)
+		}
+		if out.FailedEntryCount == 0 {
+			return nil
+		}
+		var retry []ebtypes.PutEventsRequestEntry
+		for i, res := range out.Entries {
+			if res.ErrorCode != nil && i < len(batch) {
+				retry = append(retry, batch[i])
+				lastCode, lastMessage = aws.ToString(res.ErrorCode), aws.ToString(res.ErrorMessage)
+			}
+		}
+		if len(retry) == 0 {
+			// FailedEntryCount without a failed entry: nothing to retry by position.
+			return fmt.Errorf("put events: %d entries failed, none identified", out.FailedEntryCount)
+		}
+		if attempt >= p.Attempts {
+			return fmt.Errorf("put events: %d of %d entries failed after %d attempts: %s: %s", len(retry), len(batch), attempt, lastCode, lastMessage)
+		}
+		batch = retry
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("put events: %d entries not sent: %w", len(batch), ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// entrySize is how EventBridge counts an entry against the 256 KB limit.
+func entrySize(e ebtypes.PutEventsRequestEntry) int {
+	n := len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail)) + 14 // time
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
+// batches splits entries into PutEvents calls of at most 10 entries and 256 KB.
+func batches(entries []ebtypes.PutEventsRequestEntry) [][]ebtypes.PutEventsRequestEntry {
+	var out [][]ebtypes.PutEventsRequestEntry
+	var cur []ebtypes.PutEventsRequestEntry
+	size := 0
+	for _, e := range entries {
+		n := entrySize(e)
+		if len(cur) == maxEntries || (len(cur) > 0 && size+n > maxCallBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, e)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package reconcile
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+)
+
+// Retire handles a deleted project. Its repositories are found by name (a project namespace
+// that ends in the project's name) and confirmed by their tags (managed-by and
+// sagemaker:project-name), since the team is no longer readable from the deleted project.
+//
+// With on-project-delete=retain every repository stays and is tagged
+// sagemaker:project-deleted=<time>. With delete-if-empty a repository without images is deleted
+// and one with images is retained and tagged. Images are never force-deleted: the delete call
+// is made without force, so ECR itself refuses when an image arrives in between.
+// A repository already tagged as deleted is left as it is, so a repeated event writes nothing.
+func (e *Engine) Retire(ctx context.Context, cfg config.Config, project string, now time.Time) ([]Result, error) {
+	suffix := "-" + strings.ToLower(project)
+	var candidates []registry.Summary
+	err := e.Registry.Walk(ctx, func(s registry.Summary) error {
+		ns, _ := naming.Namespace(s.Name)
+		if strings.HasPrefix(s.Name, cfg.Company+naming.ProjectNamespaceInfix) && strings.HasSuffix(ns, suffix) {
+			candidates = append(candidates, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	for _, c := range candidates {
+		tags, err := e.Registry.Tags(ctx, c.ARN)
+		if err != nil {
+			return results, err
+		}
+		if tags[TagManagedBy] != ManagedByValue || !strings.EqualFold(tags[TagProjectName], project) {
+			continue // another project's repository, or one the product never managed
+		}
+		r, err := e.retireOne(ctx, cfg, c, tags, now)
+		results = append(results, r)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+func (e *Engine) retireOne(ctx context.Context, cfg config.Config, repo registry.Summary, tags map[string]string, now time.Time) (Result, error) {
+	r := Result{Repository: repo.Name, URI: repo.URI, Outcome: Retained}
+	if cfg.OnProjectDelete == config.OnDeleteDeleteIfEmpty {
+		empty, err := e.Registry.Empty(ctx, repo.Name)
+		if err != nil {
+			r.Outcome, r.Error = Failed, err.Error()
+			return r, err
+		}
+		if empty {
+			deleted, err := e.Registry.DeleteIfEmpty(ctx, repo.Name)
+			if err != nil {
+				r.Outcome, r.Error = Failed, err.Error()
+				return r, err
+			}
+			if deleted {
+				r.Outcome, r.Changes = Deleted, []string{"deleted (no images)"}
+				return r, nil
+			}
+		}
+	}
+	if _, done := tags[TagProjectDeleted]; done {
+		return r, nil
+	}
+	stamp := now.UTC().Format(time.RFC3339)
+	if err := e.Registry.Tag(ctx, repo, map[string]string{TagProjectDeleted: stamp}); err != nil {
+		r.Outcome, r.Error = Failed, err.Error()
+		return r, err
+	}
+	r.Changes = []string{"tagged " + TagProjectDeleted + "=" + stamp}
+	return r, nil
+}
