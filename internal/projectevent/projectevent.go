@@ -137,7 +137,7 @@ type cloudTrail struct {
 }
 
 type createRequest struct {
-	ProjectName string `json:"projectName"`
+	ProjectName string  `json:"projectName"`
 	Tags        tagList `json:"tags"`
 }
 
