@@ -64,7 +64,7 @@ func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 		{name: "team dot dot", event: withTeam(".."), status: provision.StatusRejected, reason: `team ".." is not a valid name part`, emits: publish.ProvisioningFailed},
 		{name: "team with spaces", event: withTeam("data science"), status: provision.StatusRejected, reason: `team "data science"`, emits: publish.ProvisioningFailed},
 		{name: "team with newline", event: withTeam("data\nlevel=ERROR"), status: provision.StatusRejected, reason: "is not a valid name part", emits: publish.ProvisioningFailed},
-		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: provision.StatusRejected, reason: "334 characters long", emits: publish.ProvisioningFailed},
+		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: provision.StatusRejected, reason: "320 characters long", emits: publish.ProvisioningFailed},
 		{name: "name over 256 characters", event: withTeam(strings.Repeat("t", 200) + "-" + strings.Repeat("u", 40)), status: provision.StatusRejected, reason: "261 characters long", emits: publish.ProvisioningFailed},
 		{name: "unicode project name", event: withProject("Chürn"), status: provision.StatusRejected, reason: `project name "chürn"`, emits: publish.ProvisioningFailed},
 		{name: "team not allowed", config: map[string]string{"allowed-teams": "risk marketing"}, event: sample, status: provision.StatusRejected, reason: `team "data-science" is not in allowed-teams`, emits: publish.ProvisioningFailed},
