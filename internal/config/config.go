@@ -3,6 +3,7 @@
 package config
 
 import (
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -133,3 +134,29 @@ func Known() []string {
 }
 
 func fields(s string) []string { return strings.Fields(s) }
+
+// Environment is what both functions read from their environment.
+type Environment struct {
+	// ConfigPath is CONFIG_PATH, DefaultPath when unset.
+	ConfigPath string
+	// EventBus is EVENT_BUS_NAME, "default" when unset.
+	EventBus string
+}
+
+// FromEnv reads the Environment with its defaults.
+func FromEnv() Environment {
+	e := Environment{ConfigPath: os.Getenv("CONFIG_PATH"), EventBus: os.Getenv("EVENT_BUS_NAME")}
+	if e.ConfigPath == "" {
+		e.ConfigPath = DefaultPath
+	}
+	if e.EventBus == "" {
+		e.EventBus = "default"
+	}
+	return e
+}
+
+// Report is the detail of an ECR Configuration Invalid event: every problem, named.
+type Report struct {
+	ConfigPath string          `json:"configPath"`
+	Errors     []*InvalidError `json:"errors"`
+}

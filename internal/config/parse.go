@@ -55,10 +55,12 @@ var (
 func Parse(configPath string, values map[string]string) (Config, error) {
 	prefix := strings.TrimRight(configPath, "/") + "/"
 	rel := make(map[string]string, len(values))
+	raw := make(map[string]string, len(values))
 	for name, v := range values {
 		rel[strings.TrimPrefix(name, prefix)] = strings.TrimSpace(v)
+		raw[strings.TrimPrefix(name, prefix)] = v
 	}
-	p := parser{values: rel, prefix: prefix}
+	p := parser{values: rel, raw: raw, prefix: prefix}
 	c := Config{
 		Path:               strings.TrimRight(configPath, "/"),
 		Enabled:            p.boolean(paramEnabled, true),
@@ -86,6 +88,8 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 
 type parser struct {
 	values map[string]string
+	// raw are the values as stored, before trimming, for error reports.
+	raw    map[string]string
 	prefix string
 	read   map[string]bool
 	errs   []error
@@ -104,6 +108,11 @@ func (p *parser) get(name, def string) (string, bool) {
 }
 
 func (p *parser) fail(name, value, valid string) {
+	// Report the value as stored: a blank value trimmed to "" would send the operator looking
+	// for an empty parameter, which SSM cannot even hold.
+	if r, ok := p.raw[name]; ok {
+		value = r
+	}
 	if !utf8.ValidString(value) {
 		value = strings.ToValidUTF8(value, "\uFFFD")
 	}
@@ -166,6 +175,17 @@ func (p *parser) types(name, def string, noneAllowed bool) []string {
 	}
 	seen := map[string]bool{}
 	for _, t := range list {
+		// "none" is a valid name part, but an operator writing it means "no repositories";
+		// taken literally it would create a repository named <namespace>/none for every
+		// project (or, in a list, mix the two meanings).
+		if t == "none" {
+			if noneAllowed {
+				p.fail(name, v, valid+"; none alone, not in a list")
+			} else {
+				p.fail(name, v, valid+"; not none: set create-project-repos to false for no project repositories")
+			}
+			return nil
+		}
 		if !naming.ValidPart(t) || seen[t] {
 			p.fail(name, v, valid+", each once")
 			return nil

@@ -61,14 +61,37 @@ func Shared(company, repoType string) string { return SharedNamespace(company) +
 // <company>-sm-<team>-<project>, team and project lower-cased. It fails, naming the problem, when
 // the result is not a valid ECR name.
 func ProjectNamespace(company, team, project string) (string, error) {
-	t, p := strings.ToLower(team), strings.ToLower(project)
+	t, p := Lower(team), Lower(project)
 	if err := CheckPart("team", t); err != nil {
 		return "", err
 	}
 	if err := CheckPart("project name", p); err != nil {
 		return "", err
 	}
-	return company + ProjectNamespaceInfix + t + "-" + p, nil
+	ns := company + ProjectNamespaceInfix + t + "-" + p
+	// Each part can be valid while together they are too long; a namespace that is not itself
+	// a valid name can never hold a valid repository, so say so here, naming both inputs.
+	if len(ns) > MaxNameLength {
+		return "", fmt.Errorf("team %q and project name %q make the namespace %q, %d characters long; a repository name holds at most %d",
+			truncate(t), truncate(p), truncate(ns), len(ns), MaxNameLength)
+	}
+	return ns, nil
+}
+
+// Lower lower-cases the ASCII letters of s and leaves every other byte as it is.
+//
+// strings.ToLower folds some non-ASCII letters onto ASCII ones (KELVIN SIGN U+212A becomes
+// 'k', LATIN CAPITAL LETTER I WITH DOT ABOVE U+0130 becomes 'i'), which would let a team
+// "\u212Aey" silently share the namespace of team "key". Keeping non-ASCII as it is makes such
+// a name fail validation instead.
+func Lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // Project is the name of one project repository. It fails when the name is not valid in ECR.

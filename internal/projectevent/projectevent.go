@@ -12,7 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -122,10 +125,12 @@ func strictUnmarshal(raw []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	// Not dec.More: it reports false for a trailing ']' or '}', so `{...}]` passed as one event.
+	// Anything but the end of input after the value is trailing data.
+	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("trailing data after the JSON value")
 	}
-	return nil
+	return oneSpelling(raw, v)
 }
 
 // cloudTrail is the part of a CloudTrail record this package reads.
@@ -259,7 +264,37 @@ func unmarshalObject(raw json.RawMessage, v any) error {
 	if trimmed[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	return json.Unmarshal(trimmed, v)
+	if err := json.Unmarshal(trimmed, v); err != nil {
+		return err
+	}
+	return oneSpelling(trimmed, v)
+}
+
+// oneSpelling rejects a JSON object that spells one of v's fields in more than one way.
+// encoding/json matches keys to fields ignoring case (and folds 'ſ' to 's', 'K' to 'k'), and
+// the last matching key wins, so {"projectName":"p","ProjectName":"q"} would name a project by
+// key order, which JSON leaves undefined: the same event re-encoded would name another project.
+// EventBridge and CloudTrail spell each key once, exactly; a lone variant spelling is still read.
+func oneSpelling(raw []byte, v any) error {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(raw, &keys) != nil {
+		return nil // not an object; the typed decode has already said what is wrong
+	}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		field, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		var spellings []string
+		for k := range keys {
+			if strings.EqualFold(k, field) {
+				spellings = append(spellings, k)
+			}
+		}
+		if len(spellings) > 1 {
+			sort.Strings(spellings)
+			return fmt.Errorf("field %s is spelled more than one way (%q)", field, spellings)
+		}
+	}
+	return nil
 }
 
 // checkProject catches what can never be a project name early. Whether the name makes a valid

@@ -1,0 +1,493 @@
+package projectevent_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
+)
+
+const (
+	fraudARN = "arn:aws:sagemaker:us-east-1:123456789012:project/fraud-detect"
+	churnARN = "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model"
+)
+
+// TestDecodeTestdata decodes every file in testdata. A file without an entry here fails the
+// test, so a new sample cannot go unchecked.
+func TestDecodeTestdata(t *testing.T) {
+	tests := map[string]struct {
+		want    projectevent.Change
+		ignored bool
+	}{
+		"create-project.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-1111-2222-3333-444455556666",
+			Project: "Churn-Model", ARN: churnARN, ProjectID: "p-1a2b3c4d5e6f",
+			Tags: map[string]string{"team": "data-science", "cost-center": "cc-42"},
+		}},
+		"create-project-upper-case-keys.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-aaaa-2222-3333-444455556666",
+			Project: "Churn-Model",
+			Tags:    map[string]string{"team": "Data-Science", "cost-center": "cc-42"},
+		}},
+		"create-project-failed.json": {ignored: true},
+		"add-tags.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "AddTags", EventID: "7a1d3b0f-1111-2222-3333-444455556666",
+			Project: "fraud-detect", ARN: fraudARN,
+		}},
+		"add-tags-training-job.json": {ignored: true},
+		"delete-tags.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "DeleteTags", EventID: "8b2e4c1a-1111-2222-3333-444455556666",
+			Project: "fraud-detect", ARN: fraudARN,
+		}},
+		"delete-project.json": {want: projectevent.Change{
+			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-1111-2222-3333-444455556666",
+			Project: "churn-model",
+		}},
+		"delete-project-mixed-case.json": {want: projectevent.Change{
+			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-ffff-2222-3333-444455556666",
+			Project: "Fraud-Detect",
+		}},
+		"tag-change-on-resource.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-0251-35a1-aab0-adc1fb47c11c",
+			Project: "fraud-detect", ARN: fraudARN,
+			Tags: map[string]string{"team": "risk", "cost-center": "cc-7"},
+		}},
+		// The event carries the full tag set; an empty one says "no tags", not "read them".
+		"tag-change-last-tag-removed.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-dddd-35a1-aab0-adc1fb47c11c",
+			Project: "fraud-detect", ARN: fraudARN, Tags: map[string]string{},
+		}},
+		"tag-change-training-job.json": {ignored: true},
+		"scheduled-event.json":         {ignored: true},
+		"parameter-store-change.json":  {ignored: true},
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			tt, ok := tests[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := projectevent.Decode(raw)
+			if tt.ignored {
+				if !errors.Is(err, projectevent.ErrIgnored) {
+					t.Fatalf("got %+v, %v; want ErrIgnored", got, err)
+				}
+				if diff := cmp.Diff(projectevent.Change{}, got); diff != "" {
+					t.Errorf("ignored event returned a change (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Decode (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// sample reads a testdata event as generic JSON, for tests to change one field.
+func sample(t testing.TB, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func encode(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func detail(m map[string]any) map[string]any { return m["detail"].(map[string]any) }
+func requestParameters(m map[string]any) map[string]any {
+	return detail(m)["requestParameters"].(map[string]any)
+}
+
+func TestDecodeTagCasing(t *testing.T) {
+	tests := []struct {
+		name string
+		tags any
+		want map[string]string
+	}{
+		{"key/value", []any{map[string]any{"key": "team", "value": "a"}}, map[string]string{"team": "a"}},
+		{"Key/Value", []any{map[string]any{"Key": "team", "Value": "a"}}, map[string]string{"team": "a"}},
+		{"mixed entries", []any{map[string]any{"Key": "team", "Value": "a"}, map[string]any{"key": "env", "value": "b"}},
+			map[string]string{"team": "a", "env": "b"}},
+		// With both spellings in one entry, Key/Value win, whatever the order in the text.
+		{"both spellings", []any{map[string]any{"key": "x", "Key": "team", "value": "y", "Value": "a"}}, map[string]string{"team": "a"}},
+		{"no value", []any{map[string]any{"Key": "team"}}, map[string]string{"team": ""}},
+		{"later duplicate wins", []any{map[string]any{"Key": "team", "Value": "a"}, map[string]any{"key": "team", "value": "b"}},
+			map[string]string{"team": "b"}},
+		{"no tags", nil, map[string]string{}},
+		{"empty list", []any{}, map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := sample(t, "create-project.json")
+			if tt.tags == nil {
+				delete(requestParameters(m), "tags")
+			} else {
+				requestParameters(m)["tags"] = tt.tags
+			}
+			got, err := projectevent.Decode(encode(t, m))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got.Tags); diff != "" {
+				t.Errorf("Tags (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecodeIgnored(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		change func(m map[string]any)
+	}{
+		{"errorCode on CreateProject", "create-project.json", func(m map[string]any) { detail(m)["errorCode"] = "AccessDenied" }},
+		{"errorCode on DeleteProject", "delete-project.json", func(m map[string]any) { detail(m)["errorCode"] = "ResourceNotFound" }},
+		{"errorCode on AddTags", "add-tags.json", func(m map[string]any) { detail(m)["errorCode"] = "ThrottlingException" }},
+		// A failed call may carry no requestParameters at all; it is still only ignored.
+		{"errorCode without requestParameters", "create-project.json", func(m map[string]any) {
+			detail(m)["errorCode"] = "ValidationException"
+			delete(detail(m), "requestParameters")
+		}},
+		{"AddTags on a training job", "add-tags.json", func(m map[string]any) {
+			requestParameters(m)["resourceArn"] = "arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-train-1"
+		}},
+		{"DeleteTags on an endpoint", "delete-tags.json", func(m map[string]any) {
+			requestParameters(m)["resourceArn"] = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn"
+		}},
+		{"AddTags on a project's sub-resource", "add-tags.json", func(m map[string]any) {
+			requestParameters(m)["resourceArn"] = fraudARN + "/something"
+		}},
+		{"other SageMaker call", "create-project.json", func(m map[string]any) { detail(m)["eventName"] = "UpdateProject" }},
+		{"other source", "create-project.json", func(m map[string]any) { m["source"] = "aws.s3" }},
+		{"other detail-type", "create-project.json", func(m map[string]any) { m["detail-type"] = "AWS Service Event via CloudTrail" }},
+		{"no detail-type", "create-project.json", func(m map[string]any) { delete(m, "detail-type") }},
+		{"tag change on another service", "tag-change-on-resource.json", func(m map[string]any) { detail(m)["service"] = "ecr" }},
+		{"scheduled event", "scheduled-event.json", func(map[string]any) {}},
+		{"parameter store change", "parameter-store-change.json", func(map[string]any) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := sample(t, tt.file)
+			tt.change(m)
+			got, err := projectevent.Decode(encode(t, m))
+			if !errors.Is(err, projectevent.ErrIgnored) {
+				t.Fatalf("got %+v, %v; want ErrIgnored", got, err)
+			}
+			var perr *projectevent.Error
+			if errors.As(err, &perr) {
+				t.Errorf("an ignored event is also malformed: %v", err)
+			}
+		})
+	}
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	// From a sample, or raw text when raw is set.
+	tests := []struct {
+		name   string
+		raw    string
+		file   string
+		change func(m map[string]any)
+		reason []string // substrings of Error.Reason that name the problem
+	}{
+		{name: "not JSON", raw: "not json", reason: []string{"not an EventBridge event", "invalid character"}},
+		{name: "empty input", raw: "", reason: []string{"not an EventBridge event", "EOF"}},
+		{name: "JSON array", raw: `[{"source":"aws.sagemaker"}]`, reason: []string{"not an EventBridge event", "array"}},
+		{name: "JSON string", raw: `"event"`, reason: []string{"not an EventBridge event", "string"}},
+		{name: "JSON null", raw: `null`, reason: []string{"no source or detail-type"}},
+		{name: "trailing garbage", raw: `{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{}} garbage`, reason: []string{"trailing data"}},
+		{name: "trailing object", raw: `{"source":"aws.tag"} {}`, reason: []string{"trailing data"}},
+		{name: "trailing bracket", raw: `{"source":"aws.tag"}]`, reason: []string{"trailing data"}},
+		{name: "trailing brace", raw: `{"source":"aws.tag"}}`, reason: []string{"trailing data"}},
+		{name: "truncated", raw: `{"source":"aws.sagemaker","detail-type":"AWS API`, reason: []string{"not an EventBridge event"}},
+		{name: "empty object", raw: `{}`, reason: []string{"no source or detail-type"}},
+		// encoding/json would take the last of two spellings, so key order would decide.
+		{name: "source spelled twice", raw: `{"source":"aws.tag","Source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{}}`,
+			reason: []string{"source is spelled more than one way", `"Source" "source"`}},
+		{name: "projectName spelled twice", file: "delete-project.json", change: func(m map[string]any) { requestParameters(m)["ProjectName"] = "other" },
+			reason: []string{"DeleteProject requestParameters", "projectName is spelled more than one way"}},
+		{name: "resourceArn spelled with long s", file: "add-tags.json", change: func(m map[string]any) { requestParameters(m)["re\u017FourceArn"] = churnARN },
+			reason: []string{"resourceArn is spelled more than one way"}},
+		{name: "resourceArn spelled twice", file: "add-tags.json", change: func(m map[string]any) { requestParameters(m)["ResourceArn"] = churnARN },
+			reason: []string{"resourceArn is spelled more than one way"}},
+		{name: "eventName spelled twice", file: "create-project.json", change: func(m map[string]any) { detail(m)["EVENTNAME"] = "DeleteProject" },
+			reason: []string{"CloudTrail detail", "eventName is spelled more than one way"}},
+		{name: "tag change tags spelled twice", file: "tag-change-on-resource.json", change: func(m map[string]any) { detail(m)["Tags"] = map[string]any{} },
+			reason: []string{"Tag Change on Resource detail", "tags is spelled more than one way"}},
+		{name: "source a number", raw: `{"source":1,"detail-type":"x"}`, reason: []string{"not an EventBridge event", "source"}},
+		{name: "resources not a list", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["resources"] = "arn" },
+			reason: []string{"resources"}},
+		{name: "detail null", file: "create-project.json", change: func(m map[string]any) { m["detail"] = nil },
+			reason: []string{"CloudTrail detail", "missing"}},
+		{name: "detail missing", file: "create-project.json", change: func(m map[string]any) { delete(m, "detail") },
+			reason: []string{"CloudTrail detail", "missing"}},
+		{name: "detail a string", file: "create-project.json", change: func(m map[string]any) { m["detail"] = "CreateProject" },
+			reason: []string{"CloudTrail detail", "not a JSON object"}},
+		{name: "detail a list", file: "create-project.json", change: func(m map[string]any) { m["detail"] = []any{} },
+			reason: []string{"CloudTrail detail", "not a JSON object"}},
+		{name: "eventName missing", file: "create-project.json", change: func(m map[string]any) { delete(detail(m), "eventName") },
+			reason: []string{"no eventName"}},
+		{name: "eventName a number", file: "create-project.json", change: func(m map[string]any) { detail(m)["eventName"] = 7 },
+			reason: []string{"CloudTrail detail", "eventName"}},
+		{name: "requestParameters missing", file: "create-project.json", change: func(m map[string]any) { delete(detail(m), "requestParameters") },
+			reason: []string{"CreateProject requestParameters", "missing"}},
+		{name: "requestParameters null", file: "delete-project.json", change: func(m map[string]any) { detail(m)["requestParameters"] = nil },
+			reason: []string{"DeleteProject requestParameters", "missing"}},
+		{name: "requestParameters a string", file: "add-tags.json", change: func(m map[string]any) { detail(m)["requestParameters"] = "x" },
+			reason: []string{"AddTags requestParameters", "not a JSON object"}},
+		{name: "projectName missing", file: "create-project.json", change: func(m map[string]any) { delete(requestParameters(m), "projectName") },
+			reason: []string{"projectName is missing"}},
+		{name: "projectName empty", file: "create-project.json", change: func(m map[string]any) { requestParameters(m)["projectName"] = "" },
+			reason: []string{"projectName is missing"}},
+		{name: "projectName a number", file: "create-project.json", change: func(m map[string]any) { requestParameters(m)["projectName"] = 42 },
+			reason: []string{"CreateProject requestParameters", "projectName"}},
+		{name: "projectName with NUL", file: "delete-project.json", change: func(m map[string]any) { requestParameters(m)["projectName"] = "churn\x00" },
+			reason: []string{"projectName", "NUL"}},
+		{name: "projectName too long", file: "delete-project.json", change: func(m map[string]any) { requestParameters(m)["projectName"] = strings.Repeat("p", 1025) },
+			reason: []string{"projectName", "1025 bytes"}},
+		{name: "DeleteProject projectName missing", file: "delete-project.json", change: func(m map[string]any) { delete(requestParameters(m), "projectName") },
+			reason: []string{"projectName is missing"}},
+		{name: "tags not a list", file: "create-project.json", change: func(m map[string]any) { requestParameters(m)["tags"] = map[string]any{"team": "x"} },
+			reason: []string{"CreateProject requestParameters", "tags"}},
+		{name: "tag not an object", file: "create-project.json", change: func(m map[string]any) { requestParameters(m)["tags"] = []any{"team=x"} },
+			reason: []string{"tag is not a JSON object"}},
+		{name: "tag value a number", file: "create-project.json", change: func(m map[string]any) {
+			requestParameters(m)["tags"] = []any{map[string]any{"key": "team", "value": 5}}
+		}, reason: []string{"tag field value is not a string"}},
+		{name: "tag key a number", file: "create-project.json", change: func(m map[string]any) {
+			requestParameters(m)["tags"] = []any{map[string]any{"Key": 5, "Value": "x"}}
+		}, reason: []string{"tag field Key is not a string"}},
+		{name: "tag without key", file: "create-project.json", change: func(m map[string]any) {
+			requestParameters(m)["tags"] = []any{map[string]any{"value": "x"}}
+		}, reason: []string{"tag has no key"}},
+		{name: "tag with empty key", file: "create-project.json", change: func(m map[string]any) {
+			requestParameters(m)["tags"] = []any{map[string]any{"Key": "", "Value": "x"}}
+		}, reason: []string{"tag has no key"}},
+		{name: "tag null", file: "create-project.json", change: func(m map[string]any) { requestParameters(m)["tags"] = []any{nil} },
+			reason: []string{"tag has no key"}},
+		{name: "responseElements a string", file: "create-project.json", change: func(m map[string]any) { detail(m)["responseElements"] = "ok" },
+			reason: []string{"CreateProject responseElements", "not a JSON object"}},
+		{name: "AddTags without resourceArn", file: "add-tags.json", change: func(m map[string]any) { delete(requestParameters(m), "resourceArn") },
+			reason: []string{"AddTags", "resourceArn is missing"}},
+		{name: "DeleteTags without resourceArn", file: "delete-tags.json", change: func(m map[string]any) { requestParameters(m)["resourceArn"] = "" },
+			reason: []string{"DeleteTags", "resourceArn is missing"}},
+		{name: "AddTags resourceArn a list", file: "add-tags.json", change: func(m map[string]any) { requestParameters(m)["resourceArn"] = []any{fraudARN} },
+			reason: []string{"AddTags requestParameters", "resourceArn"}},
+		{name: "Tag Change with 0 resources", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["resources"] = []any{} },
+			reason: []string{"0 resources", "exactly 1"}},
+		{name: "Tag Change without resources", file: "tag-change-on-resource.json", change: func(m map[string]any) { delete(m, "resources") },
+			reason: []string{"0 resources", "exactly 1"}},
+		{name: "Tag Change with 2 resources", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["resources"] = []any{fraudARN, churnARN} },
+			reason: []string{"2 resources", "exactly 1"}},
+		{name: "Tag Change with a non-ARN resource", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["resources"] = []any{"fraud-detect"} },
+			reason: []string{`"fraud-detect"`, "not a SageMaker project ARN"}},
+		{name: "Tag Change with a non-project ARN", file: "tag-change-on-resource.json", change: func(m map[string]any) {
+			m["resources"] = []any{"arn:aws:sagemaker:us-east-1:123456789012:training-job/x"}
+		}, reason: []string{"not a SageMaker project ARN"}},
+		{name: "tag change tags not an object", file: "tag-change-on-resource.json", change: func(m map[string]any) { detail(m)["tags"] = []any{"team"} },
+			reason: []string{"Tag Change on Resource detail", "tags"}},
+		{name: "tag change tag value a number", file: "tag-change-on-resource.json", change: func(m map[string]any) { detail(m)["tags"] = map[string]any{"team": 1} },
+			reason: []string{"Tag Change on Resource detail", "tags"}},
+		{name: "tag change detail null", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["detail"] = nil },
+			reason: []string{"Tag Change on Resource detail", "missing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := []byte(tt.raw)
+			if tt.file != "" {
+				m := sample(t, tt.file)
+				tt.change(m)
+				raw = encode(t, m)
+			}
+			got, err := projectevent.Decode(raw)
+			var perr *projectevent.Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("got %+v, %v; want a *projectevent.Error", got, err)
+			}
+			if errors.Is(err, projectevent.ErrIgnored) {
+				t.Errorf("a malformed event is also ignored: %v", err)
+			}
+			for _, want := range tt.reason {
+				if !strings.Contains(perr.Reason, want) {
+					t.Errorf("reason %q does not contain %q", perr.Reason, want)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "malformed event: ") {
+				t.Errorf("error %q does not say it is malformed", err)
+			}
+		})
+	}
+}
+
+// TestDecodeLoneVariantSpelling: a key spelled once, in another case, is still read as
+// encoding/json reads it; only two spellings of one field are ambiguous.
+func TestDecodeLoneVariantSpelling(t *testing.T) {
+	m := sample(t, "delete-project.json")
+	delete(requestParameters(m), "projectName")
+	requestParameters(m)["ProjectName"] = "churn-model"
+	m["Source"] = m["source"]
+	delete(m, "source")
+	got, err := projectevent.Decode(encode(t, m))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if got.Project != "churn-model" || got.Action != projectevent.Delete {
+		t.Errorf("got %+v; want churn-model deleted", got)
+	}
+}
+
+func TestProjectFromARN(t *testing.T) {
+	tests := []struct {
+		arn  string
+		want string
+		ok   bool
+	}{
+		{fraudARN, "fraud-detect", true},
+		{"arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:project/p", "p", true},
+		{"arn:aws-cn:sagemaker:cn-north-1:123456789012:project/p", "p", true},
+		{"arn:aws:sagemaker:us-east-1:123456789012:project/", "", false},
+		{"arn:aws:sagemaker:us-east-1:123456789012:project/a/b", "", false},
+		{"arn:aws:sagemaker:us-east-1:12345678901:project/p", "", false},
+		{"arn:aws:ecr:us-east-1:123456789012:project/p", "", false},
+		{"arn:aws:sagemaker:us-east-1:123456789012:training-job/p", "", false},
+		{"project/p", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := projectevent.ProjectFromARN(tt.arn)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ProjectFromARN(%q) = %q, %v; want %q, %v", tt.arn, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// hostile are inputs beyond the samples that have broken, or could break, a decoder.
+var hostile = []string{
+	``,
+	`null`,
+	`[]`,
+	`{}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail"}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"CreateProject","requestParameters":{"projectName":"p","tags":[{"Key":"team","Value":"a","key":"team","value":"b"}]}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p"}}}]`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p"}}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p","projectName":"q"}}}`,
+	// encoding/json matches field names without case, so these spell one field twice.
+	`{"source":"aws.sagemaker","Source":"aws.tag","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p"}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p","ProjectName":"q"}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DeleteProject","requestParameters":{"projectName":"p"}},"\u017Fource":"aws.tag"}`,
+	`{"source":"aws.tag","detail-type":"Tag Change on Resource","resources":["arn:aws:sagemaker:us-east-1:123456789012:project/p"],"detail":{"service":"sagemaker","resource-type":"project","tags":{"team":"a","team":"b"}}}`,
+	`{"source":"aws.tag","detail-type":"Tag Change on Resource","resources":["arn:aws:sagemaker:us-east-1:123456789012:project/\u0000"],"detail":{"service":"sagemaker","resource-type":"project","tags":null}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"AddTags","requestParameters":{"resourceArn":"arn:aws:sagemaker:us-east-1:123456789012:project/p\n"}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"CreateProject","requestParameters":{"projectName":"p\udc00` + "\xff" + `"},"version":1e400}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"CreateProject","errorCode":"","requestParameters":{"projectName":"p"},"responseElements":null}}`,
+	`{"id":5}`,
+	`{"detail":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`,
+}
+
+// reencoded is raw decoded as generic JSON and encoded again: the same event by meaning, with
+// keys sorted and whitespace, escapes and numbers rewritten.
+func reencoded(raw []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep numbers as written, 1e400 included
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, false // more than one value: not one event
+	}
+	b, err := json.Marshal(v)
+	return b, err == nil
+}
+
+func TestHostileNoPanic(t *testing.T) {
+	for _, h := range hostile {
+		checkDecode(t, []byte(h))
+	}
+}
+
+// checkDecode holds Decode's invariants for any input.
+func checkDecode(t *testing.T, raw []byte) {
+	t.Helper()
+	c, err := projectevent.Decode(raw)
+	if err != nil {
+		var perr *projectevent.Error
+		if !errors.As(err, &perr) && !errors.Is(err, projectevent.ErrIgnored) {
+			t.Fatalf("Decode(%q) = %v; want a *projectevent.Error or ErrIgnored", raw, err)
+		}
+		if diff := cmp.Diff(projectevent.Change{}, c); diff != "" {
+			t.Fatalf("Decode(%q) returned a change with its error (-want +got):\n%s", raw, diff)
+		}
+		return
+	}
+	if c.Project == "" {
+		t.Fatalf("Decode(%q) = %+v; empty Project", raw, c)
+	}
+	if c.Action != projectevent.Sync && c.Action != projectevent.Delete {
+		t.Fatalf("Decode(%q) = %+v; Action %q", raw, c, c.Action)
+	}
+	again, ok := reencoded(raw)
+	if !ok {
+		t.Fatalf("Decode(%q) succeeded on input that is not one JSON value", raw)
+	}
+	c2, err := projectevent.Decode(again)
+	if err != nil {
+		t.Fatalf("Decode(%q) = %+v but the re-encoded %q fails: %v", raw, c, again, err)
+	}
+	if diff := cmp.Diff(c, c2); diff != "" {
+		t.Fatalf("Decode(%q) and Decode of re-encoded %q differ (-first +second):\n%s", raw, again, diff)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	for _, h := range hostile {
+		f.Add([]byte(h))
+	}
+	f.Fuzz(checkDecode)
+}
