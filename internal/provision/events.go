@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 )
@@ -28,11 +27,6 @@ type retiredDetail struct {
 	Project      string             `json:"project"`
 	Policy       string             `json:"onProjectDelete"`
 	Repositories []reconcile.Result `json:"repositories"`
-}
-
-type configInvalidDetail struct {
-	ConfigPath string                 `json:"configPath"`
-	Errors     []*config.InvalidError `json:"errors"`
 }
 
 func failedEvent(sum Summary) publish.Event {

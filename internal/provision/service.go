@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -160,7 +161,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 		sum.Reason = fmt.Sprintf("project has no %q tag; its repositories are created when it gets one", cfg.TeamTag)
 		return sum, nil
 	}
-	sum.Team = strings.ToLower(project.Team)
+	sum.Team = naming.Lower(project.Team)
 
 	desired, err := reconcile.ProjectRepositories(cfg, project)
 	if err != nil {
@@ -272,7 +273,7 @@ func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error)
 	}
 	if perr := s.Publisher.Publish(ctx, publish.Event{
 		DetailType: publish.ConfigurationInvalid,
-		Detail:     configInvalidDetail{ConfigPath: s.ConfigPath, Errors: invalid},
+		Detail:     config.Report{ConfigPath: s.ConfigPath, Errors: invalid},
 	}); perr != nil {
 		return errors.Join(err, perr)
 	}

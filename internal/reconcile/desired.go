@@ -70,7 +70,7 @@ func Shared(cfg config.Config) []Desired {
 // written, when the team or project does not make valid repository names or the team is not
 // allowed.
 func ProjectRepositories(cfg config.Config, p Project) ([]Desired, error) {
-	team := strings.ToLower(p.Team)
+	team := naming.Lower(p.Team)
 	if !cfg.TeamAllowed(team) {
 		return nil, &RejectedError{Project: p.Name, Reason: fmt.Sprintf("team %q is not in allowed-teams (%s)", team, strings.Join(cfg.AllowedTeams, " "))}
 	}

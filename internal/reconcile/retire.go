@@ -20,7 +20,7 @@ import (
 // is made without force, so ECR itself refuses when an image arrives in between.
 // A repository already tagged as deleted is left as it is, so a repeated event writes nothing.
 func (e *Engine) Retire(ctx context.Context, cfg config.Config, project string, now time.Time) ([]Result, error) {
-	suffix := "-" + strings.ToLower(project)
+	suffix := "-" + naming.Lower(project)
 	var candidates []registry.Summary
 	err := e.Registry.Walk(ctx, func(s registry.Summary) error {
 		ns, _ := naming.Namespace(s.Name)

@@ -1,0 +1,123 @@
+// Package awsclient builds the product's AWS SDK clients: the SDK's own configuration chain
+// (AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, AWS_MAX_ATTEMPTS...), a retryer tuned for a batch job
+// that meets ThrottlingException, and a client-side rate cap per service.
+//
+// ECR publishes no rate quota for its control-plane calls, so the product paces itself: a token
+// bucket in front of the HTTP client, shared by every goroutine, counts each attempt (retries
+// included) against the cap.
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"golang.org/x/time/rate"
+)
+
+// Limits are the knobs of a run, read from the environment.
+type Limits struct {
+	// Concurrency is how many repositories are handled at once (MAX_CONCURRENCY, default 8).
+	Concurrency int
+	// ECRPerSecond and SageMakerPerSecond cap the request rate to each service
+	// (ECR_MAX_RPS, default 20; SAGEMAKER_MAX_RPS, default 5).
+	ECRPerSecond       float64
+	SageMakerPerSecond float64
+}
+
+// LimitsFromEnv reads Limits, failing with the variable's name on a value that is not a
+// positive number.
+func LimitsFromEnv() (Limits, error) {
+	var l Limits
+	var err error
+	if l.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
+		return l, err
+	}
+	if l.ECRPerSecond, err = positiveFloat("ECR_MAX_RPS", 20); err != nil {
+		return l, err
+	}
+	if l.SageMakerPerSecond, err = positiveFloat("SAGEMAKER_MAX_RPS", 5); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+func positiveInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("environment variable %s=%q: want an integer from 1 to 1000", name, v)
+	}
+	return n, nil
+}
+
+func positiveFloat(name string, def float64) (float64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 10000 {
+		return 0, fmt.Errorf("environment variable %s=%q: want a number above 0, at most 10000", name, v)
+	}
+	return f, nil
+}
+
+// Load returns the SDK configuration from the default chain with the product's retryer.
+func Load(ctx context.Context) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx, config.WithRetryer(NewRetryer))
+}
+
+// NewRetryer is the SDK's standard retryer (it retries ThrottlingException, 5xx and dropped
+// connections with exponential backoff and jitter) with two changes for a job that makes
+// thousands of calls: more attempts, and no client-side retry quota. The standard quota (500
+// tokens, 5 a retry) runs dry after 100 retries and then fails calls outright, which turns a
+// burst of throttling into errors; the rate cap already keeps the pressure bounded.
+// AWS_MAX_ATTEMPTS, when set, still overrides the attempts.
+func NewRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 8
+		o.MaxBackoff = 10 * time.Second
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// HTTPClient is what the SDK sends requests through.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Paced sends at most perSecond requests a second through next, with bursts of up to a
+// second's worth. A request waits for its turn, or fails when its context ends first.
+type Paced struct {
+	next    HTTPClient
+	limiter *rate.Limiter
+}
+
+// Pace wraps next with a rate cap. A nil next means the SDK's default client.
+func Pace(next HTTPClient, perSecond float64) *Paced {
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	burst := max(1, int(perSecond))
+	return &Paced{next: next, limiter: rate.NewLimiter(rate.Limit(perSecond), burst)}
+}
+
+// Do waits for a token, then sends the request.
+func (p *Paced) Do(req *http.Request) (*http.Response, error) {
+	if err := p.limiter.Wait(req.Context()); err != nil {
+		return nil, fmt.Errorf("rate cap: %w", err)
+	}
+	return p.next.Do(req)
+}

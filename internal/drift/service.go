@@ -1,0 +1,185 @@
+// Package drift is the handler of DriftFunction, the level-triggered half of the product: on a
+// schedule, on a configuration change or by hand it makes every managed repository say what
+// the configuration says (fix mode), or reports precisely where it does not (report mode).
+// Whatever events were missed and whatever people changed by hand, a run converges.
+package drift
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/metrics"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+)
+
+// ProjectsAPI is what the backfill asks SageMaker: which projects exist, and their tags.
+type ProjectsAPI interface {
+	sagemaker.ListProjectsAPIClient
+	sagemaker.ListTagsAPIClient
+}
+
+// Service runs drift reconciliations.
+type Service struct {
+	SSM        config.ParametersAPI
+	ECR        registry.API
+	SageMaker  ProjectsAPI
+	Publisher  *publish.Publisher
+	ConfigPath string
+	// Concurrency bounds the repositories and projects handled at once.
+	Concurrency int
+	Logger      *slog.Logger
+	// Metrics receives the run's Embedded Metric Format line; stdout when nil.
+	Metrics io.Writer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Summary is the result of a run; its JSON is what the function returns.
+type Summary struct {
+	Mode      string `json:"mode"`
+	Trigger   string `json:"trigger,omitempty"`
+	Scanned   int    `json:"scanned"`
+	Compliant int    `json:"compliant"`
+	Drifted   int    `json:"drifted"`
+	Fixed     int    `json:"fixed"`
+	Exempt    int    `json:"exempt"`
+	// Created counts repositories created for shared types and missed projects; Missing those
+	// found missing (in report mode they stay missing).
+	Created  int  `json:"created"`
+	Missing  int  `json:"missing"`
+	Rejected int  `json:"rejected"`
+	Errors   int  `json:"errors"`
+	Complete bool `json:"complete"`
+	// DurationMs is the run's wall time.
+	DurationMs int64 `json:"durationMs"`
+	// Status is "ignored" or "disabled" when the run did nothing, with Reason.
+	Status string `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Handle runs one reconciliation. It fails when the configuration is unusable (nothing is
+// written then) or when any repository could not be checked or fixed; the summary and the
+// events still say what was done.
+func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	start := s.now()
+	log := s.logger()
+	trig, err := decodeTrigger(raw, s.ConfigPath)
+	if err != nil {
+		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
+		return Summary{Status: "rejected", Reason: err.Error()}, err
+	}
+	if trig.ignored != "" {
+		log.InfoContext(ctx, "event ignored", "reason", trig.ignored)
+		return Summary{Status: "ignored", Reason: trig.ignored}, nil
+	}
+	log = log.With("trigger", trig.kind)
+
+	cfg, err := config.Load(ctx, s.SSM, s.ConfigPath)
+	if err != nil {
+		return Summary{Trigger: trig.kind, Status: "failed", Reason: err.Error()}, s.configFailed(ctx, log, err)
+	}
+	for _, name := range cfg.Unknown {
+		log.WarnContext(ctx, "configuration parameter is not read by anything; is it misspelt?", "parameter", name)
+	}
+	mode := cfg.DriftMode
+	if trig.mode != "" {
+		mode = trig.mode
+	}
+	sum := Summary{Mode: mode, Trigger: trig.kind}
+	if !cfg.Enabled {
+		sum.Status, sum.Reason, sum.Complete = "disabled", "enabled is false", true
+		log.InfoContext(ctx, "disabled by configuration; nothing done")
+		return sum, nil
+	}
+
+	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log,
+		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
+		events: publish.NewBuffer(s.Publisher)}
+	var cancel context.CancelFunc
+	r.stopBy, ctx, cancel = budget(ctx, start)
+	defer cancel()
+	err = r.reconcile(ctx, &sum)
+	sum.DurationMs = s.now().Sub(start).Milliseconds()
+
+	done := publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum}
+	r.events.Add(context.WithoutCancel(ctx), done)
+	if perr := r.events.Flush(context.WithoutCancel(ctx)); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	s.writeMetrics(sum)
+	if err == nil && sum.Errors > 0 {
+		err = fmt.Errorf("%d repositories or projects could not be reconciled; see the log and the events", sum.Errors)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "reconcile finished with errors", "error", err.Error(), "summary", sum)
+	} else {
+		log.InfoContext(ctx, "reconcile finished", "summary", sum)
+	}
+	return sum, err
+}
+
+// budget reads the Lambda deadline and returns when to stop starting new work, and a context
+// for the AWS calls that ends a few seconds before the deadline, so the run reports what it did
+// instead of being killed. Work stops at a tenth of the time left (between 2 s and 60 s) before
+// the deadline: enough for the calls under way, their retries, and the final events.
+func budget(ctx context.Context, start time.Time) (time.Time, context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}, ctx, func() {}
+	}
+	margin := min(max(deadline.Sub(start)/10, 2*time.Second), 60*time.Second)
+	calls, cancel := context.WithDeadline(ctx, deadline.Add(-margin/2))
+	return deadline.Add(-margin), calls, cancel
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) writeMetrics(sum Summary) {
+	w := s.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	count := func(name string, v int) metrics.Metric {
+		return metrics.Metric{Name: name, Value: float64(v), Unit: "Count"}
+	}
+	_ = metrics.Write(w, s.now(), map[string]string{"Function": "drift", "Mode": sum.Mode},
+		count("Scanned", sum.Scanned), count("Drifted", sum.Drifted), count("Fixed", sum.Fixed),
+		count("Created", sum.Created), count("Errors", sum.Errors),
+		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"})
+}
+
+// configFailed reports an unusable configuration: nothing is written, an invalid one is
+// announced with every problem named.
+func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
+	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
+	invalid := config.Invalid(err)
+	if len(invalid) == 0 {
+		return err
+	}
+	perr := s.Publisher.Publish(ctx, publish.Event{DetailType: publish.ConfigurationInvalid,
+		Detail: config.Report{ConfigPath: s.ConfigPath, Errors: invalid}})
+	return errors.Join(err, perr)
+}

@@ -1,0 +1,69 @@
+package drift
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+)
+
+// Triggers of a run.
+const (
+	TriggerSchedule     = "schedule"
+	TriggerConfigChange = "config-change"
+	TriggerManual       = "manual"
+)
+
+// trigger is what started a run, and the mode it asks for ("" means drift-mode decides).
+type trigger struct {
+	kind string
+	mode string
+	// ignored, when set, says why the event is not for this function.
+	ignored string
+}
+
+// decodeTrigger reads the invocation payload: an EventBridge Scheduled Event, a Parameter Store
+// Change under the configuration path, or a manual {} / {"mode":"report"|"fix"}.
+func decodeTrigger(raw []byte, configPath string) (trigger, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return trigger{}, fmt.Errorf("payload is not a JSON object: want {}, {\"mode\":\"report\"}, {\"mode\":\"fix\"} or an EventBridge event")
+	}
+	if _, isEvent := probe["detail-type"]; !isEvent {
+		var manual struct {
+			Mode string `json:"mode"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&manual); err != nil {
+			return trigger{}, fmt.Errorf("manual payload: %v: want {}, {\"mode\":\"report\"} or {\"mode\":\"fix\"}", err)
+		}
+		switch manual.Mode {
+		case "", config.ModeFix, config.ModeReport:
+			return trigger{kind: TriggerManual, mode: manual.Mode}, nil
+		}
+		return trigger{}, fmt.Errorf("manual payload: mode %q: want %q or %q", manual.Mode, config.ModeReport, config.ModeFix)
+	}
+	var ev struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+		Detail     struct {
+			Name string `json:"name"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return trigger{}, fmt.Errorf("EventBridge event: %v", err)
+	}
+	switch {
+	case ev.Source == "aws.events" && ev.DetailType == "Scheduled Event":
+		return trigger{kind: TriggerSchedule}, nil
+	case ev.Source == "aws.ssm" && ev.DetailType == "Parameter Store Change":
+		if !strings.HasPrefix(ev.Detail.Name, strings.TrimRight(configPath, "/")+"/") {
+			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", ev.Detail.Name, configPath)}, nil
+		}
+		return trigger{kind: TriggerConfigChange}, nil
+	}
+	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil
+}
