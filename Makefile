@@ -4,11 +4,17 @@ SHELL := /bin/bash
 
 GO        ?= go
 ARCH      ?= arm64
+HOSTARCH  := $(shell $(GO) env GOARCH)
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+# aws-lambda-rie runs the real bootstrap binaries locally, without Docker. This pseudo-version
+# is the one the Go module proxy serves.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+export PATH := $(GOBIN):$(PATH)
 GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 BIN       := bin/$(ARCH)
 FUNCTIONS := provision drift
 
-.PHONY: help build test unit lint cfn-lint vet bench clean
+.PHONY: help build test unit lint cfn-lint vet bench demo rie fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -26,8 +32,14 @@ build-ProvisionFunction: ## what sam build runs for ProvisionFunction
 build-DriftFunction: ## what sam build runs for DriftFunction
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
 
-test: lint ## lint, then every test (unit, integration against moto_server, end to end)
-	$(GO) test -count=1 ./...
+test: lint rie ## lint, then every test with the race detector (unit, integration on moto_server, end to end)
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+demo: rie ## the whole product on a local emulator: real bootstrap binaries, moto_server, SageMaker stand-in
+	$(GO) run ./cmd/demo
+
+rie: ## install the pinned aws-lambda-rie when it is missing
+	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 unit: ## the fast tests only (no moto_server)
 	$(GO) test -count=1 -short ./...
