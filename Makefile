@@ -57,6 +57,14 @@ cfn-lint: ## lint template.yaml offline
 bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
 	$(GO) test -run=NONE -bench=. -benchtime=20x ./internal/...
 
+FUZZTIME ?= 1m
+FUZZ_TARGETS := ./internal/projectevent:FuzzDecode ./internal/naming:FuzzProjectNamespace ./internal/lifecycle:FuzzEqual
+fuzz: ## run each fuzz target for FUZZTIME (default 1m); the seeds run in make test already
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+	  $(GO) test -run=NONE -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
+	done
+
 clean: ## remove build output
 	rm -rf bin
 
