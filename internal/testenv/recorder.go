@@ -18,6 +18,8 @@ type Request struct {
 	// Repository is the ECR repository the call names (repositoryName, or the repository part
 	// of resourceArn), when it names one.
 	Repository string
+	// Force is the request's force flag (DeleteRepository, BatchDeleteImage's cousins).
+	Force bool
 }
 
 // Write reports whether the operation changes state. AWS names every read Describe, Get or List.
@@ -33,6 +35,9 @@ func (r Request) Write() bool {
 // Recorder is an http.RoundTripper that records every request before passing it on.
 type Recorder struct {
 	Next http.RoundTripper
+	// Check, when set, sees every request before it is sent; World uses it to assert the
+	// product's safety invariants on every call of every test.
+	Check func(Request)
 
 	mu   sync.Mutex
 	reqs []Request
@@ -49,6 +54,9 @@ var services = map[string]string{
 // RoundTrip records the request's service, operation and repository, then sends it.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec := Describe(req)
+	if r.Check != nil {
+		r.Check(rec)
+	}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)
 	r.mu.Unlock()
@@ -82,9 +90,10 @@ func Describe(req *http.Request) Request {
 	var fields struct {
 		RepositoryName string `json:"repositoryName"`
 		ResourceArn    string `json:"resourceArn"`
+		Force          bool   `json:"force"`
 	}
 	if json.Unmarshal(body, &fields) == nil {
-		rec.Repository = fields.RepositoryName
+		rec.Repository, rec.Force = fields.RepositoryName, fields.Force
 		if rec.Repository == "" && rec.Service == "ecr" {
 			if _, repo, ok := strings.Cut(fields.ResourceArn, ":repository/"); ok {
 				rec.Repository = repo

@@ -21,7 +21,9 @@ import (
 
 // World is one test's AWS: a freshly reset moto, a SageMaker stand-in, and two sets of clients.
 // The product's clients go through Rec, so a test can assert on exactly what the product sent;
-// the setup clients do not, so arranging the world does not pollute that record.
+// the setup clients do not, so arranging the world does not pollute that record. Every request
+// of the product is also checked against the safety invariants (see invariants.go); a test
+// that breaks one fails, whatever it asserts itself.
 type World struct {
 	Moto *Moto
 	Rec  *Recorder
@@ -40,6 +42,8 @@ type World struct {
 	SetupSSM *ssm.Client
 	SetupSQS *sqs.Client
 	SetupEB  *eventbridge.Client
+
+	inv *invariants
 }
 
 // NewWorld resets moto and returns a World on it.
@@ -52,7 +56,9 @@ func NewWorld(t testing.TB, m *Moto) *World {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 
-	rec := &Recorder{}
+	inv := newInvariants()
+	rec := &Recorder{Check: inv.check}
+	t.Cleanup(func() { inv.report(t) })
 	product := Config(m.URL, rec)
 	setup := Config(m.URL, &Recorder{})
 	sm := func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(srv.URL) }
@@ -66,12 +72,14 @@ func NewWorld(t testing.TB, m *Moto) *World {
 		SetupSSM:    ssm.NewFromConfig(setup),
 		SetupSQS:    sqs.NewFromConfig(setup),
 		SetupEB:     eventbridge.NewFromConfig(setup),
+		inv:         inv,
 	}
 }
 
 // PutConfig writes configuration parameters under path (names relative to it).
 func (w *World) PutConfig(t testing.TB, path string, values map[string]string) {
 	t.Helper()
+	w.inv.configure(path, values)
 	for name, v := range values {
 		_, err := w.SetupSSM.PutParameter(context.Background(), &ssm.PutParameterInput{
 			Name: aws.String(path + "/" + name), Value: aws.String(v),
