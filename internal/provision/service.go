@@ -76,6 +76,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	if err != nil {
 		sum := Summary{Status: StatusRejected, Reason: err.Error()}
+		log.ErrorContext(ctx, "event rejected", "reason", sum.Reason)
 		return sum, s.reject(ctx, sum)
 	}
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
