@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -339,4 +340,20 @@ func event(t *testing.T, name string) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
+	w := testenv.NewWorld(t, moto)
+	world(t, w)
+	// With 1.5 s left the run keeps its 2 s minimum margin: the budget is already spent, so it
+	// starts nothing, says so, and does not fail.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	sum, err := service(w).Handle(ctx, manual("fix"))
+	if err != nil || sum.Complete || sum.Scanned != 0 {
+		t.Errorf("got %+v, %v; want complete=false, nothing scanned, no error", sum, err)
+	}
+	if got := writtenRepositories(w); len(got) != 0 {
+		t.Errorf("ECR writes: got %v; want none", got)
+	}
 }

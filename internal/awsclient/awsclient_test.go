@@ -1,0 +1,90 @@
+package awsclient
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLimitsFromEnv(t *testing.T) {
+	tests := []struct {
+		name, concurrency, ecr, sm string
+		want                       Limits
+		err                        string
+	}{
+		{name: "defaults", want: Limits{Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5}},
+		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", want: Limits{Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5}},
+		{name: "zero concurrency", concurrency: "0", err: `MAX_CONCURRENCY="0"`},
+		{name: "word", ecr: "fast", err: `ECR_MAX_RPS="fast"`},
+		{name: "negative", sm: "-1", err: `SAGEMAKER_MAX_RPS="-1"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("MAX_CONCURRENCY", tc.concurrency)
+			t.Setenv("ECR_MAX_RPS", tc.ecr)
+			t.Setenv("SAGEMAKER_MAX_RPS", tc.sm)
+			got, err := LimitsFromEnv()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error: got %v; want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+type countingClient struct{ n int }
+
+func (c *countingClient) Do(*http.Request) (*http.Response, error) {
+	c.n++
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
+}
+
+func TestPaceRefusesWhenTheContextCannotWait(t *testing.T) {
+	next := &countingClient{}
+	p := Pace(next, 0.001) // one request now, the next in 1,000 s
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	if _, err := p.Do(req); err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := p.Do(req.WithContext(ctx))
+	if err == nil || !strings.Contains(err.Error(), "rate cap") {
+		t.Errorf("second request: got %v; want the rate cap to refuse it", err)
+	}
+	if next.n != 1 {
+		t.Errorf("requests sent: got %d; want 1", next.n)
+	}
+}
+
+func TestRetryerRetriesThrottlingWithoutAQuota(t *testing.T) {
+	r := NewRetryer()
+	if got := r.MaxAttempts(); got != 8 {
+		t.Errorf("max attempts: got %d; want 8", got)
+	}
+	throttled := &retryableAPIError{code: "ThrottlingException"}
+	if !r.IsErrorRetryable(throttled) {
+		t.Error("ThrottlingException is not retryable")
+	}
+	// The standard quota would run dry after 100 retries; without one, the 1,000th retry still
+	// gets a token.
+	for i := range 1000 {
+		if _, err := r.GetRetryToken(context.Background(), throttled); err != nil {
+			t.Fatalf("retry token %d: %v", i, err)
+		}
+	}
+}
+
+type retryableAPIError struct{ code string }
+
+func (e *retryableAPIError) Error() string        { return e.code }
+func (e *retryableAPIError) ErrorCode() string    { return e.code }
+func (e *retryableAPIError) ErrorMessage() string { return e.code }
+func (e *retryableAPIError) ErrorFault() int      { return 0 }
