@@ -97,9 +97,9 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	untaggedRepository(t, w, "acme-sm-data-science-churn-model/training") // adopted: TagResource
 	handle(sample(t, "create-project.json", nil))
 	w.SageMaker.PutProject("fraud-detect", "p-2", map[string]string{"team": "risk"})
-	handle(sample(t, "add-tags.json", nil))                                 // ListTags
-	handle(sample(t, "delete-project.json", nil))                           // retain: TagResource
-	handle(sample(t, "create-project.json", nil))                           // re-created: UntagResource
+	handle(sample(t, "add-tags.json", nil))       // ListTags
+	handle(sample(t, "delete-project.json", nil)) // retain: TagResource
+	handle(sample(t, "create-project.json", nil)) // re-created: UntagResource
 	w.PutConfig(t, configPath, map[string]string{"on-project-delete": "delete-if-empty"})
 	handle(sample(t, "delete-project.json", func(ev map[string]any) { // DescribeImages, DeleteRepository
 		ev["detail"].(map[string]any)["requestParameters"] = map[string]any{"projectName": "fraud-detect"}

@@ -1,0 +1,38 @@
+// Command demo runs the whole product locally and tells its story (make demo): the real
+// bootstrap binaries under aws-lambda-rie, moto_server, and the SageMaker stand-in. The story
+// is in internal/emulator; this is wiring only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
+)
+
+func main() {
+	logDir := flag.String("log-dir", "", "keep each process's output (moto.log, provision.log, drift.log) in this directory")
+	flag.Parse()
+
+	// Ctrl-C cancels the story; RunDemo stops everything it started before it returns.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := emulator.RunDemo(ctx, emulator.DemoOptions{Out: os.Stdout, Color: emulator.IsTerminal(os.Stdout), LogDir: *logDir})
+	interrupted := ctx.Err() != nil
+	stop()
+	switch {
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "\ndemo: interrupted; everything it started has been stopped")
+		os.Exit(130)
+	case errors.Is(err, emulator.ErrMotoMissing), errors.Is(err, emulator.ErrRIEMissing):
+		fmt.Fprintf(os.Stderr, "\ndemo: cannot run:\n%v\n", err)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "\ndemo: %v\n", err)
+		os.Exit(1)
+	}
+}

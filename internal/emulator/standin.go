@@ -1,0 +1,49 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sagemakerfake"
+)
+
+// SageMaker is the SageMaker stand-in (ListProjects, ListTags) served in this process on a free
+// loopback port. The embedded Server holds its projects: PutProject, SetTags, Reset.
+type SageMaker struct {
+	*sagemakerfake.Server
+	// URL is the endpoint the functions get as AWS_ENDPOINT_URL_SAGEMAKER.
+	URL string
+	srv *http.Server
+}
+
+// StartSageMaker serves an empty stand-in whose project ARNs name Region and AccountID.
+func StartSageMaker() (*SageMaker, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("serve the SageMaker stand-in: %w", err)
+	}
+	fake := sagemakerfake.New(Region, AccountID)
+	s := &SageMaker{
+		Server: fake,
+		URL:    "http://" + ln.Addr().String(),
+		srv:    &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second},
+	}
+	// Serve returns when Stop closes the server; the functions' calls fail loudly after that.
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Stop closes the server. It is safe to call more than once, and on a nil SageMaker.
+func (s *SageMaker) Stop() {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+}
