@@ -41,8 +41,11 @@ demo: rie ## the whole product on a local emulator: real bootstrap binaries, mot
 rie: ## install the pinned aws-lambda-rie when it is missing
 	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-unit: ## the fast tests only (no moto_server)
-	$(GO) test -count=1 -short ./...
+UNIT_PACKAGES := ./internal/config ./internal/naming ./internal/lifecycle ./internal/projectevent \
+  ./internal/publish ./internal/reconcile ./internal/registry ./internal/metrics ./internal/awsclient \
+  ./internal/sagemakerfake
+unit: ## the fast tests that need no moto_server or aws-lambda-rie
+	$(GO) test -count=1 $(UNIT_PACKAGES)
 
 lint: vet cfn-lint ## gofmt, go vet and cfn-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -55,7 +58,10 @@ cfn-lint: ## lint template.yaml offline
 	cfn-lint template.yaml
 
 bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
-	$(GO) test -run=NONE -bench=. -benchtime=20x ./internal/...
+	$(GO) test -run=NONE -bench=. -benchtime=20x -timeout 60m ./internal/provision
+	$(GO) test -run=NONE -bench=. -benchtime=1x -timeout 60m ./internal/drift
+	$(MAKE) --no-print-directory build ARCH=arm64
+	ls -l bin/arm64/provision/bootstrap bin/arm64/drift/bootstrap
 
 FUZZTIME ?= 1m
 FUZZ_TARGETS := ./internal/projectevent:FuzzDecode ./internal/naming:FuzzProjectNamespace ./internal/lifecycle:FuzzEqual

@@ -43,12 +43,16 @@ func Load(ctx context.Context, client ParametersAPI, configPath string) (Config,
 		}
 	}
 	cfg, err := Parse(configPath, values)
+	if len(secure) == 0 {
+		return cfg, err
+	}
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) {
+		invalid = &ValidationError{}
+	}
 	for _, name := range secure {
 		// The configuration holds no secrets; reading one would need kms:Decrypt for nothing.
-		err = errors.Join(err, &InvalidError{Parameter: name, Value: "(SecureString)", Valid: "a String parameter"})
+		invalid.Problems = append(invalid.Problems, &InvalidError{Parameter: name, Value: "(SecureString)", Valid: "a String parameter"})
 	}
-	if err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
+	return Config{}, invalid
 }

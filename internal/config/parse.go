@@ -26,6 +26,29 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("configuration parameter %s has invalid value %q: valid is %s", e.Parameter, e.Value, e.Valid)
 }
 
+// ValidationError is a configuration that cannot be used, with every invalid value named. Its
+// type name is what Lambda reports as the errorType of a failed invocation.
+type ValidationError struct {
+	Problems []*InvalidError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the problems, so errors.As finds each *InvalidError.
+func (e *ValidationError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
 // Invalid returns every InvalidError in err, however it was wrapped or joined, in order.
 func Invalid(err error) []*InvalidError {
 	switch e := err.(type) {
@@ -50,8 +73,8 @@ var (
 )
 
 // Parse builds a Config from parameter values keyed by their full SSM names. Every value is
-// checked; all problems are returned together, joined, each an *InvalidError, so an operator
-// fixes them in one pass. Nothing in the result is usable when the error is not nil.
+// checked, and all problems are returned together in one *ValidationError, so an operator fixes
+// them in one pass. Nothing in the result is usable when the error is not nil.
 func Parse(configPath string, values map[string]string) (Config, error) {
 	prefix := strings.TrimRight(configPath, "/") + "/"
 	rel := make(map[string]string, len(values))
@@ -80,8 +103,8 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 	}
 	c.Overrides = p.overrides(c.Company)
 	c.Unknown = p.unknown()
-	if err := errors.Join(p.errs...); err != nil {
-		return Config{}, err
+	if len(p.errs) > 0 {
+		return Config{}, &ValidationError{Problems: p.errs}
 	}
 	return c, nil
 }
@@ -92,7 +115,7 @@ type parser struct {
 	raw    map[string]string
 	prefix string
 	read   map[string]bool
-	errs   []error
+	errs   []*InvalidError
 }
 
 func (p *parser) get(name, def string) (string, bool) {

@@ -119,7 +119,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	s.writeMetrics(sum)
 	if err == nil && sum.Errors > 0 {
-		err = fmt.Errorf("%d repositories or projects could not be reconciled; see the log and the events", sum.Errors)
+		err = &ReconcileError{Failed: sum.Errors}
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "reconcile finished with errors", "error", err.Error(), "summary", sum)
@@ -127,6 +127,16 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		log.InfoContext(ctx, "reconcile finished", "summary", sum)
 	}
 	return sum, err
+}
+
+// ReconcileError says how many repositories or projects a run could not reconcile; the others
+// were. Its type name is what Lambda reports as the errorType.
+type ReconcileError struct {
+	Failed int
+}
+
+func (e *ReconcileError) Error() string {
+	return fmt.Sprintf("%d repositories or projects could not be reconciled; see the log and the events", e.Failed)
 }
 
 // budget reads the Lambda deadline and returns when to stop starting new work, and a context
@@ -181,5 +191,8 @@ func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error)
 	}
 	perr := s.Publisher.Publish(ctx, publish.Event{DetailType: publish.ConfigurationInvalid,
 		Detail: config.Report{ConfigPath: s.ConfigPath, Errors: invalid}})
-	return errors.Join(err, perr)
+	if perr != nil {
+		return errors.Join(err, perr)
+	}
+	return err
 }

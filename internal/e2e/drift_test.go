@@ -87,8 +87,8 @@ func TestInvalidConfigurationFailsWithoutWriting(t *testing.T) {
 			}
 			failed := invokeFail(t, ctx, tc.fn, sample(t, tc.payload))
 			t.Logf("errorType %q, errorMessage %q", failed.Type, failed.Message)
-			if failed.Type == "" || !strings.Contains(failed.Message, "/sagemaker-platform/ecr/image-retention") {
-				t.Errorf("error %q (type %q); want a type and a message naming /sagemaker-platform/ecr/image-retention", failed.Message, failed.Type)
+			if failed.Type != "ValidationError" || !strings.Contains(failed.Message, "/sagemaker-platform/ecr/image-retention") {
+				t.Errorf("error %q (type %q); want a ValidationError naming /sagemaker-platform/ecr/image-retention", failed.Message, failed.Type)
 			}
 			wantRepositories(t, ctx, nil)
 			events := drain(t, ctx)
