@@ -185,14 +185,5 @@ func (s *Service) writeMetrics(sum Summary) {
 // announced with every problem named.
 func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
 	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
-	invalid := config.Invalid(err)
-	if len(invalid) == 0 {
-		return err
-	}
-	perr := s.Publisher.Publish(ctx, publish.Event{DetailType: publish.ConfigurationInvalid,
-		Detail: config.Report{ConfigPath: s.ConfigPath, Errors: invalid}})
-	if perr != nil {
-		return errors.Join(err, perr)
-	}
-	return err
+	return s.Publisher.InvalidConfiguration(ctx, s.ConfigPath, err)
 }

@@ -1,8 +1,6 @@
 package provision_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
@@ -10,13 +8,4 @@ import (
 
 var moto *testenv.Moto
 
-func TestMain(m *testing.M) {
-	var err error
-	if moto, err = testenv.StartMoto(); err != nil {
-		fmt.Fprintln(os.Stderr, "integration tests need moto_server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &moto) }

@@ -267,16 +267,6 @@ func (s *Service) reject(ctx context.Context, sum Summary) error {
 // either way the handler fails, so the event is retried and, in the end, kept in the
 // dead-letter queue until the configuration is fixed.
 func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
-	invalid := config.Invalid(err)
 	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
-	if len(invalid) == 0 {
-		return err
-	}
-	if perr := s.Publisher.Publish(ctx, publish.Event{
-		DetailType: publish.ConfigurationInvalid,
-		Detail:     config.Report{ConfigPath: s.ConfigPath, Errors: invalid},
-	}); perr != nil {
-		return errors.Join(err, perr)
-	}
-	return err
+	return s.Publisher.InvalidConfiguration(ctx, s.ConfigPath, err)
 }

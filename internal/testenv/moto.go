@@ -8,6 +8,8 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
 )
@@ -25,4 +27,18 @@ func StartMoto() (*Moto, error) {
 // FreePort asks the kernel for a free loopback TCP port.
 func FreePort() (int, error) {
 	return emulator.FreePort()
+}
+
+// Main is a test package's TestMain for integration tests: it starts moto_server, stores it in
+// *moto for the tests, runs them, stops the server and exits. Without moto_server the package
+// fails (it is not skipped) with a message that says how to install it.
+func Main(m interface{ Run() int }, moto **Moto) {
+	var err error
+	if *moto, err = StartMoto(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests need moto_server:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	(*moto).Stop()
+	os.Exit(code)
 }

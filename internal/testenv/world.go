@@ -182,3 +182,15 @@ func Deadline(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// Route sends the product's ECR, SSM and EventBridge clients through endpoint (a fault proxy in
+// front of moto, say) with the given retryer, still recorded and still checked. SageMaker calls
+// keep going to the stand-in.
+func (w *World) Route(endpoint string, retryer func() aws.Retryer) {
+	cfg := Config(endpoint, w.Rec)
+	cfg.RetryMaxAttempts = 0 // the retryer decides
+	cfg.Retryer = retryer
+	w.ECR = ecr.NewFromConfig(cfg)
+	w.SSM = ssm.NewFromConfig(cfg)
+	w.EventBridge = eventbridge.NewFromConfig(cfg)
+}
