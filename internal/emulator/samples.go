@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// The sample events of /work/shared/events (EventBridge envelopes as AWS documents them),
+// Sample EventBridge events (envelopes and details as AWS documents them),
 // embedded so the demo runs from anywhere in the module.
 //
 //go:embed events/*.json
