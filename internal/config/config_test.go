@@ -33,7 +33,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	// Every "when absent" value of DESIGN.md's configuration table.
+	// Every default of the README's configuration table.
 	want := config.Config{
 		Path:               path,
 		Enabled:            true,

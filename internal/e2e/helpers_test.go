@@ -15,7 +15,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
 )
 
-// The product's names the tests hold it to (DESIGN.md's contract), spelt out here rather than
+// The product's names the tests hold it to (the contract the README documents), spelt out here rather than
 // imported, so that renaming one in the product fails a test.
 const (
 	source          = "sagemaker-ecr-provisioner"

@@ -54,7 +54,7 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// TestPolicyText pins the exact text: it is the contract in DESIGN.md and what people see in
+// TestPolicyText pins the exact text: it is the contract the README documents and what people see in
 // the console, so a change should be deliberate.
 func TestPolicyText(t *testing.T) {
 	want := `{"rules":[{"rulePriority":1,"description":"Expire images beyond the newest 10 (managed by sagemaker-ecr-provisioner)","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`

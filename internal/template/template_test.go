@@ -1144,7 +1144,7 @@ func TestEventInvokeConfig(t *testing.T) {
 	}
 }
 
-// configParameters are the SSM parameter names of DESIGN.md's table (overrides/... are
+// configParameters are the SSM parameter names of the README's configuration table (overrides/... are
 // written by people, not by the template).
 var configParameters = []string{
 	"allowed-teams", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
