@@ -1,0 +1,123 @@
+package provision_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+)
+
+// BenchmarkProvision handles CreateProject events against moto_server, through the recorder
+// that counts every call. new-project: each event names a project not seen before, so three
+// repositories are created. in-sync: the same project again, which must write nothing.
+//
+// Run with make bench, or: go test -run=NONE -bench=Provision -benchtime=20x ./internal/provision
+func BenchmarkProvision(b *testing.B) {
+	b.Run("new-project", func(b *testing.B) {
+		w, svc := benchSetup(b)
+		events := make([]json.RawMessage, b.N)
+		for i := range events {
+			events[i] = benchProject(b, fmt.Sprintf("bench-%d", i))
+		}
+		w.Rec.Clear()
+		b.ResetTimer()
+		for i := range b.N {
+			sum, err := svc.Handle(testenv.Deadline(b), events[i])
+			if err != nil || sum.Status != provision.StatusProvisioned {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, provision.StatusProvisioned)
+			}
+		}
+		b.StopTimer()
+		reportCalls(b, w.Rec)
+		if got := len(w.Repositories(b)); got != 3*b.N {
+			b.Errorf("repositories: got %d; want %d", got, 3*b.N)
+		}
+	})
+
+	b.Run("in-sync", func(b *testing.B) {
+		w, svc := benchSetup(b)
+		ev := benchProject(b, "churn-model")
+		if sum, err := svc.Handle(testenv.Deadline(b), ev); err != nil || sum.Status != provision.StatusProvisioned {
+			b.Fatalf("first event: got %q %q, %v", sum.Status, sum.Reason, err)
+		}
+		w.Rec.Clear()
+		b.ResetTimer()
+		for i := range b.N {
+			sum, err := svc.Handle(testenv.Deadline(b), ev)
+			if err != nil || sum.Status != provision.StatusInSync {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, provision.StatusInSync)
+			}
+		}
+		b.StopTimer()
+		reportCalls(b, w.Rec)
+		if writes := w.Rec.Writes(); len(writes) != 0 {
+			b.Errorf("writes for a project in sync: got %v; want none", writes)
+		}
+	})
+}
+
+// benchSetup is setup for a benchmark: company acme, the service on the recorded clients. The
+// helpers in provision_test.go take *testing.T, which a benchmark does not have; with
+// testing.TB there, this and benchProject could call setup and edit directly. No event sink:
+// an SQS queue filling up would only slow moto down.
+func benchSetup(b *testing.B) (*testenv.World, *provision.Service) {
+	b.Helper()
+	w := testenv.NewWorld(b, moto)
+	w.PutConfig(b, configPath, map[string]string{"company": "acme"})
+	return w, &provision.Service{
+		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
+		Publisher:  publish.New(w.EventBridge, "default"),
+		ConfigPath: configPath,
+		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now:        func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) },
+	}
+}
+
+// benchProject is the sample CreateProject event for another project of team data-science.
+func benchProject(b *testing.B, project string) json.RawMessage {
+	b.Helper()
+	raw, err := os.ReadFile("testdata/create-project.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		b.Fatal(err)
+	}
+	requestParameters(ev)["projectName"] = project
+	detail(ev)["responseElements"] = map[string]any{
+		"projectArn": "arn:aws:sagemaker:us-east-1:123456789012:project/" + project,
+		"projectId":  "p-" + project,
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// reportCalls reports the recorded calls per handled event, and logs them by operation.
+func reportCalls(b *testing.B, rec *testenv.Recorder) {
+	reqs := rec.Requests()
+	b.ReportMetric(float64(len(reqs))/float64(b.N), "calls/op")
+	b.ReportMetric(float64(len(rec.Writes()))/float64(b.N), "writes/op")
+	byOp := map[string]int{}
+	for _, r := range reqs {
+		byOp[r.Service+" "+r.Operation]++
+	}
+	var lines []string
+	for op, n := range byOp {
+		lines = append(lines, fmt.Sprintf("%s %.2f", op, float64(n)/float64(b.N)))
+	}
+	sort.Strings(lines)
+	b.Logf("N=%d, calls per event by operation: %s", b.N, strings.Join(lines, ", "))
+}
