@@ -33,13 +33,15 @@ func main() {
 		log.Error("load AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	publisher := publish.New(eventbridge.NewFromConfig(cfg), env.EventBus)
+	publisher.Logger = log // an event EventBridge refuses is logged in full instead
 	svc := &drift.Service{
 		SSM: ssm.NewFromConfig(cfg),
 		ECR: ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, limits.ECRPerSecond) }),
 		SageMaker: sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
 			o.HTTPClient = awsclient.Pace(o.HTTPClient, limits.SageMakerPerSecond)
 		}),
-		Publisher:   publish.New(eventbridge.NewFromConfig(cfg), env.EventBus),
+		Publisher:   publisher,
 		ConfigPath:  env.ConfigPath,
 		Concurrency: limits.Concurrency,
 		Logger:      log,

@@ -27,11 +27,13 @@ func main() {
 		log.Error("load AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	publisher := publish.New(eventbridge.NewFromConfig(cfg), env.EventBus)
+	publisher.Logger = log // an event EventBridge refuses is logged in full instead
 	svc := &provision.Service{
 		SSM:        ssm.NewFromConfig(cfg),
 		ECR:        ecr.NewFromConfig(cfg),
 		SageMaker:  sagemaker.NewFromConfig(cfg),
-		Publisher:  publish.New(eventbridge.NewFromConfig(cfg), env.EventBus),
+		Publisher:  publisher,
 		ConfigPath: env.ConfigPath,
 		Logger:     log,
 	}

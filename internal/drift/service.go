@@ -7,7 +7,6 @@ package drift
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,11 +55,14 @@ type Summary struct {
 	Exempt    int    `json:"exempt"`
 	// Created counts repositories created for shared types and missed projects; Missing those
 	// found missing (in report mode they stay missing).
-	Created  int  `json:"created"`
-	Missing  int  `json:"missing"`
-	Rejected int  `json:"rejected"`
-	Errors   int  `json:"errors"`
-	Complete bool `json:"complete"`
+	Created  int `json:"created"`
+	Missing  int `json:"missing"`
+	Rejected int `json:"rejected"`
+	// Unpublished counts result events EventBridge refused after every retry; they are in the
+	// log instead.
+	Unpublished int  `json:"unpublished"`
+	Errors      int  `json:"errors"`
+	Complete    bool `json:"complete"`
 	// DurationMs is the run's wall time.
 	DurationMs int64 `json:"durationMs"`
 	// Status is "ignored" or "disabled" when the run did nothing, with Reason.
@@ -114,9 +116,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 
 	done := publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum}
 	r.events.Add(context.WithoutCancel(ctx), done)
-	if perr := r.events.Flush(context.WithoutCancel(ctx)); perr != nil {
-		err = errors.Join(err, perr)
-	}
+	sum.Unpublished = r.events.Flush(context.WithoutCancel(ctx))
 	s.writeMetrics(sum)
 	if err == nil && sum.Errors > 0 {
 		err = &ReconcileError{Failed: sum.Errors}

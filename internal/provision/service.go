@@ -60,6 +60,9 @@ type Summary struct {
 	Team         string             `json:"team,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Repositories []reconcile.Result `json:"repositories,omitempty"`
+	// Unpublished counts result events EventBridge refused after every retry; they are in the
+	// log instead.
+	Unpublished int `json:"unpublished,omitempty"`
 }
 
 // Handle handles one EventBridge event. Bad input (a malformed event, a project whose names
@@ -77,7 +80,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	if err != nil {
 		sum := Summary{Status: StatusRejected, Reason: err.Error()}
 		log.ErrorContext(ctx, "event rejected", "reason", sum.Reason)
-		return sum, s.reject(ctx, sum)
+		return s.reject(ctx, sum)
 	}
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
 
@@ -167,7 +170,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	desired, err := reconcile.ProjectRepositories(cfg, project)
 	if err != nil {
 		sum.Status, sum.Reason = StatusRejected, err.Error()
-		return sum, s.reject(ctx, sum)
+		return s.reject(ctx, sum)
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	results, err := engine.Sync(ctx, desired, cfg.DriftMode == config.ModeFix)
@@ -176,12 +179,10 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	switch {
 	case errors.As(err, &rejected):
 		sum.Status, sum.Reason = StatusRejected, err.Error()
-		return sum, s.reject(ctx, sum)
+		return s.reject(ctx, sum)
 	case err != nil:
 		sum.Status, sum.Reason = StatusFailed, err.Error()
-		if perr := s.Publisher.Publish(ctx, failedEvent(sum)); perr != nil {
-			err = errors.Join(err, perr)
-		}
+		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
 	sum.Status = StatusInSync
@@ -193,10 +194,11 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	if sum.Status == StatusInSync {
 		return sum, nil // nothing changed, nothing to announce
 	}
-	return sum, s.Publisher.Publish(ctx, publish.Event{
+	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
 		Detail:     provisionedDetail{Project: sum.Project, ProjectID: project.ID, Team: sum.Team, Repositories: results},
 	})
+	return sum, nil
 }
 
 // projectTags reads the project's current tags from SageMaker. gone is true when the project
@@ -227,9 +229,7 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	sum := Summary{Status: StatusRetired, Trigger: change.Trigger, Project: change.Project, Repositories: results}
 	if err != nil {
 		sum.Status, sum.Reason = StatusFailed, err.Error()
-		if perr := s.Publisher.Publish(ctx, failedEvent(sum)); perr != nil {
-			err = errors.Join(err, perr)
-		}
+		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
 	var retained, deleted []reconcile.Result
@@ -254,13 +254,15 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 		sum.Reason = "no repository to retire, or all already retired"
 		return sum, nil
 	}
-	return sum, s.Publisher.Publish(ctx, events...)
+	sum.Unpublished = s.Publisher.Announce(ctx, events...)
+	return sum, nil
 }
 
 // reject reports a project that cannot be provisioned as it is. The event is the report; the
 // handler does not fail, so Lambda does not retry what cannot succeed.
-func (s *Service) reject(ctx context.Context, sum Summary) error {
-	return s.Publisher.Publish(ctx, failedEvent(sum))
+func (s *Service) reject(ctx context.Context, sum Summary) (Summary, error) {
+	sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
+	return sum, nil
 }
 
 // configFailed reports a configuration that cannot be read or used. An invalid one is announced;

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"sync"
 )
 
@@ -11,16 +10,15 @@ import (
 type Buffer struct {
 	p *Publisher
 
-	mu      sync.Mutex
-	pending []Event
-	errs    []error
-	sent    int
+	mu          sync.Mutex
+	pending     []Event
+	undelivered int
 }
 
 // NewBuffer returns an empty buffer that publishes through p.
 func NewBuffer(p *Publisher) *Buffer { return &Buffer{p: p} }
 
-// Add queues the event and sends a full batch. A failure is kept for Flush to return.
+// Add queues the event and announces a full batch.
 func (b *Buffer) Add(ctx context.Context, ev Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -30,28 +28,18 @@ func (b *Buffer) Add(ctx context.Context, ev Event) {
 	}
 }
 
-// Flush sends what is queued and returns every failure since the buffer was made.
-func (b *Buffer) Flush(ctx context.Context) error {
+// Flush announces what is queued and returns how many events, since the buffer was made,
+// could not be delivered (they are in the log instead; see Publisher.Announce).
+func (b *Buffer) Flush(ctx context.Context) (undelivered int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.pending) > 0 {
 		b.sendLocked(ctx)
 	}
-	return errors.Join(b.errs...)
-}
-
-// Sent is how many events were handed to EventBridge so far.
-func (b *Buffer) Sent() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sent
+	return b.undelivered
 }
 
 func (b *Buffer) sendLocked(ctx context.Context) {
-	if err := b.p.Publish(ctx, b.pending...); err != nil {
-		b.errs = append(b.errs, err)
-	} else {
-		b.sent += len(b.pending)
-	}
+	b.undelivered += b.p.Announce(ctx, b.pending...)
 	b.pending = b.pending[:0]
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,6 +57,8 @@ type Publisher struct {
 	Attempts int
 	// Backoff is the wait before the first retry; it doubles each time.
 	Backoff time.Duration
+	// Logger records the events Announce could not deliver; slog.Default when nil.
+	Logger *slog.Logger
 }
 
 // New returns a Publisher for the bus (a name or ARN).
@@ -67,11 +70,37 @@ func New(api API, bus string) *Publisher {
 // rejects are retried by their position in the response, with backoff; an error says how many
 // were lost in the end. A call that fails as a whole is retried by the SDK's retryer.
 func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
+	_, err := p.publish(ctx, events)
+	return err
+}
+
+// Announce publishes the events as Publish does, but an event EventBridge still refuses after
+// every retry is written to the log in full instead, and counted; it never fails the run it
+// describes. Failing the invocation would not help: Lambda's retry would find the work done and
+// have nothing left to announce, so the log is where an undelivered result survives.
+func (p *Publisher) Announce(ctx context.Context, events ...Event) (undelivered int) {
+	lost, err := p.publish(ctx, events)
+	for _, e := range lost {
+		p.logger().ErrorContext(ctx, "result event not published; recorded here instead",
+			"detailType", aws.ToString(e.DetailType), "detail", json.RawMessage(aws.ToString(e.Detail)), "error", err.Error())
+	}
+	return len(lost)
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// publish sends every batch and returns the entries that were not delivered.
+func (p *Publisher) publish(ctx context.Context, events []Event) ([]ebtypes.PutEventsRequestEntry, error) {
 	entries := make([]ebtypes.PutEventsRequestEntry, 0, len(events))
 	for _, ev := range events {
 		detail, err := json.Marshal(ev.Detail)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", ev.DetailType, err)
+			return nil, fmt.Errorf("encode %s event: %w", ev.DetailType, err)
 		}
 		entries = append(entries, ebtypes.PutEventsRequestEntry{
 			Source:       aws.String(Source),
@@ -82,23 +111,26 @@ func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 		})
 	}
 	var errs []error
+	var lost []ebtypes.PutEventsRequestEntry
 	for _, batch := range batches(entries) {
-		errs = append(errs, p.send(ctx, batch))
+		if failed, err := p.send(ctx, batch); err != nil {
+			errs, lost = append(errs, err), append(lost, failed...)
+		}
 	}
-	return errors.Join(errs...)
+	return lost, errors.Join(errs...)
 }
 
-// send puts one batch, retrying the entries that failed.
-func (p *Publisher) send(ctx context.Context, batch []ebtypes.PutEventsRequestEntry) error {
+// send puts one batch, retrying the entries that failed, and returns those that never went.
+func (p *Publisher) send(ctx context.Context, batch []ebtypes.PutEventsRequestEntry) ([]ebtypes.PutEventsRequestEntry, error) {
 	wait := p.Backoff
 	var lastCode, lastMessage string
 	for attempt := 1; ; attempt++ {
 		out, err := p.api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: batch})
 		if err != nil {
-			return fmt.Errorf("put %d events: %w", len(batch), err)
+			return batch, fmt.Errorf("put %d events: %w", len(batch), err)
 		}
 		if out.FailedEntryCount == 0 {
-			return nil
+			return nil, nil
 		}
 		var retry []ebtypes.PutEventsRequestEntry
 		for i, res := range out.Entries {
@@ -109,15 +141,15 @@ func (p *Publisher) send(ctx context.Context, batch []ebtypes.PutEventsRequestEn
 		}
 		if len(retry) == 0 {
 			// FailedEntryCount without a failed entry: nothing to retry by position.
-			return fmt.Errorf("put events: %d entries failed, none identified", out.FailedEntryCount)
+			return batch, fmt.Errorf("put events: %d entries failed, none identified", out.FailedEntryCount)
 		}
 		if attempt >= p.Attempts {
-			return fmt.Errorf("put events: %d of %d entries failed after %d attempts: %s: %s", len(retry), len(batch), attempt, lastCode, lastMessage)
+			return retry, fmt.Errorf("put events: %d of %d entries failed after %d attempts: %s: %s", len(retry), len(batch), attempt, lastCode, lastMessage)
 		}
 		batch = retry
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("put events: %d entries not sent: %w", len(batch), ctx.Err())
+			return batch, fmt.Errorf("put events: %d entries not sent: %w", len(batch), ctx.Err())
 		case <-time.After(wait):
 		}
 		wait *= 2

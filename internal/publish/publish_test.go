@@ -1,9 +1,11 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -143,10 +145,31 @@ func TestBufferSendsTenAtATime(t *testing.T) {
 	if got := len(bus.calls); got != 2 {
 		t.Errorf("calls before Flush: got %d; want 2 full batches", got)
 	}
-	if err := b.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	if lost := b.Flush(context.Background()); lost != 0 {
+		t.Fatalf("undelivered: got %d; want 0", lost)
 	}
-	if got, sent := len(bus.calls), b.Sent(); got != 3 || sent != 25 {
-		t.Errorf("after Flush: got %d calls, %d sent; want 3 calls, 25 sent", got, sent)
+	if got := len(bus.calls); got != 3 {
+		t.Errorf("calls after Flush: got %d; want 3", got)
+	}
+}
+
+func TestAnnounceLogsWhatItCouldNotDeliver(t *testing.T) {
+	bus := &fakeBus{fail: func(_ int, d string) bool { return strings.Contains(d, `"n":2`) }}
+	var log bytes.Buffer
+	p := New(bus, "default")
+	p.Backoff, p.Attempts = 0, 2
+	p.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+	if lost := p.Announce(context.Background(), events(4, 0)...); lost != 1 {
+		t.Errorf("undelivered: got %d; want 1", lost)
+	}
+	var rec struct {
+		Msg, DetailType string
+		Detail          struct{ N int }
+	}
+	if err := json.Unmarshal(log.Bytes(), &rec); err != nil {
+		t.Fatalf("log %q: %v", log.String(), err)
+	}
+	if rec.DetailType != DriftFixed || rec.Detail.N != 2 {
+		t.Errorf("logged: got %+v; want the undelivered event 2 in full", rec)
 	}
 }

@@ -1,0 +1,46 @@
+package resilience
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/faultproxy"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+)
+
+var moto *testenv.Moto
+
+func TestMain(m *testing.M) { testenv.Main(m, &moto) }
+
+// retryer is the product's retryer (awsclient.NewRetryer) with short backoffs, so a test with
+// hundreds of injected faults runs in seconds, and with attempts as the test chooses.
+func retryer(attempts int) func() aws.Retryer {
+	return func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.MaxBackoff = 20 * time.Millisecond
+			o.RateLimiter = ratelimit.None
+		})
+	}
+}
+
+// faulty returns a world whose product clients go through a fault proxy in front of moto.
+func faulty(t *testing.T, opts faultproxy.Options, attempts int) (*testenv.World, *faultproxy.Proxy) {
+	t.Helper()
+	w := testenv.NewWorld(t, moto)
+	p := faultproxy.New(moto.URL, opts)
+	url, err := p.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	w.Route(url, retryer(attempts))
+	return w, p
+}
+
+// twentyPercent injects 20% faults in all: throttling, HTTP 500 and dropped connections.
+var twentyPercent = faultproxy.Options{ThrottleRate: 0.10, ErrorRate: 0.05, DropRate: 0.05, Seed: 7}
