@@ -3,16 +3,11 @@ package provision_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
 )
 
@@ -65,44 +60,24 @@ func BenchmarkProvision(b *testing.B) {
 	})
 }
 
-// benchSetup is setup for a benchmark: company acme, the service on the recorded clients. The
-// helpers in provision_test.go take *testing.T, which a benchmark does not have; with
-// testing.TB there, this and benchProject could call setup and edit directly. No event sink:
-// an SQS queue filling up would only slow moto down.
+// benchSetup is the world and service of a benchmark, without an event sink: an SQS queue
+// filling up would only slow moto down.
 func benchSetup(b *testing.B) (*testenv.World, *provision.Service) {
 	b.Helper()
-	w := testenv.NewWorld(b, moto)
-	w.PutConfig(b, configPath, map[string]string{"company": "acme"})
-	return w, &provision.Service{
-		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
-		Publisher:  publish.New(w.EventBridge, "default"),
-		ConfigPath: configPath,
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Now:        func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) },
-	}
+	w := configured(b, nil)
+	return w, service(w)
 }
 
 // benchProject is the sample CreateProject event for another project of team data-science.
 func benchProject(b *testing.B, project string) json.RawMessage {
 	b.Helper()
-	raw, err := os.ReadFile("testdata/create-project.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		b.Fatal(err)
-	}
-	requestParameters(ev)["projectName"] = project
-	detail(ev)["responseElements"] = map[string]any{
-		"projectArn": "arn:aws:sagemaker:us-east-1:123456789012:project/" + project,
-		"projectId":  "p-" + project,
-	}
-	out, err := json.Marshal(ev)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return out
+	return edit(b, "create-project.json", func(ev map[string]any) {
+		requestParameters(ev)["projectName"] = project
+		detail(ev)["responseElements"] = map[string]any{
+			"projectArn": "arn:aws:sagemaker:us-east-1:123456789012:project/" + project,
+			"projectId":  "p-" + project,
+		}
+	})
 }
 
 // reportCalls reports the recorded calls per handled event, and logs them by operation.

@@ -33,7 +33,14 @@ var churnRepos = []string{
 
 // setup returns a world with company acme configured (plus extra parameters), a sink for the
 // product's events, and the service under test.
-func setup(t *testing.T, extra map[string]string) (*testenv.World, *testenv.Sink, *provision.Service) {
+func setup(t testing.TB, extra map[string]string) (*testenv.World, *testenv.Sink, *provision.Service) {
+	t.Helper()
+	w := configured(t, extra)
+	return w, w.CaptureEvents(t, publish.Source), service(w)
+}
+
+// configured returns a fresh world with company acme configured, plus extra parameters.
+func configured(t testing.TB, extra map[string]string) *testenv.World {
 	t.Helper()
 	w := testenv.NewWorld(t, moto)
 	params := map[string]string{"company": "acme"}
@@ -41,18 +48,21 @@ func setup(t *testing.T, extra map[string]string) (*testenv.World, *testenv.Sink
 		params[k] = v
 	}
 	w.PutConfig(t, configPath, params)
-	sink := w.CaptureEvents(t, publish.Source)
-	svc := &provision.Service{
+	return w
+}
+
+// service is the handler under test on the world's recorded clients, with a fixed clock.
+func service(w *testenv.World) *provision.Service {
+	return &provision.Service{
 		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
 		Publisher:  publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath,
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Now:        func() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) },
 	}
-	return w, sink, svc
 }
 
-func event(t *testing.T, name string) json.RawMessage {
+func event(t testing.TB, name string) json.RawMessage {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	if err != nil {
@@ -62,7 +72,7 @@ func event(t *testing.T, name string) json.RawMessage {
 }
 
 // edit returns the sample event with fn applied to its decoded form.
-func edit(t *testing.T, name string, fn func(ev map[string]any)) json.RawMessage {
+func edit(t testing.TB, name string, fn func(ev map[string]any)) json.RawMessage {
 	t.Helper()
 	var ev map[string]any
 	if err := json.Unmarshal(event(t, name), &ev); err != nil {
