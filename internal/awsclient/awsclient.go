@@ -74,9 +74,16 @@ func positiveFloat(name string, def float64) (float64, error) {
 	return f, nil
 }
 
-// Load returns the SDK configuration from the default chain with the product's retryer.
+// Load returns the SDK configuration from the default chain with the product's retryer. The
+// retryer is set after loading, not through config.WithRetryer: given a retryer, the loader
+// stops reading AWS_MAX_ATTEMPTS, and each client applies the loaded value on top of ours.
 func Load(ctx context.Context) (aws.Config, error) {
-	return config.LoadDefaultConfig(ctx, config.WithRetryer(NewRetryer))
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Retryer = NewRetryer
+	return cfg, nil
 }
 
 // NewRetryer is the SDK's standard retryer (it retries ThrottlingException, 5xx and dropped

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 )
 
 func TestLimitsFromEnv(t *testing.T) {
@@ -88,3 +90,24 @@ func (e *retryableAPIError) Error() string        { return e.code }
 func (e *retryableAPIError) ErrorCode() string    { return e.code }
 func (e *retryableAPIError) ErrorMessage() string { return e.code }
 func (e *retryableAPIError) ErrorFault() int      { return 0 }
+
+func TestLoadHonoursAWSMaxAttempts(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	for _, tc := range []struct {
+		env  string
+		want int
+	}{{"", 8}, {"1", 1}, {"3", 3}} {
+		t.Run("AWS_MAX_ATTEMPTS="+tc.env, func(t *testing.T) {
+			t.Setenv("AWS_MAX_ATTEMPTS", tc.env)
+			cfg, err := Load(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ecr.NewFromConfig(cfg).Options().Retryer.MaxAttempts(); got != tc.want {
+				t.Errorf("attempts: got %d; want %d", got, tc.want)
+			}
+		})
+	}
+}

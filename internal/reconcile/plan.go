@@ -87,12 +87,13 @@ func PolicyDrift(desired string, has bool, actual string) string {
 
 // Plan compares one desired repository with what ECR holds (nil: it does not exist).
 // fixDrift says whether a policy that exists but differs is rewritten; a missing policy is
-// always written, since a repository without one is not finished. Exempt repositories' policies
-// are never written once they exist.
+// always written, since a repository without one is not finished. An exempt repository's policy
+// is never written, not even at creation.
 func Plan(d Desired, o *registry.Repository, fixDrift bool) Step {
 	s := Step{Desired: d, Observed: o}
 	if o == nil {
-		s.Create, s.PutPolicy = true, true
+		// An exempt repository is created without a policy: nothing of it is expired by us.
+		s.Create, s.PutPolicy = true, !d.Exempt
 		return s
 	}
 	if s.Conflict = conflict(d, o.Tags); s.Conflict != "" {

@@ -49,6 +49,7 @@ func TestPlan(t *testing.T) {
 		want     Step
 	}{
 		{name: "missing", desired: training, want: Step{Create: true, PutPolicy: true}},
+		{name: "missing and exempt", desired: exempt, want: Step{Create: true}},
 		{name: "in sync", desired: training, observed: synced(lifecycle.Policy(10), nil), want: Step{}},
 		{name: "team tag in other case", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{TagTeam: "RISK"}), want: Step{}},
 		{name: "no policy", desired: training, observed: synced("", nil), want: Step{Drift: PolicyMissing, PutPolicy: true}},

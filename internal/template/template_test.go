@@ -884,7 +884,7 @@ var wantGrants = map[string]map[string][]string{
 	provisionID: {
 		"ssm:GetParametersByPath":  {arnConfigPath, arnConfigTree},
 		"sagemaker:ListTags":       {arnProjects},
-		"ecr:DescribeRepositories": {arnProjectRepos},
+		"ecr:DescribeRepositories": {arnAnyRepo, arnProjectRepos},
 		"ecr:ListTagsForResource":  {arnProjectRepos},
 		"ecr:GetLifecyclePolicy":   {arnProjectRepos},
 		"ecr:CreateRepository":     {arnProjectRepos},
