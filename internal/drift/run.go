@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 )
@@ -115,7 +116,10 @@ func live(s smtypes.ProjectStatus) bool {
 // project completes one project's repositories, when any is missing.
 func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, seen map[string]struct{}, sum *Summary) {
 	name := aws.ToString(p.ProjectName)
-	tags, err := projectTags(ctx, r.svc.SageMaker, aws.ToString(p.ProjectArn))
+	tags, gone, err := projects.Tags(ctx, r.svc.SageMaker, aws.ToString(p.ProjectArn))
+	if gone {
+		return // deleted since it was listed
+	}
 	if err != nil {
 		r.count(func() { sum.Errors++ })
 		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())
@@ -188,20 +192,4 @@ func (r *run) count(f func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f()
-}
-
-// projectTags reads a project's tags, every page.
-func projectTags(ctx context.Context, api sagemaker.ListTagsAPIClient, arn string) (map[string]string, error) {
-	tags := map[string]string{}
-	pages := sagemaker.NewListTagsPaginator(api, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
 }

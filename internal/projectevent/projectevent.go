@@ -69,6 +69,8 @@ func ignored(format string, args ...any) error {
 // envelope is the EventBridge event around every detail.
 type envelope struct {
 	ID         string          `json:"id"`
+	Account    string          `json:"account"`
+	Region     string          `json:"region"`
 	DetailType string          `json:"detail-type"`
 	Source     string          `json:"source"`
 	Resources  []string        `json:"resources"`
@@ -116,7 +118,24 @@ func Decode(raw []byte) (Change, error) {
 		return Change{}, err
 	}
 	c.EventID = env.ID
+	if c.Action == Delete && c.ARN == "" && env.Account != "" && env.Region != "" {
+		// DeleteProject names the project only; its ARN lets the caller ask SageMaker whether
+		// the project is really gone, since CloudTrail events may arrive late.
+		c.ARN = ProjectARN(env.Region, env.Account, c.Project)
+	}
 	return c, nil
+}
+
+// ProjectARN is the ARN of a SageMaker project, whose name SageMaker spells in lower case there.
+func ProjectARN(region, account, project string) string {
+	partition := "aws"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		partition = "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		partition = "aws-us-gov"
+	}
+	return "arn:" + partition + ":sagemaker:" + region + ":" + account + ":project/" + strings.ToLower(project)
 }
 
 // strictUnmarshal decodes one JSON value and rejects trailing data.

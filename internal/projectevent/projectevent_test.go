@@ -48,11 +48,11 @@ func TestDecodeTestdata(t *testing.T) {
 		}},
 		"delete-project.json": {want: projectevent.Change{
 			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-1111-2222-3333-444455556666",
-			Project: "churn-model",
+			Project: "churn-model", ARN: "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model",
 		}},
 		"delete-project-mixed-case.json": {want: projectevent.Change{
 			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-ffff-2222-3333-444455556666",
-			Project: "Fraud-Detect",
+			Project: "Fraud-Detect", ARN: "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:project/fraud-detect",
 		}},
 		"tag-change-on-resource.json": {want: projectevent.Change{
 			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-0251-35a1-aab0-adc1fb47c11c",

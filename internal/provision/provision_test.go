@@ -445,3 +445,54 @@ func TestUnsupportedEventsAreIgnored(t *testing.T) {
 		t.Errorf("calls for ignored events: got %v; want none", reqs)
 	}
 }
+
+func TestDeleteProjectTouchesOnlyThatProject(t *testing.T) {
+	w, _, svc := setup(t, nil)
+	ctx := testenv.Deadline(t)
+	// Team data, project science-churn: acme-sm-data-science-churn/*, whose names end in
+	// "-churn" like those a project "churn" of team data-science would have. Only the tags tell.
+	neighbour := edit(t, "create-project.json", func(ev map[string]any) {
+		rp := requestParameters(ev)
+		rp["projectName"] = "science-churn"
+		rp["tags"] = []any{map[string]any{"key": "team", "value": "data"}}
+		detail(ev)["responseElements"] = nil
+	})
+	if _, err := svc.Handle(ctx, neighbour); err != nil {
+		t.Fatal(err)
+	}
+	deleteChurn := edit(t, "delete-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = "churn" })
+	w.Rec.Clear()
+	if sum, err := svc.Handle(ctx, deleteChurn); err != nil || sum.Status != provision.StatusRetired || len(sum.Repositories) != 0 {
+		t.Fatalf("DeleteProject churn: got %+v, %v; want retired with no repository", sum, err)
+	}
+	if got := w.Rec.Count("ListTagsForResource"); got != 3 {
+		t.Errorf("ListTagsForResource calls: got %d; want 3 (the candidates by name, then rejected by tag)", got)
+	}
+	if writes := w.Rec.Writes(); len(writes) != 0 {
+		t.Errorf("writes: got %v; want none", writes)
+	}
+}
+
+func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
+	w, sink, svc := setup(t, nil)
+	ctx := testenv.Deadline(t)
+	if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+		t.Fatal(err)
+	}
+	// The project was deleted and created again; the DeleteProject record arrives only now.
+	w.SageMaker.PutProject("Churn-Model", "p-new", map[string]string{"team": "data-science"})
+	sink.Drain(t)
+	w.Rec.Clear()
+	sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
+	if err != nil || sum.Status != provision.StatusSkipped || !strings.Contains(sum.Reason, "exists") {
+		t.Fatalf("got %q %q, %v; want skipped because the project exists", sum.Status, sum.Reason, err)
+	}
+	if writes := w.Rec.Writes(); len(writes) != 0 {
+		t.Errorf("writes: got %v; want none", writes)
+	}
+	for _, name := range churnRepos {
+		if _, ok := tagsOf(t, w, name)["sagemaker:project-deleted"]; ok {
+			t.Errorf("%s tagged as deleted though its project exists", name)
+		}
+	}
+}

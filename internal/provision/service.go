@@ -11,28 +11,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/smithy-go"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// TagsAPI is the SageMaker call that reads a project's current tags.
-type TagsAPI interface {
-	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
-}
-
 // Service handles project events.
 type Service struct {
 	SSM        config.ParametersAPI
 	ECR        registry.API
-	SageMaker  TagsAPI
+	SageMaker  sagemaker.ListTagsAPIClient
 	Publisher  *publish.Publisher
 	ConfigPath string
 	Logger     *slog.Logger
@@ -142,7 +136,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	if tags == nil {
 		var gone bool
 		var err error
-		tags, gone, err = s.projectTags(ctx, change.ARN)
+		tags, gone, err = projects.Tags(ctx, s.SageMaker, change.ARN)
 		if err != nil {
 			sum.Status, sum.Reason = StatusFailed, err.Error()
 			return sum, err
@@ -201,29 +195,20 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	return sum, nil
 }
 
-// projectTags reads the project's current tags from SageMaker. gone is true when the project
-// does not exist (any more): SageMaker answers ValidationException or ResourceNotFound then.
-func (s *Service) projectTags(ctx context.Context, arn string) (tags map[string]string, gone bool, err error) {
-	tags = map[string]string{}
-	pages := sagemaker.NewListTagsPaginator(s.SageMaker, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException") {
-			return nil, true, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read tags of %s: %w", arn, err)
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, false, nil
-}
-
 // retire handles a deleted project.
 func (s *Service) retire(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
+	if change.ARN != "" {
+		// A late DeleteProject must not retire the repositories of a project of the same name
+		// created since: ask SageMaker first.
+		_, gone, err := projects.Tags(ctx, s.SageMaker, change.ARN)
+		if err != nil {
+			return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, err
+		}
+		if !gone {
+			return Summary{Status: StatusSkipped, Trigger: change.Trigger, Project: change.Project,
+				Reason: "the project exists (again); its repositories are left as they are"}, nil
+		}
+	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	results, err := engine.Retire(ctx, cfg, change.Project, s.now())
 	sum := Summary{Status: StatusRetired, Trigger: change.Trigger, Project: change.Project, Repositories: results}
