@@ -35,7 +35,10 @@ func TestEventsReachSQSWithTheirDetailTypes(t *testing.T) {
 		}, nil},
 		{"drift report", drift(`{"mode":"report"}`), []string{driftDetected, reconciled}},
 		{"drift fix", drift(`{"mode":"fix"}`), []string{driftFixed, reconciled}},
-		{"DeleteProject", provision("delete-project.json"), []string{retained}},
+		{"DeleteProject", func() {
+			stack.SageMaker.DeleteProject("Churn-Model") // gone from SageMaker, as the record says
+			provision("delete-project.json")()
+		}, []string{retained}},
 	} {
 		step.run()
 		var got []string
