@@ -166,7 +166,6 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 		}
 	}
 	r.count(func() { sum.Created += created })
-	var rejected *reconcile.RejectedError
 	detail := map[string]any{"repositories": results, "trigger": "drift"}
 	if o := desired[0].Owner; o != nil {
 		detail["project"], detail["team"] = o.Name, o.Team
@@ -174,7 +173,7 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 		detail["scope"] = reconcile.ScopeShared
 	}
 	switch {
-	case errors.As(err, &rejected):
+	case reconcile.Rejected(err):
 		r.count(func() { sum.Rejected++ })
 		detail["status"], detail["error"] = "rejected", err.Error()
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed, Detail: detail})

@@ -169,9 +169,8 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	results, err := engine.Sync(ctx, desired, cfg.DriftMode == config.ModeFix)
 	sum.Repositories = results
-	var rejected *reconcile.RejectedError
 	switch {
-	case errors.As(err, &rejected):
+	case reconcile.Rejected(err):
 		sum.Status, sum.Reason = StatusRejected, err.Error()
 		return s.reject(ctx, sum)
 	case err != nil:

@@ -4,6 +4,7 @@
 package reconcile
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -123,4 +124,22 @@ type RejectedError struct {
 
 func (e *RejectedError) Error() string {
 	return fmt.Sprintf("project %q rejected: %s", e.Project, e.Reason)
+}
+
+// Rejected reports whether err consists of rejections only. An error that joins a rejection
+// with anything else (a throttled call, say) is not: retrying can still fix part of it.
+func Rejected(err error) bool {
+	if err == nil {
+		return false
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !Rejected(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var r *RejectedError
+	return errors.As(err, &r)
 }

@@ -69,6 +69,7 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]
 		results := make([]Result, len(steps))
 		for i, s := range steps {
 			results[i] = result(s, Unchanged)
+			results[i].Changes = nil // nothing was applied
 			if s.Conflict != "" {
 				results[i].Outcome, results[i].Error = Conflict, s.Conflict
 			}

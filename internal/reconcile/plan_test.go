@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,5 +88,28 @@ func TestProjectRepositoriesRejectsBeforeAnyCall(t *testing.T) {
 		if _, err := ProjectRepositories(cfg, p); err == nil {
 			t.Errorf("%+v: got no error; want a rejection", p)
 		}
+	}
+}
+
+func TestRejected(t *testing.T) {
+	rej := &RejectedError{Project: "p", Reason: "conflict"}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"one rejection", rej, true},
+		{"wrapped", fmt.Errorf("sync: %w", rej), true},
+		{"joined rejections", errors.Join(rej, rej), true},
+		{"rejection and a throttle", errors.Join(rej, errors.New("ThrottlingException")), false},
+		{"other", errors.New("boom"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Rejected(tc.err); got != tc.want {
+				t.Errorf("got %v; want %v", got, tc.want)
+			}
+		})
 	}
 }
