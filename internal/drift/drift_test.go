@@ -316,6 +316,7 @@ func TestPayloads(t *testing.T) {
 		{name: "unknown mode", payload: `{"mode":"delete"}`, status: "rejected", reason: `mode "delete"`, err: true},
 		{name: "unknown field", payload: `{"mode":"fix","force":true}`, status: "rejected", reason: `unknown field "force"`, err: true},
 		{name: "not JSON", payload: `mode=fix`, status: "rejected", reason: "not a JSON object", err: true},
+		{name: "null", payload: `null`, status: "rejected", reason: "not a JSON object", err: true},
 		{name: "other parameter", payload: `{"version":"0","detail-type":"Parameter Store Change","source":"aws.ssm","detail":{"name":"/other/app/x"}}`, status: "ignored", reason: `"/other/app/x" is not under`},
 		{name: "sibling path", payload: `{"version":"0","detail-type":"Parameter Store Change","source":"aws.ssm","detail":{"name":"/sagemaker-platform/ecr-staging/company"}}`, status: "ignored", reason: "is not under"},
 		{name: "other event", payload: `{"version":"0","detail-type":"Object Created","source":"aws.s3","detail":{}}`, status: "ignored", reason: `source "aws.s3"`},

@@ -108,15 +108,19 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log,
 		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
 		events: publish.NewBuffer(s.Publisher)}
+	invocation := ctx
 	var cancel context.CancelFunc
 	r.stopBy, ctx, cancel = budget(ctx, start)
 	defer cancel()
 	err = r.reconcile(ctx, &sum)
 	sum.DurationMs = s.now().Sub(start).Milliseconds()
 
-	done := publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum}
-	r.events.Add(context.WithoutCancel(ctx), done)
-	sum.Unpublished = r.events.Flush(context.WithoutCancel(ctx))
+	// The last events go out even when the calls' context has ended, but not past the
+	// invocation's own deadline: a summary cut off by the timeout is lost either way.
+	final, cancelFinal := finalContext(invocation)
+	defer cancelFinal()
+	r.events.Add(final, publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum})
+	sum.Unpublished = r.events.Flush(final)
 	s.writeMetrics(sum)
 	if err == nil && sum.Errors > 0 {
 		err = &ReconcileError{Failed: sum.Errors}
@@ -151,6 +155,15 @@ func budget(ctx context.Context, start time.Time) (time.Time, context.Context, c
 	margin := min(max(deadline.Sub(start)/10, 2*time.Second), 60*time.Second)
 	calls, cancel := context.WithDeadline(ctx, deadline.Add(-margin/2))
 	return deadline.Add(-margin), calls, cancel
+}
+
+// finalContext outlives the work's context but ends a second before the invocation's deadline.
+func finalContext(invocation context.Context) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(invocation)
+	if deadline, ok := invocation.Deadline(); ok {
+		return context.WithDeadline(ctx, deadline.Add(-time.Second))
+	}
+	return ctx, func() {}
 }
 
 func (s *Service) logger() *slog.Logger {

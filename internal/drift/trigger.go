@@ -28,7 +28,7 @@ type trigger struct {
 // Change under the configuration path, or a manual {} / {"mode":"report"|"fix"}.
 func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &probe); err != nil {
+	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
 		return trigger{}, fmt.Errorf("payload is not a JSON object: want {}, {\"mode\":\"report\"}, {\"mode\":\"fix\"} or an EventBridge event")
 	}
 	if _, isEvent := probe["detail-type"]; !isEvent {

@@ -18,28 +18,38 @@ type Buffer struct {
 // NewBuffer returns an empty buffer that publishes through p.
 func NewBuffer(p *Publisher) *Buffer { return &Buffer{p: p} }
 
-// Add queues the event and announces a full batch.
+// Add queues the event and announces a full batch. The batch is sent outside the lock, so
+// other goroutines keep adding while EventBridge answers (or throttles).
 func (b *Buffer) Add(ctx context.Context, ev Event) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.pending = append(b.pending, ev)
+	var batch []Event
 	if len(b.pending) >= maxEntries {
-		b.sendLocked(ctx)
+		batch, b.pending = b.pending, nil
 	}
+	b.mu.Unlock()
+	b.send(ctx, batch)
 }
 
 // Flush announces what is queued and returns how many events, since the buffer was made,
 // could not be delivered (they are in the log instead; see Publisher.Announce).
 func (b *Buffer) Flush(ctx context.Context) (undelivered int) {
 	b.mu.Lock()
+	batch := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	b.send(ctx, batch)
+	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.pending) > 0 {
-		b.sendLocked(ctx)
-	}
 	return b.undelivered
 }
 
-func (b *Buffer) sendLocked(ctx context.Context) {
-	b.undelivered += b.p.Announce(ctx, b.pending...)
-	b.pending = b.pending[:0]
+func (b *Buffer) send(ctx context.Context, batch []Event) {
+	if len(batch) == 0 {
+		return
+	}
+	n := b.p.Announce(ctx, batch...)
+	b.mu.Lock()
+	b.undelivered += n
+	b.mu.Unlock()
 }
