@@ -2,7 +2,7 @@ package drift
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,34 +28,78 @@ type run struct {
 	events *publish.Buffer
 	stopBy time.Time
 
-	mu sync.Mutex // guards the summary's counters during the backfill
+	mu sync.Mutex // guards the summary's counters while goroutines update them
 }
 
-// reconcile is observe (scan every managed repository's policy), then complete (create the
-// shared repositories and the repositories of projects that lack them).
+// stopped reports whether the run's time budget is spent.
+func (r *run) stopped() bool {
+	return !r.stopBy.IsZero() && r.svc.now().After(r.stopBy)
+}
+
+func (r *run) count(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f()
+}
+
+// reconcile observes and completes. The scan (every managed repository's policy, paced by the
+// ECR rate cap) and the discovery of SageMaker projects (one ListTags each, paced by the
+// SageMaker cap) run side by side: each waits on its own service, so the run takes as long as
+// the longer of the two, not their sum. Then what is missing is created: the shared
+// repositories and those of projects that lack them.
 func (r *run) reconcile(ctx context.Context, sum *Summary) error {
+	var (
+		found       []reconcile.Project
+		discoverErr error
+		discovered  = make(chan struct{})
+	)
+	go func() {
+		defer close(discovered)
+		if r.cfg.CreateProjectRepos {
+			found, discoverErr = r.discover(ctx, sum)
+		}
+	}()
 	scan, err := r.engine.Scan(ctx, r.cfg, reconcile.ScanOptions{
 		Fix:         r.fix,
 		Concurrency: r.svc.Concurrency,
-		StopBy:      r.stopBy,
+		Stop:        r.stopped,
 		OnDrift:     func(d reconcile.Drift) { r.events.Add(ctx, driftEvent(d)) },
 		OnError: func(repo string, err error) {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
-	sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
-	sum.Exempt, sum.Errors, sum.Complete = scan.Exempt, scan.Errors, scan.Complete
+	<-discovered
+	r.count(func() {
+		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
+		sum.Exempt, sum.Errors, sum.Complete = scan.Exempt, sum.Errors+scan.Errors, scan.Complete
+	})
 	if err != nil {
 		return err
 	}
-	if !scan.Complete {
+	if !scan.Complete || r.stopped() {
+		sum.Complete = false
 		return nil // out of time: the next run starts over
 	}
 	r.complete(ctx, reconcile.Shared(r.cfg), scan.Seen, sum)
-	if r.cfg.CreateProjectRepos {
-		err = r.backfill(ctx, scan.Seen, sum)
+	g := errgroup.Group{}
+	g.SetLimit(max(1, r.svc.Concurrency))
+	for _, p := range found {
+		if r.stopped() {
+			sum.Complete = false
+			break
+		}
+		g.Go(func() error {
+			if desired, err := reconcile.ProjectRepositories(r.cfg, p); err == nil {
+				r.complete(ctx, desired, scan.Seen, sum)
+			}
+			return nil
+		})
 	}
-	return err
+	_ = g.Wait()
+	if discoverErr != nil {
+		sum.Complete = false
+	}
+	return discoverErr
 }
 
 func driftEvent(d reconcile.Drift) publish.Event {
@@ -66,42 +110,43 @@ func driftEvent(d reconcile.Drift) publish.Event {
 	return publish.Event{DetailType: t, Detail: d}
 }
 
-// backfill finds SageMaker projects with a valid team tag whose repositories are missing (an
-// event was lost, or project-repos gained a type) and completes them through the same engine
-// as provisioning.
-func (r *run) backfill(ctx context.Context, seen map[string]struct{}, sum *Summary) error {
+// discover lists the SageMaker projects that should have repositories: live, with a team tag
+// that makes valid names. One that cannot have any is reported as rejected here. The newest
+// projects come first, as the likeliest to have missed their event.
+func (r *run) discover(ctx context.Context, sum *Summary) ([]reconcile.Project, error) {
+	var (
+		mu    sync.Mutex
+		found []reconcile.Project
+	)
 	g := errgroup.Group{}
 	g.SetLimit(max(1, r.svc.Concurrency))
-	pages := sagemaker.NewListProjectsPaginator(r.svc.SageMaker, &sagemaker.ListProjectsInput{MaxResults: aws.Int32(100)})
+	pages := sagemaker.NewListProjectsPaginator(r.svc.SageMaker, &sagemaker.ListProjectsInput{
+		MaxResults: aws.Int32(100), SortBy: smtypes.ProjectSortByCreationTime, SortOrder: smtypes.ProjectSortOrderDescending,
+	})
 	var err error
-	for pages.HasMorePages() && err == nil {
+	for pages.HasMorePages() && err == nil && !r.stopped() {
 		var page *sagemaker.ListProjectsOutput
 		if page, err = pages.NextPage(ctx); err != nil {
+			err = fmt.Errorf("list SageMaker projects: %w", err)
 			break
 		}
 		for _, p := range page.ProjectSummaryList {
-			if !live(p.ProjectStatus) {
+			if !live(p.ProjectStatus) || r.stopped() {
 				continue
 			}
-			if !r.stopBy.IsZero() && time.Now().After(r.stopBy) {
-				sum.Complete = false
-				err = errStopped
-				break
-			}
-			g.Go(func() error { r.project(ctx, p, seen, sum); return nil })
+			g.Go(func() error {
+				if project, ok := r.project(ctx, p, sum); ok {
+					mu.Lock()
+					found = append(found, project)
+					mu.Unlock()
+				}
+				return nil
+			})
 		}
 	}
 	_ = g.Wait()
-	if errors.Is(err, errStopped) {
-		return nil
-	}
-	if err != nil {
-		sum.Complete = false
-	}
-	return err
+	return found, err
 }
-
-var errStopped = errors.New("time budget spent")
 
 // live reports whether a project is one that should have repositories.
 func live(s smtypes.ProjectStatus) bool {
@@ -113,30 +158,28 @@ func live(s smtypes.ProjectStatus) bool {
 	return true
 }
 
-// project completes one project's repositories, when any is missing.
-func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, seen map[string]struct{}, sum *Summary) {
+// project reads one project's tags and says whether it is to have repositories.
+func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summary) (reconcile.Project, bool) {
 	name := aws.ToString(p.ProjectName)
 	tags, gone, err := projects.Tags(ctx, r.svc.SageMaker, aws.ToString(p.ProjectArn))
-	if gone {
-		return // deleted since it was listed
-	}
-	if err != nil {
+	switch {
+	case gone:
+		return reconcile.Project{}, false // deleted since it was listed
+	case err != nil:
 		r.count(func() { sum.Errors++ })
 		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())
-		return
+		return reconcile.Project{}, false
+	case tags[r.cfg.TeamTag] == "":
+		return reconcile.Project{}, false // not ready yet: provisioning starts when the team tag arrives
 	}
-	team := tags[r.cfg.TeamTag]
-	if team == "" {
-		return // not ready yet: provisioning starts when the team tag arrives
-	}
-	desired, err := reconcile.ProjectRepositories(r.cfg, reconcile.Project{Name: name, ID: aws.ToString(p.ProjectId), Team: team})
-	if err != nil {
+	project := reconcile.Project{Name: name, ID: aws.ToString(p.ProjectId), Team: tags[r.cfg.TeamTag]}
+	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
 		r.count(func() { sum.Rejected++ })
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: map[string]string{"project": name, "team": team, "status": "rejected", "error": err.Error(), "trigger": "drift"}})
-		return
+			Detail: publish.FailedDetail{Project: name, Team: project.Team, Trigger: "drift", Status: "rejected", Error: err.Error()}})
+		return reconcile.Project{}, false
 	}
-	r.complete(ctx, desired, seen, sum)
+	return project, true
 }
 
 // complete creates what is missing from desired (fix mode) or reports it (report mode).
@@ -166,29 +209,25 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 		}
 	}
 	r.count(func() { sum.Created += created })
-	detail := map[string]any{"repositories": results, "trigger": "drift"}
+	var project, projectID, team string
+	scope := reconcile.ScopeShared
 	if o := desired[0].Owner; o != nil {
-		detail["project"], detail["team"] = o.Name, o.Team
-	} else {
-		detail["scope"] = reconcile.ScopeShared
+		scope, project, projectID, team = reconcile.ScopeProject, o.Name, o.ID, o.Team
+	}
+	failed := func(status string) publish.Event {
+		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: publish.FailedDetail{
+			Project: project, Team: team, Trigger: "drift", Status: status, Error: err.Error(), Repositories: results}}
 	}
 	switch {
 	case reconcile.Rejected(err):
 		r.count(func() { sum.Rejected++ })
-		detail["status"], detail["error"] = "rejected", err.Error()
-		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed, Detail: detail})
+		r.events.Add(ctx, failed("rejected"))
 	case err != nil:
 		r.count(func() { sum.Errors++ })
-		detail["status"], detail["error"] = "failed", err.Error()
-		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed, Detail: detail})
+		r.events.Add(ctx, failed("failed"))
 		r.log.ErrorContext(ctx, "repositories not created", "missing", missing, "error", err.Error())
 	case created > 0:
-		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: detail})
+		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: publish.ProvisionedDetail{
+			Scope: scope, Project: project, ProjectID: projectID, Team: team, Trigger: "drift", Repositories: results}})
 	}
-}
-
-func (r *run) count(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f()
 }

@@ -190,7 +190,8 @@ func (s *Service) writeMetrics(sum Summary) {
 	}
 	_ = metrics.Write(w, s.now(), map[string]string{"Function": "drift", "Mode": sum.Mode},
 		count("Scanned", sum.Scanned), count("Drifted", sum.Drifted), count("Fixed", sum.Fixed),
-		count("Created", sum.Created), count("Errors", sum.Errors),
+		count("Created", sum.Created), count("Errors", sum.Errors), count("Unpublished", sum.Unpublished),
+		count("Incomplete", map[bool]int{true: 0, false: 1}[sum.Complete]),
 		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"})
 }
 

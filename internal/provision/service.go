@@ -189,7 +189,8 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
-		Detail:     provisionedDetail{Project: sum.Project, ProjectID: project.ID, Team: sum.Team, Repositories: results},
+		Detail: publish.ProvisionedDetail{Scope: reconcile.ScopeProject, Project: sum.Project, ProjectID: project.ID,
+			Team: sum.Team, Trigger: sum.Trigger, Repositories: results},
 	})
 	return sum, nil
 }
@@ -228,11 +229,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	var events []publish.Event
 	if len(retained) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: retiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
+			Detail: publish.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
 	}
 	if len(deleted) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: retiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+			Detail: publish.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
 	}
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,9 +18,9 @@ type ScanOptions struct {
 	Fix bool
 	// Concurrency bounds how many repositories are checked at once.
 	Concurrency int
-	// StopBy is when the scan stops starting new work (zero: never). Work under way finishes,
-	// so nothing is cut off mid-write; the scan then reports itself incomplete.
-	StopBy time.Time
+	// Stop, when it returns true, stops the scan from starting new work (nil: never). Work
+	// under way finishes, so nothing is cut off mid-write; the scan reports itself incomplete.
+	Stop func() bool
 	// OnDrift is called, from any goroutine, for every drifted repository.
 	OnDrift func(Drift)
 	// OnError is called, from any goroutine, for every repository that could not be checked
@@ -69,7 +68,7 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, opts ScanOptions) 
 		if !cfg.Managed(s.Name) {
 			return nil
 		}
-		if !opts.StopBy.IsZero() && time.Now().After(opts.StopBy) {
+		if opts.Stop != nil && opts.Stop() {
 			return errStop
 		}
 		res.Seen[s.Name] = struct{}{}
