@@ -386,7 +386,7 @@ func TestManaged(t *testing.T) {
 func TestKnown(t *testing.T) {
 	got := config.Known()
 	if len(got) != 14 {
-		t.Errorf("Known() has %d names; want the 14 of the design's table (without overrides)", len(got))
+		t.Errorf("Known() has %d names; want the 14 of the README's table (without overrides)", len(got))
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i-1] >= got[i] {

@@ -45,8 +45,6 @@ type Event struct {
 	DetailType string
 	// Detail is marshalled to JSON.
 	Detail any
-	// Resources are ARNs the event is about, if any.
-	Resources []string
 }
 
 // Publisher sends events to one bus.
@@ -107,7 +105,6 @@ func (p *Publisher) publish(ctx context.Context, events []Event) ([]ebtypes.PutE
 			DetailType:   aws.String(ev.DetailType),
 			Detail:       aws.String(string(detail)),
 			EventBusName: aws.String(p.bus),
-			Resources:    ev.Resources,
 		})
 	}
 	var errs []error
@@ -159,9 +156,6 @@ func (p *Publisher) send(ctx context.Context, batch []ebtypes.PutEventsRequestEn
 // entrySize is how EventBridge counts an entry against the 256 KB limit.
 func entrySize(e ebtypes.PutEventsRequestEntry) int {
 	n := len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail)) + 14 // time
-	for _, r := range e.Resources {
-		n += len(r)
-	}
 	return n
 }
 

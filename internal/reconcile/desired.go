@@ -44,9 +44,7 @@ type Project struct {
 
 // Desired is one repository as the configuration wants it.
 type Desired struct {
-	Name  string
-	Type  string
-	Scope string
+	Name string
 	// Owner is the project that owns a project repository; nil for shared ones.
 	Owner *Project
 	// Retention and Policy are the lifecycle policy; Exempt means the policy is left alone.
@@ -99,8 +97,6 @@ func desired(cfg config.Config, name, repoType, scope string, owner *Project, ta
 	n := cfg.Retention(name)
 	return Desired{
 		Name:      name,
-		Type:      repoType,
-		Scope:     scope,
 		Owner:     owner,
 		Retention: n,
 		Policy:    lifecycle.Policy(n),

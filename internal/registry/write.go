@@ -23,7 +23,8 @@ type Settings struct {
 
 // Create creates the repository with its tags and settings in the one CreateRepository call.
 // CreateRepository is not idempotent: RepositoryAlreadyExistsException means another run got
-// there first, which is success; created is false then and the repository is described instead.
+// there first, which is no failure; created is false then, and the caller observes the
+// repository to converge from what is there.
 func (r *Registry) Create(ctx context.Context, name string, s Settings) (repo Summary, created bool, err error) {
 	if err := r.guard(name); err != nil {
 		return Summary{}, false, err
@@ -42,11 +43,7 @@ func (r *Registry) Create(ctx context.Context, name string, s Settings) (repo Su
 	var exists *ecrtypes.RepositoryAlreadyExistsException
 	switch {
 	case errors.As(err, &exists):
-		repo, found, err := r.Describe(ctx, name)
-		if err == nil && !found {
-			err = fmt.Errorf("create repository %s: it exists, then it does not", name)
-		}
-		return repo, false, err
+		return Summary{}, false, nil
 	case err != nil:
 		return Summary{}, false, fmt.Errorf("create repository %s: %w", name, err)
 	}

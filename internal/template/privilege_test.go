@@ -91,7 +91,7 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	handle(sample(t, "delete-project.json", nil)) // retain: TagResource
 	handle(sample(t, "create-project.json", nil)) // re-created: UntagResource
 	w.PutConfig(t, configPath, map[string]string{"on-project-delete": "delete-if-empty"})
-	w.SageMaker.DeleteProject("fraud-detect") // gone, as its DeleteProject record says
+	w.SageMaker.DeleteProject("fraud-detect")                         // gone, as its DeleteProject record says
 	handle(sample(t, "delete-project.json", func(ev map[string]any) { // DescribeImages, DeleteRepository
 		ev["detail"].(map[string]any)["requestParameters"] = map[string]any{"projectName": "fraud-detect"}
 	}))
