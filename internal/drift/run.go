@@ -53,10 +53,12 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 		discoverErr error
 		discovered  = make(chan struct{})
 	)
+	discovery, stopDiscovery := context.WithCancel(ctx)
+	defer stopDiscovery()
 	go func() {
 		defer close(discovered)
 		if r.cfg.CreateProjectRepos {
-			found, discoverErr = r.discover(ctx, sum)
+			found, discoverErr = r.discover(discovery, sum)
 		}
 	}()
 	scan, err := r.engine.Scan(ctx, r.cfg, reconcile.ScanOptions{
@@ -68,6 +70,9 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
+	if err != nil || !scan.Complete {
+		stopDiscovery() // its results could not be used
+	}
 	<-discovered
 	r.count(func() {
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
