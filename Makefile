@@ -43,7 +43,7 @@ rie: ## install the pinned aws-lambda-rie when it is missing
 
 UNIT_PACKAGES := ./internal/config ./internal/naming ./internal/lifecycle ./internal/projectevent \
   ./internal/publish ./internal/reconcile ./internal/registry ./internal/metrics ./internal/awsclient \
-  ./internal/sagemakerfake
+  ./internal/sagemakerfake ./internal/projects
 unit: ## the fast tests that need no moto_server or aws-lambda-rie
 	$(GO) test -count=1 $(UNIT_PACKAGES)
 
