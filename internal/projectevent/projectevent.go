@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Action is what happened to the project.
@@ -37,6 +38,8 @@ type Change struct {
 	Trigger string
 	// EventID is the EventBridge event id, for logs.
 	EventID string
+	// Time is when the event happened, as EventBridge stamped it; zero when absent.
+	Time time.Time
 	// Project is the SageMaker project name as the event spells it (ARNs spell it in lower case).
 	Project string
 	// ARN is the project's ARN when the event names it.
@@ -69,8 +72,7 @@ func ignored(format string, args ...any) error {
 // envelope is the EventBridge event around every detail.
 type envelope struct {
 	ID         string          `json:"id"`
-	Account    string          `json:"account"`
-	Region     string          `json:"region"`
+	Time       time.Time       `json:"time"`
 	DetailType string          `json:"detail-type"`
 	Source     string          `json:"source"`
 	Resources  []string        `json:"resources"`
@@ -117,25 +119,8 @@ func Decode(raw []byte) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	c.EventID = env.ID
-	if c.Action == Delete && c.ARN == "" && env.Account != "" && env.Region != "" {
-		// DeleteProject names the project only; its ARN lets the caller ask SageMaker whether
-		// the project is really gone, since CloudTrail events may arrive late.
-		c.ARN = ProjectARN(env.Region, env.Account, c.Project)
-	}
+	c.EventID, c.Time = env.ID, env.Time
 	return c, nil
-}
-
-// ProjectARN is the ARN of a SageMaker project, whose name SageMaker spells in lower case there.
-func ProjectARN(region, account, project string) string {
-	partition := "aws"
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		partition = "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		partition = "aws-us-gov"
-	}
-	return "arn:" + partition + ":sagemaker:" + region + ":" + account + ":project/" + strings.ToLower(project)
 }
 
 // strictUnmarshal decodes one JSON value and rejects trailing data.

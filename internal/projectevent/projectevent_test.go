@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
 )
@@ -48,11 +50,11 @@ func TestDecodeTestdata(t *testing.T) {
 		}},
 		"delete-project.json": {want: projectevent.Change{
 			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-1111-2222-3333-444455556666",
-			Project: "churn-model", ARN: "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model",
+			Project: "churn-model",
 		}},
 		"delete-project-mixed-case.json": {want: projectevent.Change{
 			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-ffff-2222-3333-444455556666",
-			Project: "Fraud-Detect", ARN: "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:project/fraud-detect",
+			Project: "Fraud-Detect",
 		}},
 		"tag-change-on-resource.json": {want: projectevent.Change{
 			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-0251-35a1-aab0-adc1fb47c11c",
@@ -96,8 +98,13 @@ func TestDecodeTestdata(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(projectevent.Change{}, "Time")); diff != "" {
 				t.Errorf("Decode (-want +got):\n%s", diff)
+			}
+			var env struct{ Time time.Time }
+			_ = json.Unmarshal(raw, &env)
+			if !got.Time.Equal(env.Time) || got.Time.IsZero() {
+				t.Errorf("Time: got %v; want the envelope's %v", got.Time, env.Time)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -32,4 +34,29 @@ func Tags(ctx context.Context, api sagemaker.ListTagsAPIClient, arn string) (tag
 		}
 	}
 	return tags, false, nil
+}
+
+// DescribeAPI is the SageMaker call that reads a project's status.
+type DescribeAPI interface {
+	DescribeProject(ctx context.Context, in *sagemaker.DescribeProjectInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProjectOutput, error)
+}
+
+// Deleted reports whether the project named is deleted, or being deleted, as of a DeleteProject
+// record made at deletedAt. SageMaker deletes a project asynchronously, so a project whose status
+// is Delete... counts as deleted; so does one it no longer knows. A project that exists and was
+// created after the record is a new one of the same name: not deleted.
+func Deleted(ctx context.Context, api DescribeAPI, name string, deletedAt time.Time) (bool, error) {
+	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException") {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe project %s: %w", name, err)
+	}
+	if strings.HasPrefix(string(out.ProjectStatus), "Delete") {
+		return true, nil
+	}
+	created := aws.ToTime(out.CreationTime)
+	return deletedAt.IsZero() || !created.After(deletedAt), nil
 }

@@ -484,8 +484,8 @@ func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
 	sink.Drain(t)
 	w.Rec.Clear()
 	sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
-	if err != nil || sum.Status != provision.StatusSkipped || !strings.Contains(sum.Reason, "exists") {
-		t.Fatalf("got %q %q, %v; want skipped because the project exists", sum.Status, sum.Reason, err)
+	if err != nil || sum.Status != provision.StatusSkipped || !strings.Contains(sum.Reason, "created after the deletion") {
+		t.Fatalf("got %q %q, %v; want skipped because the project was created again", sum.Status, sum.Reason, err)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
 		t.Errorf("writes: got %v; want none", writes)
@@ -494,5 +494,23 @@ func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
 		if _, ok := tagsOf(t, w, name)["sagemaker:project-deleted"]; ok {
 			t.Errorf("%s tagged as deleted though its project exists", name)
 		}
+	}
+}
+
+func TestDeleteProjectWhileSageMakerIsStillDeleting(t *testing.T) {
+	w, _, svc := setup(t, nil)
+	ctx := testenv.Deadline(t)
+	if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+		t.Fatal(err)
+	}
+	// SageMaker deletes a project asynchronously: when the record arrives, the project may
+	// still be there, DeleteInProgress. It is deleted all the same.
+	w.SageMaker.PutProject("Churn-Model", "p-1a2b3c4d5e6f", map[string]string{"team": "data-science"})
+	if err := w.SageMaker.SetStatus("Churn-Model", "DeleteInProgress"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
+	if err != nil || sum.Status != provision.StatusRetired || len(sum.Repositories) != 3 {
+		t.Fatalf("got %+v, %v; want the 3 repositories retired", sum, err)
 	}
 }

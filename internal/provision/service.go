@@ -22,11 +22,17 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
+// ProjectsAPI is what the handler asks SageMaker: a project's tags, and whether it is deleted.
+type ProjectsAPI interface {
+	sagemaker.ListTagsAPIClient
+	projects.DescribeAPI
+}
+
 // Service handles project events.
 type Service struct {
 	SSM        config.ParametersAPI
 	ECR        registry.API
-	SageMaker  sagemaker.ListTagsAPIClient
+	SageMaker  ProjectsAPI
 	Publisher  *publish.Publisher
 	ConfigPath string
 	Logger     *slog.Logger
@@ -197,17 +203,15 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 
 // retire handles a deleted project.
 func (s *Service) retire(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
-	if change.ARN != "" {
-		// A late DeleteProject must not retire the repositories of a project of the same name
-		// created since: ask SageMaker first.
-		_, gone, err := projects.Tags(ctx, s.SageMaker, change.ARN)
-		if err != nil {
-			return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, err
-		}
-		if !gone {
-			return Summary{Status: StatusSkipped, Trigger: change.Trigger, Project: change.Project,
-				Reason: "the project exists (again); its repositories are left as they are"}, nil
-		}
+	// A late DeleteProject must not retire the repositories of a project of the same name
+	// created since: ask SageMaker first.
+	gone, err := projects.Deleted(ctx, s.SageMaker, change.Project, change.Time)
+	if err != nil {
+		return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, err
+	}
+	if !gone {
+		return Summary{Status: StatusSkipped, Trigger: change.Trigger, Project: change.Project,
+			Reason: "a project of this name was created after the deletion; its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	results, err := engine.Retire(ctx, cfg, change.Project, s.now())

@@ -102,7 +102,7 @@ func (s *Server) listProjects(body []byte) (any, *apiError) {
 			ProjectArn:    p.arn,
 			ProjectId:     p.id,
 			CreationTime:  created,
-			ProjectStatus: "CreateCompleted",
+			ProjectStatus: p.status,
 		})
 	}
 	s.mu.Unlock()
@@ -214,4 +214,36 @@ func page[T any](items []T, token *string, limit int) ([]T, *string, *apiError) 
 // epochSeconds is SageMaker's timestamp encoding, to the millisecond.
 func epochSeconds(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
+}
+
+type describeProjectInput struct {
+	ProjectName *string
+}
+
+type describeProjectOutput struct {
+	ProjectArn    string
+	ProjectName   string
+	ProjectId     string
+	ProjectStatus string
+	CreationTime  float64
+}
+
+// describeProject answers DescribeProject by name (matched without case, as the ARN is).
+// An unknown project is a ValidationException, as SageMaker answers.
+func (s *Server) describeProject(body []byte) (any, *apiError) {
+	var in describeProjectInput
+	if err := decodeInput(body, &in); err != nil {
+		return nil, err
+	}
+	if in.ProjectName == nil {
+		return nil, validationError("1 validation error detected: Value null at 'projectName' failed to satisfy constraint: Member must not be null")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[strings.ToLower(*in.ProjectName)]
+	if p == nil {
+		return nil, validationError("Project %s does not exist", *in.ProjectName)
+	}
+	return describeProjectOutput{ProjectArn: p.arn, ProjectName: p.name, ProjectId: p.id,
+		ProjectStatus: p.status, CreationTime: epochSeconds(p.created)}, nil
 }

@@ -38,8 +38,9 @@ func validationError(format string, args ...any) *apiError {
 type operation func(s *Server, body []byte) (any, *apiError)
 
 var operations = map[string]operation{
-	"ListProjects": (*Server).listProjects,
-	"ListTags":     (*Server).listTags,
+	"DescribeProject": (*Server).describeProject,
+	"ListProjects":    (*Server).listProjects,
+	"ListTags":        (*Server).listTags,
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {

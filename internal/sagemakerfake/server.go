@@ -42,6 +42,7 @@ type project struct {
 	id      string
 	arn     string
 	created time.Time
+	status  string
 	tags    map[string]string
 }
 
@@ -86,12 +87,26 @@ func (s *Server) PutProject(name, id string, tags map[string]string) (arn string
 		id:      id,
 		arn:     s.projectARN(name),
 		created: time.Now().UTC(),
+		status:  "CreateCompleted",
 		tags:    maps.Clone(tags),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.projects[strings.ToLower(name)] = p
 	return p.arn
+}
+
+// SetStatus sets the ProjectStatus SageMaker reports for the project, e.g. "DeleteInProgress"
+// while a deletion runs. It fails if there is no such project.
+func (s *Server) SetStatus(name, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[strings.ToLower(name)]
+	if p == nil {
+		return fmt.Errorf("no project %q", name)
+	}
+	p.status = status
+	return nil
 }
 
 // SetTags replaces the whole tag set of the project with ARN arn, as the

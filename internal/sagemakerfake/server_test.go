@@ -268,9 +268,9 @@ func TestListTagsErrors(t *testing.T) {
 func TestProtocolErrors(t *testing.T) {
 	_, client, url := start(t)
 
-	_, err := client.DescribeProject(context.Background(), &sagemaker.DescribeProjectInput{ProjectName: aws.String("x")})
+	_, err := client.ListModels(context.Background(), &sagemaker.ListModelsInput{})
 	if code := errorCode(err); code != "UnknownOperationException" {
-		t.Errorf("DescribeProject error code: got %s; want UnknownOperationException", code)
+		t.Errorf("ListModels error code: got %s; want UnknownOperationException", code)
 	}
 
 	tests := []struct {
@@ -464,4 +464,27 @@ func Example() {
 	// arn:aws:sagemaker:us-east-1:123456789012:project/churn-model
 	// team=data
 	// map[ListTags:1]
+}
+
+func TestDescribeProject(t *testing.T) {
+	fake, client, _ := start(t)
+	ctx := context.Background()
+	arn := fake.PutProject("Churn-Model", "p-1", nil)
+	out, err := client.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String("churn-model")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.ProjectArn) != arn || aws.ToString(out.ProjectName) != "Churn-Model" || out.ProjectStatus != "CreateCompleted" || out.CreationTime == nil {
+		t.Errorf("got %+v; want the project as put", out)
+	}
+	if err := fake.SetStatus("Churn-Model", "DeleteInProgress"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := client.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String("Churn-Model")}); out == nil || out.ProjectStatus != "DeleteInProgress" {
+		t.Errorf("status: got %+v; want DeleteInProgress", out)
+	}
+	_, err = client.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String("nope")})
+	if code := errorCode(err); code != "ValidationException" {
+		t.Errorf("unknown project: got %s; want ValidationException", code)
+	}
 }
