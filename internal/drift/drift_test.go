@@ -3,17 +3,21 @@ package drift_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
@@ -358,5 +362,68 @@ func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
 	}
 	if got := writtenRepositories(w); len(got) != 0 {
 		t.Errorf("ECR writes: got %v; want none", got)
+	}
+}
+
+// slowProjects is the SageMaker stand-in's client, with every ListTags held until release is
+// closed, and then the clock pushed past the run's budget: the discovery runs out of time
+// while the scan has long finished.
+type slowProjects struct {
+	drift.ProjectsAPI
+	release <-chan struct{}
+	late    *atomic.Bool
+}
+
+func (s slowProjects) ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error) {
+	select {
+	case <-s.release:
+	case <-time.After(10 * time.Second):
+	}
+	s.late.Store(true)
+	return s.ProjectsAPI.ListTags(ctx, in, opts...)
+}
+
+func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
+	w := testenv.NewWorld(t, moto)
+	w.PutConfig(t, configPath, map[string]string{"company": "acme"})
+	for i := range 5 {
+		w.SageMaker.PutProject(fmt.Sprintf("project-%d", i), "", map[string]string{"team": "risk"})
+	}
+	release := make(chan struct{})
+	var once sync.Once
+	check := w.Rec.Check
+	w.Rec.Check = func(r testenv.Request) { // the scan is over once the shared repositories are being made
+		check(r)
+		if r.Operation == "CreateRepository" {
+			once.Do(func() { close(release) })
+		}
+	}
+	late := &atomic.Bool{}
+	svc := service(w)
+	svc.SageMaker = slowProjects{ProjectsAPI: w.Projects, release: release, late: late}
+	start := time.Now()
+	svc.Now = func() time.Time {
+		if late.Load() {
+			return start.Add(time.Hour)
+		}
+		return time.Now()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	sum, err := svc.Handle(ctx, manual("fix"))
+	if err != nil || sum.Complete || sum.Errors != 0 {
+		t.Errorf("got %+v, %v; want complete=false, no error: running out of time is not a failure", sum, err)
+	}
+	var shared int
+	for _, name := range w.Repositories(t) {
+		if strings.HasPrefix(name, "acme-sagemaker-shared/") {
+			shared++
+		} else {
+			t.Errorf("%s created after the budget was spent", name)
+		}
+	}
+	if shared != 3 {
+		t.Errorf("shared repositories: got %d; want 3, created as soon as the scan was done", shared)
 	}
 }

@@ -49,16 +49,17 @@ func (r *run) count(f func()) {
 // repositories and those of projects that lack them.
 func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 	var (
-		found       []reconcile.Project
-		discoverErr error
-		discovered  = make(chan struct{})
+		found      []reconcile.Project
+		listedAll  = !r.cfg.CreateProjectRepos
+		listErr    error
+		discovered = make(chan struct{})
 	)
 	discovery, stopDiscovery := context.WithCancel(ctx)
 	defer stopDiscovery()
 	go func() {
 		defer close(discovered)
 		if r.cfg.CreateProjectRepos {
-			found, discoverErr = r.discover(discovery, sum)
+			found, listedAll, listErr = r.discover(discovery, sum)
 		}
 	}()
 	scan, err := r.engine.Scan(ctx, r.cfg, reconcile.ScanOptions{
@@ -70,22 +71,20 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
-	if err != nil || !scan.Complete {
-		stopDiscovery() // its results could not be used
+	if err != nil {
+		stopDiscovery() // what it finds could not be used
+	} else if scan.Complete {
+		// The shared repositories need nothing from the discovery: complete them now.
+		r.complete(ctx, reconcile.Shared(r.cfg), scan.Seen, sum)
 	}
 	<-discovered
 	r.count(func() {
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
 		sum.Exempt, sum.Errors, sum.Complete = scan.Exempt, sum.Errors+scan.Errors, scan.Complete
 	})
-	if err != nil {
-		return err
+	if err != nil || !scan.Complete {
+		return err // out of time, or the listing failed: the next run starts over
 	}
-	if !scan.Complete || r.stopped() {
-		sum.Complete = false
-		return nil // out of time: the next run starts over
-	}
-	r.complete(ctx, reconcile.Shared(r.cfg), scan.Seen, sum)
 	g := errgroup.Group{}
 	g.SetLimit(max(1, r.svc.Concurrency))
 	for _, p := range found {
@@ -101,10 +100,10 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 		})
 	}
 	_ = g.Wait()
-	if discoverErr != nil {
+	if !listedAll || listErr != nil {
 		sum.Complete = false
 	}
-	return discoverErr
+	return listErr
 }
 
 func driftEvent(d reconcile.Drift) publish.Event {
@@ -118,25 +117,25 @@ func driftEvent(d reconcile.Drift) publish.Event {
 // discover lists the SageMaker projects that should have repositories: live, with a team tag
 // that makes valid names. One that cannot have any is reported as rejected here. The newest
 // projects come first, as the likeliest to have missed their event.
-func (r *run) discover(ctx context.Context, sum *Summary) ([]reconcile.Project, error) {
-	var (
-		mu    sync.Mutex
-		found []reconcile.Project
-	)
+func (r *run) discover(ctx context.Context, sum *Summary) (found []reconcile.Project, listedAll bool, err error) {
+	var mu sync.Mutex
 	g := errgroup.Group{}
 	g.SetLimit(max(1, r.svc.Concurrency))
+	going := func() bool { return ctx.Err() == nil && !r.stopped() }
 	pages := sagemaker.NewListProjectsPaginator(r.svc.SageMaker, &sagemaker.ListProjectsInput{
 		MaxResults: aws.Int32(100), SortBy: smtypes.ProjectSortByCreationTime, SortOrder: smtypes.ProjectSortOrderDescending,
 	})
-	var err error
-	for pages.HasMorePages() && err == nil && !r.stopped() {
-		var page *sagemaker.ListProjectsOutput
-		if page, err = pages.NextPage(ctx); err != nil {
-			err = fmt.Errorf("list SageMaker projects: %w", err)
-			break
+	for pages.HasMorePages() && going() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			_ = g.Wait()
+			return found, false, fmt.Errorf("list SageMaker projects: %w", err)
 		}
 		for _, p := range page.ProjectSummaryList {
-			if !live(p.ProjectStatus) || r.stopped() {
+			if !going() {
+				break
+			}
+			if !live(p.ProjectStatus) {
 				continue
 			}
 			g.Go(func() error {
@@ -150,7 +149,7 @@ func (r *run) discover(ctx context.Context, sum *Summary) ([]reconcile.Project, 
 		}
 	}
 	_ = g.Wait()
-	return found, err
+	return found, !pages.HasMorePages() && going(), nil
 }
 
 // live reports whether a project is one that should have repositories.
@@ -170,6 +169,8 @@ func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summar
 	switch {
 	case gone:
 		return reconcile.Project{}, false // deleted since it was listed
+	case err != nil && ctx.Err() != nil:
+		return reconcile.Project{}, false // the run stopped reading projects: not this one's fault
 	case err != nil:
 		r.count(func() { sum.Errors++ })
 		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())

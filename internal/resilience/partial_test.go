@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -104,5 +105,26 @@ func TestThrottledConfigurationIsRetried(t *testing.T) {
 	}
 	if throttled == 0 {
 		t.Error("no SSM call was throttled; the test proves nothing")
+	}
+}
+
+// TestDriftListingFailureIsOneError: when DescribeRepositories fails for good, the run fails
+// with that error, and the project discovery running beside it, stopped, adds no errors of its
+// own.
+func TestDriftListingFailureIsOneError(t *testing.T) {
+	w, _ := faulty(t, faultproxy.Options{Always: faultproxy.InternalError, Match: faultproxy.Only("DescribeRepositories", "")}, 1)
+	w.PutConfig(t, configPath, map[string]string{"company": "acme"})
+	for i := range 50 {
+		w.SageMaker.PutProject(fmt.Sprintf("project-%02d", i), "", map[string]string{"team": "risk"})
+	}
+	sum, err := reconciler(w).Handle(testenv.Deadline(t), json.RawMessage(`{"mode":"fix"}`))
+	if err == nil || !strings.Contains(err.Error(), "list repositories") {
+		t.Errorf("error: got %v; want the listing's", err)
+	}
+	if sum.Complete || sum.Errors != 0 || sum.Created != 0 {
+		t.Errorf("summary: got %+v; want incomplete, no per-project errors, nothing created", sum)
+	}
+	if repos := w.Repositories(t); len(repos) != 0 {
+		t.Errorf("repositories: got %v; want none", repos)
 	}
 }
