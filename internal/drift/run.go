@@ -182,7 +182,7 @@ func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summar
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
 		r.count(func() { sum.Rejected++ })
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: publish.FailedDetail{Project: name, Team: project.Team, Trigger: "drift", Status: "rejected", Error: err.Error()}})
+			Detail: publish.FailedDetail{Scope: reconcile.ScopeProject, Project: name, Team: project.Team, Trigger: "drift", Status: "rejected", Error: err.Error()}})
 		return reconcile.Project{}, false
 	}
 	return project, true
@@ -222,7 +222,7 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 	}
 	failed := func(status string) publish.Event {
 		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: publish.FailedDetail{
-			Project: project, Team: team, Trigger: "drift", Status: status, Error: err.Error(), Repositories: results}}
+			Scope: scope, Project: project, Team: team, Trigger: "drift", Status: status, Error: err.Error(), Repositories: results}}
 	}
 	switch {
 	case reconcile.Rejected(err):

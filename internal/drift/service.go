@@ -119,6 +119,8 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	// invocation's own deadline: a summary cut off by the timeout is lost either way.
 	final, cancelFinal := finalContext(invocation)
 	defer cancelFinal()
+	r.events.Flush(final) // so the completed event counts every undelivered result before it
+	sum.Unpublished = r.events.Undelivered()
 	r.events.Add(final, publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum})
 	sum.Unpublished = r.events.Flush(final)
 	s.writeMetrics(sum)

@@ -44,6 +44,13 @@ func (b *Buffer) Flush(ctx context.Context) (undelivered int) {
 	return b.undelivered
 }
 
+// Undelivered is how many events could not be delivered so far.
+func (b *Buffer) Undelivered() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.undelivered
+}
+
 func (b *Buffer) send(ctx context.Context, batch []Event) {
 	if len(batch) == 0 {
 		return

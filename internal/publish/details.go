@@ -18,6 +18,8 @@ type ProvisionedDetail struct {
 
 // FailedDetail is the detail of ECR Provisioning Failed.
 type FailedDetail struct {
+	// Scope is "project" or "shared".
+	Scope   string `json:"scope"`
 	Project string `json:"project,omitempty"`
 	Team    string `json:"team,omitempty"`
 	Trigger string `json:"trigger,omitempty"`

@@ -78,6 +78,13 @@ func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 // have nothing left to announce, so the log is where an undelivered result survives.
 func (p *Publisher) Announce(ctx context.Context, events ...Event) (undelivered int) {
 	lost, err := p.publish(ctx, events)
+	if lost == nil && err != nil { // not even encoded: every event stays here
+		for _, ev := range events {
+			p.logger().ErrorContext(ctx, "result event not published; recorded here instead",
+				"detailType", ev.DetailType, "detail", fmt.Sprintf("%+v", ev.Detail), "error", err.Error())
+		}
+		return len(events)
+	}
 	for _, e := range lost {
 		p.logger().ErrorContext(ctx, "result event not published; recorded here instead",
 			"detailType", aws.ToString(e.DetailType), "detail", json.RawMessage(aws.ToString(e.Detail)), "error", err.Error())

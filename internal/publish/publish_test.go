@@ -173,3 +173,17 @@ func TestAnnounceLogsWhatItCouldNotDeliver(t *testing.T) {
 		t.Errorf("logged: got %+v; want the undelivered event 2 in full", rec)
 	}
 }
+
+func TestAnnounceKeepsEventsItCannotEncode(t *testing.T) {
+	var log bytes.Buffer
+	p := New(&fakeBus{}, "default")
+	p.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+	lost := p.Announce(context.Background(), Event{DetailType: DriftFixed, Detail: map[string]any{"bad": make(chan int)}},
+		Event{DetailType: DriftFixed, Detail: map[string]any{"n": 1}})
+	if lost != 2 {
+		t.Errorf("undelivered: got %d; want 2 (the call never went)", lost)
+	}
+	if got := strings.Count(log.String(), "result event not published"); got != 2 {
+		t.Errorf("logged events: got %d; want 2:\n%s", got, log.String())
+	}
+}

@@ -4,7 +4,6 @@
 package reconcile
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -128,14 +127,18 @@ func Rejected(err error) bool {
 	if err == nil {
 		return false
 	}
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range joined.Unwrap() {
-			if !Rejected(e) {
+	switch e := err.(type) {
+	case *RejectedError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if !Rejected(inner) {
 				return false
 			}
 		}
 		return true
+	case interface{ Unwrap() error }:
+		return Rejected(e.Unwrap())
 	}
-	var r *RejectedError
-	return errors.As(err, &r)
+	return false
 }

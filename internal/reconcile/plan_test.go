@@ -103,6 +103,8 @@ func TestRejected(t *testing.T) {
 		{"wrapped", fmt.Errorf("sync: %w", rej), true},
 		{"joined rejections", errors.Join(rej, rej), true},
 		{"rejection and a throttle", errors.Join(rej, errors.New("ThrottlingException")), false},
+		{"wrapped join", fmt.Errorf("sync: %w", errors.Join(rej, errors.New("ThrottlingException"))), false},
+		{"wrapped join of rejections", fmt.Errorf("sync: %w", errors.Join(rej, rej)), true},
 		{"other", errors.New("boom"), false},
 	}
 	for _, tc := range tests {
