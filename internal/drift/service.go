@@ -5,6 +5,7 @@
 package drift
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,7 +76,7 @@ type Summary struct {
 // events still say what was done.
 func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	start := s.now()
-	log := s.logger()
+	log := cmp.Or(s.Logger, slog.Default())
 	trig, err := decodeTrigger(raw, s.ConfigPath)
 	if err != nil {
 		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
@@ -166,13 +167,6 @@ func finalContext(invocation context.Context) (context.Context, context.CancelFu
 		return context.WithDeadline(ctx, deadline.Add(-time.Second))
 	}
 	return ctx, func() {}
-}
-
-func (s *Service) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
 }
 
 func (s *Service) now() time.Time {

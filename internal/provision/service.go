@@ -3,6 +3,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,7 @@ type Summary struct {
 // beyond the retryer, an invalid configuration someone will fix) are returned as errors, so
 // Lambda retries the event and the dead-letter queue keeps it in the end.
 func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
-	log := s.logger()
+	log := cmp.Or(s.Logger, slog.Default())
 	change, err := projectevent.Decode(raw)
 	if errors.Is(err, projectevent.ErrIgnored) {
 		log.InfoContext(ctx, "event ignored", "reason", err.Error())
@@ -115,20 +116,6 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		log.InfoContext(ctx, "event handled", "status", sum.Status, "summary", sum)
 	}
 	return sum, err
-}
-
-func (s *Service) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // sync brings the project's repositories in line.
@@ -214,7 +201,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 			Reason: "a project of this name was created after the deletion; its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
-	results, err := engine.Retire(ctx, cfg, change.Project, s.now())
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	results, err := engine.Retire(ctx, cfg, change.Project, now())
 	sum := Summary{Status: StatusRetired, Trigger: change.Trigger, Project: change.Project, Repositories: results}
 	if err != nil {
 		sum.Status, sum.Reason = StatusFailed, err.Error()
