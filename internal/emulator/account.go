@@ -8,8 +8,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
@@ -34,6 +37,21 @@ const (
 	Company = "acme"
 )
 
+// ConnectionRetryer is the retryer for clients of the emulated account: it retries a dropped
+// connection, at most twice and a few milliseconds apart, and nothing else. moto answers every
+// request with "Connection: close", and now and then the client's transport sees the close as
+// a reset ("connection reset", or "use of closed network connection" while it reads a 200
+// answer); the SDK's standard retryer retries those against AWS too. Throttling and 5xx are
+// not retried: moto never throttles, and a retry would only hide a bug.
+func ConnectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })
+		o.RateLimiter = ratelimit.None
+	})
+}
+
 // Account is the emulated AWS account as a person at the console sees it: SDK clients on moto
 // that are not the product's, to arrange the world and to read it back.
 type Account struct {
@@ -46,10 +64,10 @@ type Account struct {
 // NewAccount returns clients for the moto server at motoURL.
 func NewAccount(motoURL string) *Account {
 	cfg := aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(motoURL),
-		RetryMaxAttempts: 1,
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(motoURL),
+		Retryer:      ConnectionRetryer,
 	}
 	return &Account{
 		ECR:         ecr.NewFromConfig(cfg),

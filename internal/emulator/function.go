@@ -64,9 +64,11 @@ func (c FunctionConfig) environ() []string {
 		// a services section); the emulated functions read none.
 		"AWS_CONFIG_FILE":             os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		// moto never throttles: a retry would only hide a bug, and the product's retryer
-		// (8 attempts, backoff up to 10 s) would make a failure take a minute to show.
-		"AWS_MAX_ATTEMPTS": "1",
+		// Three attempts, not the product's eight: moto never throttles, so the retries are
+		// for the connections it closes under the client now and then (see ConnectionRetryer),
+		// and eight attempts with backoff up to 10 s would make a real failure take a minute
+		// to show.
+		"AWS_MAX_ATTEMPTS": "3",
 		// The product's contract.
 		"CONFIG_PATH":    ConfigPath,
 		"EVENT_BUS_NAME": EventBus,
