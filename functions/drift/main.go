@@ -28,7 +28,7 @@ func main() {
 		log.Error("read limits", "error", err.Error())
 		os.Exit(1)
 	}
-	cfg, err := awsclient.Load(context.Background())
+	cfg, err := awsclient.Load(context.Background(), log)
 	if err != nil {
 		log.Error("load AWS configuration", "error", err.Error())
 		os.Exit(1)

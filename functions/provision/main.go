@@ -22,7 +22,7 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	env := config.FromEnv()
-	cfg, err := awsclient.Load(context.Background())
+	cfg, err := awsclient.Load(context.Background(), log)
 	if err != nil {
 		log.Error("load AWS configuration", "error", err.Error())
 		os.Exit(1)

@@ -10,6 +10,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"golang.org/x/time/rate"
 )
 
@@ -74,16 +76,33 @@ func positiveFloat(name string, def float64) (float64, error) {
 	return f, nil
 }
 
-// Load returns the SDK configuration from the default chain with the product's retryer. The
-// retryer is set after loading, not through config.WithRetryer: given a retryer, the loader
-// stops reading AWS_MAX_ATTEMPTS, and each client applies the loaded value on top of ours.
-func Load(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// Load returns the SDK configuration from the default chain with the product's retryer, and
+// the SDK's own warnings written through log. The retryer is set after loading, not through
+// config.WithRetryer: given a retryer, the loader stops reading AWS_MAX_ATTEMPTS, and each
+// client applies the loaded value on top of ours.
+func Load(ctx context.Context, log *slog.Logger) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(Logger(log)))
 	if err != nil {
 		return cfg, err
 	}
 	cfg.Retryer = NewRetryer
 	return cfg, nil
+}
+
+// Logger writes the SDK's log lines (such as "failed to discard remaining HTTP response body")
+// through log, so they come out as JSON like every other line, with the level the SDK gave
+// them, instead of as plain text on stderr.
+func Logger(log *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelInfo
+		switch c {
+		case logging.Warn:
+			level = slog.LevelWarn
+		case logging.Debug:
+			level = slog.LevelDebug
+		}
+		log.Log(context.Background(), level, fmt.Sprintf(format, v...), "source", "aws-sdk")
+	})
 }
 
 // NewRetryer is the SDK's standard retryer (it retries ThrottlingException, 5xx and dropped

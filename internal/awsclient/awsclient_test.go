@@ -1,13 +1,17 @@
 package awsclient
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/smithy-go/logging"
 )
 
 func TestLimitsFromEnv(t *testing.T) {
@@ -101,7 +105,7 @@ func TestLoadHonoursAWSMaxAttempts(t *testing.T) {
 	}{{"", 8}, {"1", 1}, {"3", 3}} {
 		t.Run("AWS_MAX_ATTEMPTS="+tc.env, func(t *testing.T) {
 			t.Setenv("AWS_MAX_ATTEMPTS", tc.env)
-			cfg, err := Load(context.Background())
+			cfg, err := Load(context.Background(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,5 +113,21 @@ func TestLoadHonoursAWSMaxAttempts(t *testing.T) {
 				t.Errorf("attempts: got %d; want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSDKLogLinesAreJSON(t *testing.T) {
+	var buf bytes.Buffer
+	Logger(slog.New(slog.NewJSONHandler(&buf, nil))).Logf(logging.Warn, "failed to discard %s\nforged", "body")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("got %d lines %q; want one", len(lines), buf.String())
+	}
+	var line struct{ Level, Msg, Source string }
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Level != "WARN" || line.Msg != "failed to discard body\nforged" || line.Source != "aws-sdk" {
+		t.Errorf("got %+v; want level WARN, the formatted message, source aws-sdk", line)
 	}
 }
