@@ -9,10 +9,12 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 	"golang.org/x/time/rate"
 )
@@ -106,17 +109,39 @@ func Logger(log *slog.Logger) logging.Logger {
 }
 
 // NewRetryer is the SDK's standard retryer (it retries ThrottlingException, 5xx and dropped
-// connections with exponential backoff and jitter) with two changes for a job that makes
-// thousands of calls: more attempts, and no client-side retry quota. The standard quota (500
-// tokens, 5 a retry) runs dry after 100 retries and then fails calls outright, which turns a
-// burst of throttling into errors; the rate cap already keeps the pressure bounded.
-// AWS_MAX_ATTEMPTS, when set, still overrides the attempts.
+// connections with exponential backoff and jitter) with changes for a job that makes
+// thousands of calls: more attempts, no client-side retry quota, and the error codes in
+// errorCodes. The standard quota (500 tokens, 5 a retry) runs dry after 100 retries and then
+// fails calls outright, which turns a burst of throttling into errors; the rate cap already
+// keeps the pressure bounded. AWS_MAX_ATTEMPTS, when set, still overrides the attempts.
 func NewRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = 8
 		o.MaxBackoff = 10 * time.Second
 		o.RateLimiter = ratelimit.None
+		o.Retryables = slices.Concat([]retry.IsErrorRetryable{errorCodes}, retry.DefaultRetryables)
 	})
+}
+
+// errorCodes decides, before the SDK's defaults, on two error codes:
+//   - LimitExceededException is not retried. The SDK counts it as throttling, but ECR answers
+//     it when an account quota (repositories per Region, say) would be exceeded, which no
+//     backoff clears: eight attempts would only spend the run's time.
+//   - ThrottleException is retried. It is the name ECR's troubleshooting guide gives its
+//     throttling error, and the SDK knows only ThrottlingException (and HTTP 429 that is not a
+//     modeled error).
+var errorCodes = retryCodes{"LimitExceededException": false, "ThrottleException": true}
+
+type retryCodes map[string]bool
+
+func (c retryCodes) IsErrorRetryable(err error) aws.Ternary {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		if retry, ok := c[apiErr.ErrorCode()]; ok {
+			return aws.BoolTernary(retry)
+		}
+	}
+	return aws.UnknownTernary
 }
 
 // HTTPClient is what the SDK sends requests through.

@@ -4,13 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -129,5 +137,47 @@ func TestSDKLogLinesAreJSON(t *testing.T) {
 	}
 	if line.Level != "WARN" || line.Msg != "failed to discard body\nforged" || line.Source != "aws-sdk" {
 		t.Errorf("got %+v; want level WARN, the formatted message, source aws-sdk", line)
+	}
+}
+
+// Each error answered by a server that always answers it, and how many attempts the product's
+// retryer makes (its eight at most, with the backoff cut to a millisecond).
+func TestRetryerRetriesThrottlingButNotAQuota(t *testing.T) {
+	for _, tc := range []struct {
+		status   int
+		code     string
+		attempts int
+	}{
+		{http.StatusBadRequest, "ThrottlingException", 8},
+		{http.StatusBadRequest, "ThrottleException", 8},
+		{http.StatusTooManyRequests, "TooManyRequests", 8},
+		{http.StatusInternalServerError, "ServerException", 8},
+		{http.StatusBadRequest, "LimitExceededException", 1},
+		{http.StatusBadRequest, "RepositoryNotFoundException", 1},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.WriteHeader(tc.status)
+				fmt.Fprintf(w, `{"__type":%q,"message":"no"}`, tc.code)
+			}))
+			t.Cleanup(srv.Close)
+			client := ecr.NewFromConfig(aws.Config{
+				Region:       "us-east-1",
+				Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+				BaseEndpoint: aws.String(srv.URL),
+				Retryer:      func() aws.Retryer { return retry.AddWithMaxBackoffDelay(NewRetryer(), time.Millisecond) },
+			})
+			_, err := client.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("r")})
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tc.code {
+				t.Fatalf("error %v; want %s", err, tc.code)
+			}
+			if got := int(calls.Load()); got != tc.attempts {
+				t.Errorf("%d attempts; want %d", got, tc.attempts)
+			}
+		})
 	}
 }
