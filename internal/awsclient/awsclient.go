@@ -104,7 +104,7 @@ func Logger(log *slog.Logger) logging.Logger {
 		case logging.Debug:
 			level = slog.LevelDebug
 		}
-		log.Log(context.Background(), level, fmt.Sprintf(format, v...), "source", "aws-sdk")
+		log.Log(context.Background(), level, fmt.Sprintf(format, v...), "logger", "aws-sdk")
 	})
 }
 

@@ -131,12 +131,12 @@ func TestSDKLogLinesAreJSON(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("got %d lines %q; want one", len(lines), buf.String())
 	}
-	var line struct{ Level, Msg, Source string }
+	var line struct{ Level, Msg, Logger string }
 	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
 		t.Fatal(err)
 	}
-	if line.Level != "WARN" || line.Msg != "failed to discard body\nforged" || line.Source != "aws-sdk" {
-		t.Errorf("got %+v; want level WARN, the formatted message, source aws-sdk", line)
+	if line.Level != "WARN" || line.Msg != "failed to discard body\nforged" || line.Logger != "aws-sdk" {
+		t.Errorf("got %+v; want level WARN, the formatted message, logger aws-sdk", line)
 	}
 }
 

@@ -46,7 +46,7 @@ const (
 func ConnectionRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = 3
-		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Retryables = []retry.IsErrorRetryable{retry.NoRetryCanceledError{}, retry.RetryableConnectionError{}}
 		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })
 		o.RateLimiter = ratelimit.None
 	})
