@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/faultproxy"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
 )
@@ -20,11 +20,8 @@ func TestMain(m *testing.M) { testenv.Main(m, &moto) }
 // hundreds of injected faults runs in seconds, and with attempts as the test chooses.
 func retryer(attempts int) func() aws.Retryer {
 	return func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			o.MaxBackoff = 20 * time.Millisecond
-			o.RateLimiter = ratelimit.None
-		})
+		short := retry.AddWithMaxBackoffDelay(awsclient.NewRetryer(), 20*time.Millisecond)
+		return retry.AddWithMaxAttempts(short, attempts)
 	}
 }
 
