@@ -34,7 +34,7 @@ func TestScheduledDriftCreatesTheSharedRepositories(t *testing.T) {
 func TestDriftReportsThenFixesAPolicyEditedByHand(t *testing.T) {
 	ctx := fresh(t)
 	const edited = "acme-sm-data-science-churn-model/training"
-	var created provisionSummary
+	var created emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "create-project.json"), &created)
 	runDrift(t, ctx, `{"mode":"fix"}`) // the shared repositories
 	drain(t, ctx)

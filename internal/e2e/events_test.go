@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
 )
 
 // The product's results reach an SQS queue through an EventBridge rule on the default bus that
@@ -16,7 +18,7 @@ func TestEventsReachSQSWithTheirDetailTypes(t *testing.T) {
 
 	provision := func(name string) func() {
 		return func() {
-			var sum provisionSummary
+			var sum emulator.ProvisionSummary
 			invoke(t, ctx, stack.Provision, sample(t, name), &sum)
 		}
 	}

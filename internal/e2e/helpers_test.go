@@ -83,33 +83,9 @@ func invokeFail(t *testing.T, ctx context.Context, f *emulator.Function, payload
 	return failed
 }
 
-// provisionSummary is the part of ProvisionFunction's response the tests read.
-type provisionSummary struct {
-	Status       string `json:"status"`
-	Project      string `json:"project"`
-	Team         string `json:"team"`
-	Repositories []struct {
-		Repository string `json:"repository"`
-		Outcome    string `json:"outcome"`
-	} `json:"repositories"`
-}
-
-// driftSummary is DriftFunction's response; its keys are the contract's.
-type driftSummary struct {
-	Mode      string `json:"mode"`
-	Scanned   int    `json:"scanned"`
-	Compliant int    `json:"compliant"`
-	Drifted   int    `json:"drifted"`
-	Fixed     int    `json:"fixed"`
-	Exempt    int    `json:"exempt"`
-	Created   int    `json:"created"`
-	Errors    int    `json:"errors"`
-	Complete  bool   `json:"complete"`
-}
-
 // runDrift invokes DriftFunction, checks the summary carries every key the contract names,
 // and returns it.
-func runDrift(t *testing.T, ctx context.Context, payload string) driftSummary {
+func runDrift(t *testing.T, ctx context.Context, payload string) emulator.DriftSummary {
 	t.Helper()
 	var raw map[string]any
 	invoke(t, ctx, stack.Drift, []byte(payload), &raw)
@@ -119,7 +95,7 @@ func runDrift(t *testing.T, ctx context.Context, payload string) driftSummary {
 		}
 	}
 	b, _ := json.Marshal(raw)
-	var sum driftSummary
+	var sum emulator.DriftSummary
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
 )
 
 func TestCreateProjectProvisionsTheProjectRepositories(t *testing.T) {
 	ctx := fresh(t)
 	want := names("acme-sm-data-science-churn-model", projectTypes...)
 
-	var sum provisionSummary
+	var sum emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "create-project.json"), &sum)
 	if sum.Status != "provisioned" || sum.Project != "Churn-Model" || sum.Team != "data-science" {
 		t.Errorf("summary: status %q, project %q, team %q; want provisioned, Churn-Model, data-science", sum.Status, sum.Project, sum.Team)
@@ -38,7 +40,7 @@ func TestCreateProjectProvisionsTheProjectRepositories(t *testing.T) {
 	wantEvents(t, drain(t, ctx), map[string]int{provisioned: 1})
 
 	// The same event again: nothing to do, nothing announced.
-	var again provisionSummary
+	var again emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "create-project.json"), &again)
 	if again.Status != "in-sync" {
 		t.Errorf("second CreateProject: status %q; want in-sync", again.Status)
@@ -53,7 +55,7 @@ func TestAddTagsProvisionsFromTheProjectsCurrentTags(t *testing.T) {
 	ctx := fresh(t)
 	stack.SageMaker.PutProject("fraud-detect", "", map[string]string{"team": "risk", "cost-center": "cc-7"})
 
-	var sum provisionSummary
+	var sum emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "add-tags.json"), &sum)
 	if sum.Status != "provisioned" || sum.Team != "risk" {
 		t.Errorf("summary: status %q, team %q; want provisioned, risk", sum.Status, sum.Team)
@@ -71,7 +73,7 @@ func TestAddTagsProvisionsFromTheProjectsCurrentTags(t *testing.T) {
 // An AddTags event for a project SageMaker does not know is a trigger without truth behind it.
 func TestAddTagsForAProjectThatIsGoneCreatesNothing(t *testing.T) {
 	ctx := fresh(t)
-	var sum provisionSummary
+	var sum emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "add-tags.json"), &sum)
 	if sum.Status != "skipped" {
 		t.Errorf("status %q; want skipped", sum.Status)
@@ -82,11 +84,11 @@ func TestAddTagsForAProjectThatIsGoneCreatesNothing(t *testing.T) {
 func TestDeleteProjectRetainsAndTagsTheRepositories(t *testing.T) {
 	ctx := fresh(t)
 	want := names("acme-sm-data-science-churn-model", projectTypes...)
-	var created provisionSummary
+	var created emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "create-project.json"), &created)
 	drain(t, ctx)
 
-	var sum provisionSummary
+	var sum emulator.ProvisionSummary
 	invoke(t, ctx, stack.Provision, sample(t, "delete-project.json"), &sum)
 	if sum.Status != "retired" {
 		t.Errorf("status %q; want retired", sum.Status)

@@ -114,7 +114,7 @@ func (d *demo) createProject(ctx context.Context) error {
 	d.stack.SageMaker.PutProject(demoProject, demoProjectID, map[string]string{"team": demoTeam, "cost-center": "cc-42"})
 	d.para(fmt.Sprintf("Project %s, tagged team=%s, is created in SageMaker. CloudTrail's CreateProject "+
 		"record reaches ProvisionFunction through EventBridge (the sample event).", demoProject, demoTeam))
-	var sum provisionSummary
+	var sum ProvisionSummary
 	took, err := d.invoke(ctx, d.stack.Provision, "create-project.json", &sum)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (d *demo) createProject(ctx context.Context) error {
 	if sum.Status != "provisioned" {
 		return fmt.Errorf("ProvisionFunction said %q (%s); want provisioned", sum.Status, sum.Reason)
 	}
-	results := map[string]repoResult{}
+	results := map[string]RepositoryResult{}
 	for _, r := range sum.Repositories {
 		results[r.Repository] = r
 	}
@@ -136,7 +136,7 @@ func (d *demo) firstReconcile(ctx context.Context) error {
 	d.para("Every hour EventBridge's schedule runs DriftFunction. In drift-mode fix, the default, it " +
 		"checks every managed repository's lifecycle policy, fixes what drifted and creates what is " +
 		"missing: here, the shared base-image repositories.")
-	var sum driftSummary
+	var sum DriftSummary
 	took, err := d.invoke(ctx, d.stack.Drift, "scheduled-event.json", &sum)
 	if err != nil {
 		return err
@@ -146,7 +146,7 @@ func (d *demo) firstReconcile(ctx context.Context) error {
 		return fmt.Errorf("DriftFunction created %d repositories; want the 3 shared ones", sum.Created)
 	}
 	// The product says what it did to each repository in its Provisioned event.
-	results := map[string]repoResult{}
+	results := map[string]RepositoryResult{}
 	for _, ev := range d.events {
 		var detail resultsDetail
 		if ev.DetailType == publish.RepositoriesProvisioned && json.Unmarshal(ev.Detail, &detail) == nil {
@@ -227,9 +227,9 @@ func (d *demo) handEdit(ctx context.Context) error {
 }
 
 // drift runs DriftFunction by hand in mode and prints its summary.
-func (d *demo) drift(ctx context.Context, mode string) (driftSummary, error) {
+func (d *demo) drift(ctx context.Context, mode string) (DriftSummary, error) {
 	payload, _ := json.Marshal(map[string]string{"mode": mode})
-	var sum driftSummary
+	var sum DriftSummary
 	took, err := d.invokePayload(ctx, d.stack.Drift, payload, &sum)
 	if err == nil {
 		d.result("DriftFunction "+string(payload), sum.counts(), took)
@@ -319,7 +319,7 @@ func (d *demo) invokePayload(ctx context.Context, f *Function, payload []byte, i
 
 // repositories prints the repositories under prefix as moto holds them, with what the product
 // said it did to each, and checks there are want of them.
-func (d *demo) repositories(ctx context.Context, prefix string, want int, results map[string]repoResult) error {
+func (d *demo) repositories(ctx context.Context, prefix string, want int, results map[string]RepositoryResult) error {
 	all, err := d.stack.Account.Repositories(ctx)
 	if err != nil {
 		return err

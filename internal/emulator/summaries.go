@@ -12,19 +12,21 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 )
 
-// What the demo reads from the functions' responses and events. These mirror the product's
-// JSON (internal/provision, internal/drift, internal/reconcile) rather than import it: the
-// demo reads the contract, as anyone outside the product would.
+// What the demo and the end-to-end tests read from the functions' responses and events. These
+// mirror the product's JSON (internal/provision, internal/drift, internal/reconcile) rather
+// than import it: they read the contract, as anyone outside the product would.
 
-type provisionSummary struct {
-	Status       string       `json:"status"`
-	Project      string       `json:"project"`
-	Team         string       `json:"team"`
-	Reason       string       `json:"reason"`
-	Repositories []repoResult `json:"repositories"`
+// ProvisionSummary is ProvisionFunction's response.
+type ProvisionSummary struct {
+	Status       string             `json:"status"`
+	Project      string             `json:"project"`
+	Team         string             `json:"team"`
+	Reason       string             `json:"reason"`
+	Repositories []RepositoryResult `json:"repositories"`
 }
 
-type repoResult struct {
+// RepositoryResult is one repository in a ProvisionSummary.
+type RepositoryResult struct {
 	Repository string   `json:"repository"`
 	URI        string   `json:"uri"`
 	Retention  int      `json:"retention"`
@@ -34,14 +36,15 @@ type repoResult struct {
 }
 
 // happened says what happened to a repository, in the product's words.
-func (r repoResult) happened() string {
+func (r RepositoryResult) happened() string {
 	if len(r.Changes) > 0 {
 		return strings.Join(r.Changes, ", ")
 	}
 	return r.Outcome
 }
 
-type driftSummary struct {
+// DriftSummary is DriftFunction's response.
+type DriftSummary struct {
 	Mode      string `json:"mode"`
 	Trigger   string `json:"trigger"`
 	Scanned   int    `json:"scanned"`
@@ -58,7 +61,7 @@ type driftSummary struct {
 }
 
 // counts renders the summary's non-zero counters, scanned always.
-func (s driftSummary) counts() string {
+func (s DriftSummary) counts() string {
 	parts := []string{fmt.Sprintf("scanned %d", s.Scanned)}
 	for _, c := range []struct {
 		name string
@@ -90,13 +93,13 @@ type driftDetail struct {
 // resultsDetail is the detail of events that list repositories (provisioned, failed,
 // retained, deleted).
 type resultsDetail struct {
-	Project      string       `json:"project"`
-	Team         string       `json:"team"`
-	Scope        string       `json:"scope"`
-	Status       string       `json:"status"`
-	Error        string       `json:"error"`
-	Policy       string       `json:"onProjectDelete"`
-	Repositories []repoResult `json:"repositories"`
+	Project      string             `json:"project"`
+	Team         string             `json:"team"`
+	Scope        string             `json:"scope"`
+	Status       string             `json:"status"`
+	Error        string             `json:"error"`
+	Policy       string             `json:"onProjectDelete"`
+	Repositories []RepositoryResult `json:"repositories"`
 }
 
 func (d resultsDetail) who() string {
@@ -150,7 +153,7 @@ func summarize(ev Event) string {
 			return s
 		}
 	case publish.ReconcileCompleted:
-		var d driftSummary
+		var d DriftSummary
 		if json.Unmarshal(ev.Detail, &d) == nil {
 			return fmt.Sprintf("%s run (%s): %s", d.Mode, d.Trigger, d.counts())
 		}
