@@ -14,12 +14,15 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags='-s -w'
 BIN       := bin/$(ARCH)
 FUNCTIONS := provision drift
 
-.PHONY: help build test unit lint cfn-lint vet bench demo rie fuzz clean
+# Tests that need moto_server or aws-lambda-rie carry this build tag; make unit runs the rest.
+INTEGRATION := integration
+
+.PHONY: help build test unit lint cfn-lint vet staticcheck bench demo rie fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
-build: $(FUNCTIONS:%=$(BIN)/%/bootstrap) ## build both functions for linux/$(ARCH) (ARCH=amd64 for this host)
+build: $(FUNCTIONS:%=$(BIN)/%/bootstrap) ## build both functions for linux/$(ARCH) into $(BIN) (ARCH=amd64 for an x86 host)
 
 $(BIN)/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build $(GOFLAGS_BUILD) -o $@ ./functions/$*
@@ -33,7 +36,7 @@ build-DriftFunction: ## what sam build runs for DriftFunction
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/drift
 
 test: lint rie ## lint, then every test with the race detector (unit, integration on moto_server, end to end)
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -tags $(INTEGRATION) -timeout 20m ./...
 
 demo: rie ## the whole product on a local emulator: real bootstrap binaries, moto_server, SageMaker stand-in
 	$(GO) run ./cmd/demo
@@ -41,25 +44,25 @@ demo: rie ## the whole product on a local emulator: real bootstrap binaries, mot
 rie: ## install the pinned aws-lambda-rie when it is missing
 	@command -v aws-lambda-rie >/dev/null 2>&1 || $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-UNIT_PACKAGES := ./internal/config ./internal/naming ./internal/lifecycle ./internal/projectevent \
-  ./internal/publish ./internal/reconcile ./internal/registry ./internal/metrics ./internal/awsclient \
-  ./internal/sagemakerfake ./internal/projects
-unit: ## the fast tests that need no moto_server or aws-lambda-rie
-	$(GO) test -count=1 $(UNIT_PACKAGES)
+unit: ## the fast tests: every test without the integration tag (no moto_server, no aws-lambda-rie)
+	$(GO) test -count=1 ./...
 
-lint: vet cfn-lint ## gofmt, go vet and cfn-lint
+lint: vet staticcheck cfn-lint ## gofmt, go vet, staticcheck and cfn-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet -tags $(INTEGRATION) ./...
+
+staticcheck: ## staticcheck, the version go.mod pins as a tool
+	$(GO) tool staticcheck -tags $(INTEGRATION) ./...
 
 cfn-lint: ## lint template.yaml offline
 	cfn-lint template.yaml
 
 bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
-	$(GO) test -run=NONE -bench=. -benchtime=20x -timeout 60m ./internal/provision
-	$(GO) test -run=NONE -bench=. -benchtime=1x -timeout 60m ./internal/drift
+	$(GO) test -tags $(INTEGRATION) -run=NONE -bench=. -benchtime=20x -timeout 60m ./internal/provision
+	$(GO) test -tags $(INTEGRATION) -run=NONE -bench=. -benchtime=1x -timeout 60m ./internal/drift
 	$(MAKE) --no-print-directory build ARCH=arm64
 	ls -l bin/arm64/provision/bootstrap bin/arm64/drift/bootstrap
 

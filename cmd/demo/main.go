@@ -1,6 +1,8 @@
 // Command demo runs the whole product locally and tells its story (make demo): the real
-// bootstrap binaries under aws-lambda-rie, moto_server, and the SageMaker stand-in. The story
-// is in internal/emulator; this is wiring only.
+// bootstrap binaries under aws-lambda-rie, moto_server, and the SageMaker stand-in
+// (internal/testing/stack). A project is created and gets its repositories; the first
+// reconcile creates the shared ones; a lifecycle policy edited by hand is reported, fixed and
+// reported compliant; and the events the product published are read back.
 package main
 
 import (
@@ -12,7 +14,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/emulator"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/rie"
 )
 
 func main() {
@@ -21,14 +24,14 @@ func main() {
 
 	// Ctrl-C cancels the story; RunDemo stops everything it started before it returns.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := emulator.RunDemo(ctx, emulator.DemoOptions{Out: os.Stdout, Color: emulator.IsTerminal(os.Stdout), LogDir: *logDir})
+	err := run(ctx, options{Out: os.Stdout, Color: isTerminal(os.Stdout), LogDir: *logDir})
 	interrupted := ctx.Err() != nil
 	stop()
 	switch {
 	case interrupted:
 		fmt.Fprintln(os.Stderr, "\ndemo: interrupted; everything it started has been stopped")
 		os.Exit(130)
-	case errors.Is(err, emulator.ErrMotoMissing), errors.Is(err, emulator.ErrRIEMissing):
+	case errors.Is(err, moto.ErrMissing), errors.Is(err, rie.ErrMissing):
 		fmt.Fprintf(os.Stderr, "\ndemo: cannot run:\n%v\n", err)
 		os.Exit(2)
 	case err != nil:

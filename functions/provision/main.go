@@ -7,35 +7,27 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	env := config.FromEnv()
-	cfg, err := awsclient.Load(context.Background(), log)
+	p, err := handler.Start(context.Background())
 	if err != nil {
-		log.Error("load AWS configuration", "error", err.Error())
+		p.Log.Error("start", "error", err.Error())
 		os.Exit(1)
 	}
-	publisher := publish.New(eventbridge.NewFromConfig(cfg), env.EventBus)
-	publisher.Logger = log // an event EventBridge refuses is logged in full instead
 	svc := &provision.Service{
-		SSM:        ssm.NewFromConfig(cfg),
-		ECR:        ecr.NewFromConfig(cfg),
-		SageMaker:  sagemaker.NewFromConfig(cfg),
-		Publisher:  publisher,
-		ConfigPath: env.ConfigPath,
-		Logger:     log,
+		SSM:        ssm.NewFromConfig(p.AWS),
+		ECR:        ecr.NewFromConfig(p.AWS),
+		SageMaker:  sagemaker.NewFromConfig(p.AWS),
+		Publisher:  p.Publisher,
+		ConfigPath: p.Env.ConfigPath,
+		Logger:     p.Log,
 	}
 	lambda.Start(svc.Handle)
 }

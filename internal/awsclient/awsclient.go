@@ -13,9 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,57 +25,6 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"golang.org/x/time/rate"
 )
-
-// Limits are the knobs of a run, read from the environment.
-type Limits struct {
-	// Concurrency is how many repositories are handled at once (MAX_CONCURRENCY, default 8).
-	Concurrency int
-	// ECRPerSecond and SageMakerPerSecond cap the request rate to each service
-	// (ECR_MAX_RPS, default 20; SAGEMAKER_MAX_RPS, default 5).
-	ECRPerSecond       float64
-	SageMakerPerSecond float64
-}
-
-// LimitsFromEnv reads Limits, failing with the variable's name on a value that is not a
-// positive number.
-func LimitsFromEnv() (Limits, error) {
-	var l Limits
-	var err error
-	if l.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
-		return l, err
-	}
-	if l.ECRPerSecond, err = positiveFloat("ECR_MAX_RPS", 20); err != nil {
-		return l, err
-	}
-	if l.SageMakerPerSecond, err = positiveFloat("SAGEMAKER_MAX_RPS", 5); err != nil {
-		return l, err
-	}
-	return l, nil
-}
-
-func positiveInt(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 1000 {
-		return 0, fmt.Errorf("environment variable %s=%q: want an integer from 1 to 1000", name, v)
-	}
-	return n, nil
-}
-
-func positiveFloat(name string, def float64) (float64, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 || f > 10000 {
-		return 0, fmt.Errorf("environment variable %s=%q: want a number above 0, at most 10000", name, v)
-	}
-	return f, nil
-}
 
 // Load returns the SDK configuration from the default chain with the product's retryer, and
 // the SDK's own warnings written through log. The retryer is set after loading, not through

@@ -22,37 +22,6 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-func TestLimitsFromEnv(t *testing.T) {
-	tests := []struct {
-		name, concurrency, ecr, sm string
-		want                       Limits
-		err                        string
-	}{
-		{name: "defaults", want: Limits{Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5}},
-		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", want: Limits{Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5}},
-		{name: "zero concurrency", concurrency: "0", err: `MAX_CONCURRENCY="0"`},
-		{name: "word", ecr: "fast", err: `ECR_MAX_RPS="fast"`},
-		{name: "negative", sm: "-1", err: `SAGEMAKER_MAX_RPS="-1"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("MAX_CONCURRENCY", tc.concurrency)
-			t.Setenv("ECR_MAX_RPS", tc.ecr)
-			t.Setenv("SAGEMAKER_MAX_RPS", tc.sm)
-			got, err := LimitsFromEnv()
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Errorf("error: got %v; want one naming %s", err, tc.err)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
-			}
-		})
-	}
-}
-
 type countingClient struct{ n int }
 
 func (c *countingClient) Do(*http.Request) (*http.Response, error) {

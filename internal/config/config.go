@@ -3,7 +3,6 @@
 package config
 
 import (
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -14,10 +13,15 @@ import (
 // DefaultPath is the SSM path prefix the configuration lives under when CONFIG_PATH is unset.
 const DefaultPath = "/sagemaker-platform/ecr"
 
-// Drift modes.
+// Mode is what the reconciler does with a difference it finds.
+type Mode string
+
+// The drift modes.
 const (
-	ModeFix    = "fix"
-	ModeReport = "report"
+	// ModeFix writes what differs.
+	ModeFix Mode = "fix"
+	// ModeReport only reports it.
+	ModeReport Mode = "report"
 )
 
 // What happens to a project's repositories when the project is deleted.
@@ -50,7 +54,7 @@ type Config struct {
 	TagMutability string
 	KMSKey        string
 	// DriftMode is ModeFix or ModeReport.
-	DriftMode string
+	DriftMode Mode
 	// LifecycleExempt are repository names or path.Match globs drift never touches.
 	LifecycleExempt []string
 	// OnProjectDelete is OnDeleteRetain or OnDeleteDeleteIfEmpty.
@@ -134,26 +138,6 @@ func Known() []string {
 }
 
 func fields(s string) []string { return strings.Fields(s) }
-
-// Environment is what both functions read from their environment.
-type Environment struct {
-	// ConfigPath is CONFIG_PATH, DefaultPath when unset.
-	ConfigPath string
-	// EventBus is EVENT_BUS_NAME, "default" when unset.
-	EventBus string
-}
-
-// FromEnv reads the Environment with its defaults.
-func FromEnv() Environment {
-	e := Environment{ConfigPath: os.Getenv("CONFIG_PATH"), EventBus: os.Getenv("EVENT_BUS_NAME")}
-	if e.ConfigPath == "" {
-		e.ConfigPath = DefaultPath
-	}
-	if e.EventBus == "" {
-		e.EventBus = "default"
-	}
-	return e
-}
 
 // Report is the detail of an ECR Configuration Invalid event: every problem, named.
 type Report struct {

@@ -97,7 +97,7 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 		ScanOnPush:         p.boolean(paramScanOnPush, true),
 		TagMutability:      p.oneOf(paramTagMutability, "MUTABLE", "MUTABLE", "IMMUTABLE"),
 		KMSKey:             p.kmsKey(),
-		DriftMode:          p.oneOf(paramDriftMode, ModeFix, ModeFix, ModeReport),
+		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
 	}

@@ -1,3 +1,5 @@
+//go:build integration
+
 package drift_test
 
 import (
@@ -21,9 +23,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/faultproxy"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/faultproxy"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // scale is one variant of BenchmarkDriftScale.
@@ -52,11 +56,11 @@ type scale struct {
 //   - latency=20ms,concurrency=1: no cap and one worker, on BENCH_PACED_REPOS repositories: what
 //     the latency costs when nothing hides it.
 //
-// Run with make bench, or: go test -run=NONE -bench=DriftScale -benchtime=1x -timeout=60m ./internal/drift
+// Run with make bench, or: go test -tags integration -run=NONE -bench=DriftScale -benchtime=1x -timeout=60m ./internal/drift
 func BenchmarkDriftScale(b *testing.B) {
 	repos := envInt(b, "BENCH_REPOS", 10_000)
 	paced := envInt(b, "BENCH_PACED_REPOS", min(repos, 1_000))
-	w := testenv.NewWorld(b, moto)
+	w := world.New(b, server)
 	seed := newSeeder()
 	for _, sc := range []scale{
 		{name: "latency=0", company: "acme", repos: repos},
@@ -66,19 +70,19 @@ func BenchmarkDriftScale(b *testing.B) {
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			names := seed.namespace(b, sc.company, sc.repos)
-			w.PutConfig(b, configPath, map[string]string{"company": sc.company, "shared-repos": "none"})
+			w.PutConfig(b, map[string]string{"company": sc.company, "shared-repos": "none"})
 			runScale(b, w, sc, seed, names)
 		})
 	}
 }
 
-func runScale(b *testing.B, w *testenv.World, sc scale, seed *seeder, names []string) {
+func runScale(b *testing.B, w *world.World, sc scale, seed *seeder, names []string) {
 	// The product's clients share the SDK's own transport (http.DefaultTransport keeps only two
 	// idle connections a host); ECR goes through the proxy when there is latency to add.
 	w.Rec.Next = awshttp.NewBuildableClient().GetTransport()
-	endpoint := moto.URL
+	endpoint := server.URL
 	if sc.latency > 0 {
-		proxy := faultproxy.New(moto.URL, faultproxy.Options{Latency: sc.latency})
+		proxy := faultproxy.New(server.URL, faultproxy.Options{Latency: sc.latency})
 		url, err := proxy.Start()
 		if err != nil {
 			b.Fatal(err)
@@ -86,7 +90,7 @@ func runScale(b *testing.B, w *testenv.World, sc scale, seed *seeder, names []st
 		defer proxy.Close()
 		endpoint = url
 	}
-	cfg := testenv.Config(endpoint, w.Rec)
+	cfg := account.SDK(endpoint, w.Rec)
 	cfg.Retryer, cfg.RetryMaxAttempts = awsclient.NewRetryer, 0
 	svc := service(w)
 	svc.Concurrency = cmp.Or(sc.workers, 8)
@@ -98,7 +102,7 @@ func runScale(b *testing.B, w *testenv.World, sc scale, seed *seeder, names []st
 
 	var fixCalls, reportCalls, ecrCalls, peak, peakLive int
 	var elapsed time.Duration
-	var last []testenv.Request
+	var last []wire.Request
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -149,7 +153,7 @@ func runScale(b *testing.B, w *testenv.World, sc scale, seed *seeder, names []st
 		len(names), svc.Concurrency, sc.latency, sc.cap, byOperation(last))
 }
 
-func byOperation(reqs []testenv.Request) string {
+func byOperation(reqs []wire.Request) string {
 	count := map[string]int{}
 	for _, r := range reqs {
 		count[r.Service+" "+r.Operation]++
@@ -181,7 +185,7 @@ type seeder struct {
 }
 
 func newSeeder() *seeder {
-	cfg := testenv.Config(moto.URL, &testenv.Recorder{Next: awshttp.NewBuildableClient().GetTransport()})
+	cfg := account.SDK(server.URL, &wire.Recorder{Next: awshttp.NewBuildableClient().GetTransport()})
 	return &seeder{ecr: ecr.NewFromConfig(cfg), seeded: map[string][]string{}}
 }
 

@@ -1,3 +1,5 @@
+//go:build integration
+
 package drift_test
 
 import (
@@ -6,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -23,12 +24,15 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 const configPath = "/sagemaker-platform/ecr"
 
-func service(w *testenv.World) *drift.Service {
+func service(w *world.World) *drift.Service {
 	return &drift.Service{
 		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
 		Publisher:   publish.New(w.EventBridge, "default"),
@@ -40,31 +44,31 @@ func service(w *testenv.World) *drift.Service {
 }
 
 // repo creates a repository as a person or an older tool would, with a policy (or none).
-func repo(t *testing.T, w *testenv.World, name, policy string) {
+func repo(t *testing.T, w *world.World, name, policy string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := w.SetupECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
+	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
 		Tags: []ecrtypes.Tag{{Key: aws.String("managed-by"), Value: aws.String("sagemaker-ecr-provisioner")}}}); err != nil {
 		t.Fatal(err)
 	}
 	if policy == "" {
 		return
 	}
-	if _, err := w.SetupECR.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(policy)}); err != nil {
+	if _, err := w.Setup.ECR.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(policy)}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func policyOf(t *testing.T, w *testenv.World, name string) string {
+func policyOf(t *testing.T, w *world.World, name string) string {
 	t.Helper()
-	out, err := w.SetupECR.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
+	out, err := w.Setup.ECR.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
 	if err != nil {
 		return ""
 	}
 	return aws.ToString(out.LifecyclePolicyText)
 }
 
-func retention(t *testing.T, w *testenv.World, name string) int {
+func retention(t *testing.T, w *world.World, name string) int {
 	t.Helper()
 	n, _ := lifecycle.Retention(policyOf(t, w, name))
 	return n
@@ -78,10 +82,10 @@ var (
 		`{"rulePriority":2,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`
 )
 
-// world builds the mixed world of the drift tests and returns the repositories that drifted.
-func world(t *testing.T, w *testenv.World) (drifted []string) {
+// mixedWorld builds the mixed world of the drift tests and returns the repositories that drifted.
+func mixedWorld(t *testing.T, w *world.World) (drifted []string) {
 	t.Helper()
-	w.PutConfig(t, configPath, map[string]string{
+	w.PutConfig(t, map[string]string{
 		"company":          "acme",
 		"shared-repos":     "none",
 		"lifecycle-exempt": "acme-sm-legal-hold/* acme-sm-ops-keep/training",
@@ -111,7 +115,7 @@ func manual(mode string) json.RawMessage {
 	return json.RawMessage(`{"mode":"` + mode + `"}`)
 }
 
-func writtenRepositories(w *testenv.World) []string {
+func writtenRepositories(w *world.World) []string {
 	var out []string
 	for _, r := range w.Rec.Writes() {
 		if r.Service == "ecr" {
@@ -123,12 +127,12 @@ func writtenRepositories(w *testenv.World) []string {
 }
 
 func TestFixModeWritesExactlyTheDriftedPolicies(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	drifted := world(t, w)
-	sink := w.CaptureEvents(t, publish.Source)
+	w := world.New(t, server)
+	drifted := mixedWorld(t, w)
+	sink := w.CaptureEvents(t)
 	svc := service(w)
 
-	sum, err := svc.Handle(testenv.Deadline(t), manual(""))
+	sum, err := svc.Handle(world.Deadline(t), manual(""))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -165,14 +169,14 @@ func TestFixModeWritesExactlyTheDriftedPolicies(t *testing.T) {
 			t.Errorf("call on a repository drift must not touch: %+v", r)
 		}
 	}
-	events := testenv.ByType(sink.Drain(t))
+	events := account.ByType(sink.Drain(t))
 	if events[publish.DriftFixed] != 5 || events[publish.ReconcileCompleted] != 1 || events[publish.DriftDetected] != 0 {
 		t.Errorf("events: got %v; want 5 fixed and 1 completed", events)
 	}
 
 	// A second run finds nothing to do.
 	w.Rec.Clear()
-	sum, err = svc.Handle(testenv.Deadline(t), manual("fix"))
+	sum, err = svc.Handle(world.Deadline(t), manual("fix"))
 	if err != nil || sum.Drifted != 0 || sum.Compliant != 8 {
 		t.Errorf("second run: got %+v, %v; want 8 compliant, none drifted", sum, err)
 	}
@@ -182,13 +186,13 @@ func TestFixModeWritesExactlyTheDriftedPolicies(t *testing.T) {
 }
 
 func TestReportModeWritesNothing(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	world(t, w)
-	w.PutConfig(t, configPath, map[string]string{"drift-mode": "report", "shared-repos": "base-sklearn base-pytorch"})
+	w := world.New(t, server)
+	mixedWorld(t, w)
+	w.PutConfig(t, map[string]string{"drift-mode": "report", "shared-repos": "base-sklearn base-pytorch"})
 	w.SageMaker.PutProject("fraud-detect", "p-1", map[string]string{"team": "risk"})
-	sink := w.CaptureEvents(t, publish.Source)
+	sink := w.CaptureEvents(t)
 
-	sum, err := service(w).Handle(testenv.Deadline(t), event(t, "scheduled-event.json"))
+	sum, err := service(w).Handle(world.Deadline(t), event("scheduled-event.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +203,7 @@ func TestReportModeWritesNothing(t *testing.T) {
 		t.Errorf("ECR writes in report mode: got %v; want none", got)
 	}
 	events := sink.Drain(t)
-	if got := testenv.ByType(events); got[publish.DriftDetected] != 9 || got[publish.DriftFixed] != 0 {
+	if got := account.ByType(events); got[publish.DriftDetected] != 9 || got[publish.DriftFixed] != 0 {
 		t.Errorf("events: got %v; want 9 drift detected (5 policies, 4 missing)", got)
 	}
 	for _, e := range events {
@@ -216,21 +220,21 @@ func TestReportModeWritesNothing(t *testing.T) {
 	}
 
 	// A manual fix run overrides drift-mode for that run only.
-	sum, err = service(w).Handle(testenv.Deadline(t), manual("fix"))
+	sum, err = service(w).Handle(world.Deadline(t), manual("fix"))
 	if err != nil || sum.Mode != "fix" || sum.Fixed != 5 || sum.Created != 4 {
 		t.Errorf("manual fix: got %+v, %v; want 5 fixed and 4 created", sum, err)
 	}
 }
 
 func TestRetentionChangeReachesEveryManagedPolicy(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	world(t, w)
+	w := world.New(t, server)
+	mixedWorld(t, w)
 	svc := service(w)
-	if _, err := svc.Handle(testenv.Deadline(t), manual("fix")); err != nil {
+	if _, err := svc.Handle(world.Deadline(t), manual("fix")); err != nil {
 		t.Fatal(err)
 	}
-	w.PutConfig(t, configPath, map[string]string{"image-retention": "20"})
-	sum, err := svc.Handle(testenv.Deadline(t), event(t, "parameter-store-change.json"))
+	w.PutConfig(t, map[string]string{"image-retention": "20"})
+	sum, err := svc.Handle(world.Deadline(t), event("parameter-store-change.json"))
 	if err != nil || sum.Trigger != "config-change" {
 		t.Fatalf("got %+v, %v", sum, err)
 	}
@@ -248,11 +252,11 @@ func TestRetentionChangeReachesEveryManagedPolicy(t *testing.T) {
 }
 
 func TestInvalidConfigurationWritesNothing(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	world(t, w)
-	w.PutConfig(t, configPath, map[string]string{"image-retention": "ten"})
-	sink := w.CaptureEvents(t, publish.Source)
-	_, err := service(w).Handle(testenv.Deadline(t), manual("fix"))
+	w := world.New(t, server)
+	mixedWorld(t, w)
+	w.PutConfig(t, map[string]string{"image-retention": "ten"})
+	sink := w.CaptureEvents(t)
+	_, err := service(w).Handle(world.Deadline(t), manual("fix"))
 	if err == nil || !strings.Contains(err.Error(), `image-retention has invalid value "ten"`) {
 		t.Errorf("error: got %v; want one naming image-retention and its value", err)
 	}
@@ -261,31 +265,28 @@ func TestInvalidConfigurationWritesNothing(t *testing.T) {
 			t.Errorf("write with an invalid configuration: %+v", r)
 		}
 	}
-	if got := testenv.ByType(sink.Drain(t)); got[publish.ConfigurationInvalid] != 1 || len(got) != 1 {
+	if got := account.ByType(sink.Drain(t)); got[publish.ConfigurationInvalid] != 1 || len(got) != 1 {
 		t.Errorf("events: got %v; want one %q", got, publish.ConfigurationInvalid)
 	}
 }
 
 func TestMissingSharedAndMissedProjectAreCreated(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	w.PutConfig(t, configPath, map[string]string{"company": "acme"})
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme"})
 	repo(t, w, "acme-sagemaker-shared/base-pytorch", lifecycle.Policy(10))
 	w.SageMaker.PutProject("Churn-Model", "p-churn", map[string]string{"team": "data-science"})
 	w.SageMaker.PutProject("no-team-yet", "p-2", map[string]string{"cost-center": "x"})
 	w.SageMaker.PutProject("bad-team", "p-3", map[string]string{"team": "a/b"})
-	sink := w.CaptureEvents(t, publish.Source)
+	sink := w.CaptureEvents(t)
 
-	sum, err := service(w).Handle(testenv.Deadline(t), manual(""))
+	sum, err := service(w).Handle(world.Deadline(t), manual(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Created != 5 || sum.Missing != 5 || sum.Rejected != 1 {
 		t.Errorf("summary: got %+v; want 5 created (2 shared, 3 project), 1 rejected", sum)
 	}
-	var names []string
-	for _, n := range w.Repositories(t) {
-		names = append(names, n)
-	}
+	names := w.Repositories(t)
 	sort.Strings(names)
 	want := []string{"acme-sagemaker-shared/base-pytorch", "acme-sagemaker-shared/base-sklearn", "acme-sagemaker-shared/base-xgboost",
 		"acme-sm-data-science-churn-model/inference", "acme-sm-data-science-churn-model/preprocessing", "acme-sm-data-science-churn-model/training"}
@@ -297,22 +298,22 @@ func TestMissingSharedAndMissedProjectAreCreated(t *testing.T) {
 			t.Errorf("%s retention: got %d; want 10", n, got)
 		}
 	}
-	events := testenv.ByType(sink.Drain(t))
+	events := account.ByType(sink.Drain(t))
 	if events[publish.RepositoriesProvisioned] != 2 || events[publish.ProvisioningFailed] != 1 {
 		t.Errorf("events: got %v; want 2 provisioned (shared, project) and 1 failed (bad team)", events)
 	}
 
 	// Everything exists now: a second run creates nothing and makes no ECR write.
 	w.Rec.Clear()
-	sum, err = service(w).Handle(testenv.Deadline(t), manual(""))
+	sum, err = service(w).Handle(world.Deadline(t), manual(""))
 	if err != nil || sum.Created != 0 || sum.Missing != 0 || len(writtenRepositories(w)) != 0 {
 		t.Errorf("second run: got %+v, %v, writes %v", sum, err, writtenRepositories(w))
 	}
 }
 
 func TestPayloads(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	w.PutConfig(t, configPath, map[string]string{"company": "acme", "shared-repos": "none"})
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none"})
 	for _, tc := range []struct {
 		name, payload, status, reason string
 		err                           bool
@@ -327,8 +328,8 @@ func TestPayloads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.Rec.Clear()
-			sum, err := service(w).Handle(testenv.Deadline(t), json.RawMessage(tc.payload))
-			if (err != nil) != tc.err || sum.Status != tc.status || !strings.Contains(sum.Reason, tc.reason) {
+			sum, err := service(w).Handle(world.Deadline(t), json.RawMessage(tc.payload))
+			if (err != nil) != tc.err || string(sum.Status) != tc.status || !strings.Contains(sum.Reason, tc.reason) {
 				t.Errorf("got %q %q, %v; want %q containing %q, error %v", sum.Status, sum.Reason, err, tc.status, tc.reason, tc.err)
 			}
 			if got := len(w.Rec.Requests()); got != 0 {
@@ -338,18 +339,11 @@ func TestPayloads(t *testing.T) {
 	}
 }
 
-func event(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func event(name string) json.RawMessage { return samples.Event(name) }
 
 func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	world(t, w)
+	w := world.New(t, server)
+	mixedWorld(t, w)
 	svc := service(w)
 	// The service's clock stands 20 minutes ahead of the invocation's 15-minute deadline: the
 	// time budget is spent before the first repository, whatever the machine's speed.
@@ -384,15 +378,15 @@ func (s slowProjects) ListTags(ctx context.Context, in *sagemaker.ListTagsInput,
 }
 
 func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
-	w := testenv.NewWorld(t, moto)
-	w.PutConfig(t, configPath, map[string]string{"company": "acme"})
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme"})
 	for i := range 5 {
 		w.SageMaker.PutProject(fmt.Sprintf("project-%d", i), "", map[string]string{"team": "risk"})
 	}
 	release := make(chan struct{})
 	var once sync.Once
 	check := w.Rec.Check
-	w.Rec.Check = func(r testenv.Request) { // the scan is over once the shared repositories are being made
+	w.Rec.Check = func(r wire.Request) { // the scan is over once the shared repositories are being made
 		check(r)
 		if r.Operation == "CreateRepository" {
 			once.Do(func() { close(release) })

@@ -2,17 +2,17 @@ package drift
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -49,7 +49,7 @@ func (r *run) count(f func()) {
 // repositories and those of projects that lack them.
 func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 	var (
-		found      []reconcile.Project
+		found      []projects.Project
 		listedAll  = !r.cfg.CreateProjectRepos
 		listErr    error
 		discovered = make(chan struct{})
@@ -115,75 +115,53 @@ func driftEvent(d reconcile.Drift) publish.Event {
 }
 
 // discover lists the SageMaker projects that should have repositories: live, with a team tag
-// that makes valid names. One that cannot have any is reported as rejected here. The newest
-// projects come first, as the likeliest to have missed their event.
-func (r *run) discover(ctx context.Context, sum *Summary) (found []reconcile.Project, listedAll bool, err error) {
+// that makes valid names. One that cannot have any is reported as rejected here.
+func (r *run) discover(ctx context.Context, sum *Summary) (found []projects.Project, listedAll bool, err error) {
 	var mu sync.Mutex
 	g := errgroup.Group{}
 	g.SetLimit(max(1, r.svc.Concurrency))
-	going := func() bool { return ctx.Err() == nil && !r.stopped() }
-	pages := sagemaker.NewListProjectsPaginator(r.svc.SageMaker, &sagemaker.ListProjectsInput{
-		MaxResults: aws.Int32(100), SortBy: smtypes.ProjectSortByCreationTime, SortOrder: smtypes.ProjectSortOrderDescending,
+	listedAll, err = projects.Walk(ctx, r.svc.SageMaker, func(p smtypes.ProjectSummary) bool {
+		if ctx.Err() != nil || r.stopped() {
+			return false
+		}
+		g.Go(func() error {
+			if project, ok := r.project(ctx, p, sum); ok {
+				mu.Lock()
+				found = append(found, project)
+				mu.Unlock()
+			}
+			return nil
+		})
+		return true
 	})
-	for pages.HasMorePages() && going() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			_ = g.Wait()
-			return found, false, fmt.Errorf("list SageMaker projects: %w", err)
-		}
-		for _, p := range page.ProjectSummaryList {
-			if !going() {
-				break
-			}
-			if !live(p.ProjectStatus) {
-				continue
-			}
-			g.Go(func() error {
-				if project, ok := r.project(ctx, p, sum); ok {
-					mu.Lock()
-					found = append(found, project)
-					mu.Unlock()
-				}
-				return nil
-			})
-		}
-	}
 	_ = g.Wait()
-	return found, !pages.HasMorePages() && going(), nil
-}
-
-// live reports whether a project is one that should have repositories.
-func live(s smtypes.ProjectStatus) bool {
-	switch s {
-	case smtypes.ProjectStatusDeleteInProgress, smtypes.ProjectStatusDeleteCompleted,
-		smtypes.ProjectStatusDeleteFailed, smtypes.ProjectStatusCreateFailed, smtypes.ProjectStatusPending:
-		return false
-	}
-	return true
+	return found, listedAll && ctx.Err() == nil && !r.stopped(), err
 }
 
 // project reads one project's tags and says whether it is to have repositories.
-func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summary) (reconcile.Project, bool) {
+func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summary) (projects.Project, bool) {
 	name := aws.ToString(p.ProjectName)
 	tags, gone, err := projects.Tags(ctx, r.svc.SageMaker, aws.ToString(p.ProjectArn))
 	switch {
 	case gone:
-		return reconcile.Project{}, false // deleted since it was listed
+		return projects.Project{}, false // deleted since it was listed
 	case err != nil && ctx.Err() != nil:
-		return reconcile.Project{}, false // the run stopped reading projects: not this one's fault
+		return projects.Project{}, false // the run stopped reading projects: not this one's fault
 	case err != nil:
 		r.count(func() { sum.Errors++ })
 		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())
-		return reconcile.Project{}, false
-	case tags[r.cfg.TeamTag] == "":
-		return reconcile.Project{}, false // not ready yet: provisioning starts when the team tag arrives
+		return projects.Project{}, false
 	}
-	project := reconcile.Project{Name: name, ID: aws.ToString(p.ProjectId), Team: tags[r.cfg.TeamTag]}
+	project := projects.Identify(name, aws.ToString(p.ProjectId), tags, r.cfg.TeamTag)
+	if project.Team == "" {
+		return projects.Project{}, false // not ready yet: provisioning starts when the team tag arrives
+	}
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
 		r.count(func() { sum.Rejected++ })
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: publish.FailedDetail{Scope: reconcile.ScopeProject, Project: name, Team: project.Team, Trigger: "drift", Status: "rejected", Error: err.Error()}})
-		return reconcile.Project{}, false
+			Detail: handler.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team,
+				Trigger: handler.TriggerDrift, Status: handler.StatusRejected, Error: err.Error()}})
+		return projects.Project{}, false
 	}
 	return project, true
 }
@@ -216,24 +194,24 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 	}
 	r.count(func() { sum.Created += created })
 	var project, projectID, team string
-	scope := reconcile.ScopeShared
+	scope := naming.ScopeShared
 	if o := desired[0].Owner; o != nil {
-		scope, project, projectID, team = reconcile.ScopeProject, o.Name, o.ID, o.Team
+		scope, project, projectID, team = naming.ScopeProject, o.Name, o.ID, o.Team
 	}
-	failed := func(status string) publish.Event {
-		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: publish.FailedDetail{
-			Scope: scope, Project: project, Team: team, Trigger: "drift", Status: status, Error: err.Error(), Repositories: results}}
+	failed := func(status handler.Status) publish.Event {
+		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: handler.FailedDetail{
+			Scope: scope, Project: project, Team: team, Trigger: handler.TriggerDrift, Status: status, Error: err.Error(), Repositories: results}}
 	}
 	switch {
 	case reconcile.Rejected(err):
 		r.count(func() { sum.Rejected++ })
-		r.events.Add(ctx, failed("rejected"))
+		r.events.Add(ctx, failed(handler.StatusRejected))
 	case err != nil:
 		r.count(func() { sum.Errors++ })
-		r.events.Add(ctx, failed("failed"))
+		r.events.Add(ctx, failed(handler.StatusFailed))
 		r.log.ErrorContext(ctx, "repositories not created", "missing", missing, "error", err.Error())
 	case created > 0:
-		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: publish.ProvisionedDetail{
-			Scope: scope, Project: project, ProjectID: projectID, Team: team, Trigger: "drift", Repositories: results}})
+		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: handler.ProvisionedDetail{
+			Scope: scope, Project: project, ProjectID: projectID, Team: team, Trigger: handler.TriggerDrift, Repositories: results}})
 	}
 }

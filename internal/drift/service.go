@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/metrics"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -47,13 +49,13 @@ type Service struct {
 
 // Summary is the result of a run; its JSON is what the function returns.
 type Summary struct {
-	Mode      string `json:"mode"`
-	Trigger   string `json:"trigger,omitempty"`
-	Scanned   int    `json:"scanned"`
-	Compliant int    `json:"compliant"`
-	Drifted   int    `json:"drifted"`
-	Fixed     int    `json:"fixed"`
-	Exempt    int    `json:"exempt"`
+	Mode      config.Mode     `json:"mode"`
+	Trigger   handler.Trigger `json:"trigger,omitempty"`
+	Scanned   int             `json:"scanned"`
+	Compliant int             `json:"compliant"`
+	Drifted   int             `json:"drifted"`
+	Fixed     int             `json:"fixed"`
+	Exempt    int             `json:"exempt"`
 	// Created counts repositories created for shared types and missed projects; Missing those
 	// found missing (in report mode they stay missing).
 	Created  int `json:"created"`
@@ -66,9 +68,10 @@ type Summary struct {
 	Complete    bool `json:"complete"`
 	// DurationMs is the run's wall time.
 	DurationMs int64 `json:"durationMs"`
-	// Status is "ignored" or "disabled" when the run did nothing, with Reason.
-	Status string `json:"status,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	// Status is set only when the run did not reconcile (ignored, disabled, rejected, failed),
+	// with Reason.
+	Status handler.Status `json:"status,omitempty"`
+	Reason string         `json:"reason,omitempty"`
 }
 
 // Handle runs one reconciliation. It fails when the configuration is unusable (nothing is
@@ -80,30 +83,23 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	trig, err := decodeTrigger(raw, s.ConfigPath)
 	if err != nil {
 		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
-		return Summary{Status: "rejected", Reason: err.Error()}, err
+		return Summary{Status: handler.StatusRejected, Reason: err.Error()}, err
 	}
 	if trig.ignored != "" {
 		log.InfoContext(ctx, "event ignored", "reason", trig.ignored)
-		return Summary{Status: "ignored", Reason: trig.ignored}, nil
+		return Summary{Status: handler.StatusIgnored, Reason: trig.ignored}, nil
 	}
 	log = log.With("trigger", trig.kind)
 
-	cfg, err := config.Load(ctx, s.SSM, s.ConfigPath)
-	if err != nil {
-		return Summary{Trigger: trig.kind, Status: "failed", Reason: err.Error()}, s.configFailed(ctx, log, err)
-	}
-	for _, name := range cfg.Unknown {
-		log.WarnContext(ctx, "configuration parameter is not read by anything; is it misspelt?", "parameter", name)
-	}
-	mode := cfg.DriftMode
-	if trig.mode != "" {
-		mode = trig.mode
-	}
+	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, log)
+	mode := cmp.Or(trig.mode, cfg.DriftMode)
 	sum := Summary{Mode: mode, Trigger: trig.kind}
-	if !cfg.Enabled {
-		sum.Status, sum.Reason, sum.Complete = "disabled", "enabled is false", true
-		log.InfoContext(ctx, "disabled by configuration; nothing done")
+	switch {
+	case errors.Is(err, handler.ErrDisabled):
+		sum.Status, sum.Reason, sum.Complete = handler.StatusDisabled, err.Error(), true
 		return sum, nil
+	case err != nil:
+		return Summary{Trigger: trig.kind, Status: handler.StatusFailed, Reason: err.Error()}, err
 	}
 
 	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log,
@@ -184,16 +180,9 @@ func (s *Service) writeMetrics(sum Summary) {
 	count := func(name string, v int) metrics.Metric {
 		return metrics.Metric{Name: name, Value: float64(v), Unit: "Count"}
 	}
-	_ = metrics.Write(w, s.now(), map[string]string{"Function": "drift", "Mode": sum.Mode},
+	_ = metrics.Write(w, s.now(), map[string]string{"Function": "drift", "Mode": string(sum.Mode)},
 		count("Scanned", sum.Scanned), count("Drifted", sum.Drifted), count("Fixed", sum.Fixed),
 		count("Created", sum.Created), count("Errors", sum.Errors), count("Unpublished", sum.Unpublished),
 		count("Incomplete", map[bool]int{true: 0, false: 1}[sum.Complete]),
 		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"})
-}
-
-// configFailed reports an unusable configuration: nothing is written, an invalid one is
-// announced with every problem named.
-func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
-	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
-	return s.Publisher.InvalidConfiguration(ctx, s.ConfigPath, err)
 }

@@ -6,20 +6,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-)
-
-// Triggers of a run.
-const (
-	TriggerSchedule     = "schedule"
-	TriggerConfigChange = "config-change"
-	TriggerManual       = "manual"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 )
 
 // trigger is what started a run, and the mode it asks for ("" means drift-mode decides).
 type trigger struct {
-	kind string
-	mode string
+	kind handler.Trigger
+	mode config.Mode
 	// ignored, when set, says why the event is not for this function.
 	ignored string
 }
@@ -33,7 +28,7 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 	}
 	if _, isEvent := probe["detail-type"]; !isEvent {
 		var manual struct {
-			Mode string `json:"mode"`
+			Mode config.Mode `json:"mode"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
@@ -42,28 +37,28 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 		}
 		switch manual.Mode {
 		case "", config.ModeFix, config.ModeReport:
-			return trigger{kind: TriggerManual, mode: manual.Mode}, nil
+			return trigger{kind: handler.TriggerManual, mode: manual.Mode}, nil
 		}
 		return trigger{}, fmt.Errorf("manual payload: mode %q: want %q or %q", manual.Mode, config.ModeReport, config.ModeFix)
 	}
-	var ev struct {
-		Source     string `json:"source"`
-		DetailType string `json:"detail-type"`
-		Detail     struct {
-			Name string `json:"name"`
-		} `json:"detail"`
-	}
+	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return trigger{}, fmt.Errorf("EventBridge event: %v", err)
 	}
 	switch {
 	case ev.Source == "aws.events" && ev.DetailType == "Scheduled Event":
-		return trigger{kind: TriggerSchedule}, nil
+		return trigger{kind: handler.TriggerSchedule}, nil
 	case ev.Source == "aws.ssm" && ev.DetailType == "Parameter Store Change":
-		if !strings.HasPrefix(ev.Detail.Name, strings.TrimRight(configPath, "/")+"/") {
-			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", ev.Detail.Name, configPath)}, nil
+		var change struct {
+			Name string `json:"name"`
 		}
-		return trigger{kind: TriggerConfigChange}, nil
+		if err := json.Unmarshal(ev.Detail, &change); err != nil {
+			return trigger{}, fmt.Errorf("detail of the Parameter Store Change: %v", err)
+		}
+		if !strings.HasPrefix(change.Name, strings.TrimRight(configPath, "/")+"/") {
+			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", change.Name, configPath)}, nil
+		}
+		return trigger{kind: handler.TriggerConfigChange}, nil
 	}
 	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil
 }

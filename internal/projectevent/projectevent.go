@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Action is what happened to the project.
@@ -69,16 +71,6 @@ func ignored(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrIgnored, fmt.Sprintf(format, args...))
 }
 
-// envelope is the EventBridge event around every detail.
-type envelope struct {
-	ID         string          `json:"id"`
-	Time       time.Time       `json:"time"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
-}
-
 // The events this package understands.
 const (
 	sourceSageMaker  = "aws.sagemaker"
@@ -98,7 +90,7 @@ var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{
 // Decode reads one EventBridge event. It returns an error wrapping ErrIgnored for events that
 // are not about a SageMaker project, and an *Error for events that are but cannot be read.
 func Decode(raw []byte) (Change, error) {
-	var env envelope
+	var env events.EventBridgeEvent
 	if err := strictUnmarshal(raw, &env); err != nil {
 		return Change{}, malformed("not an EventBridge event: %v", err)
 	}
@@ -227,7 +219,7 @@ type tagChange struct {
 	Tags         map[string]string `json:"tags"`
 }
 
-func decodeTagChange(env envelope) (Change, error) {
+func decodeTagChange(env events.EventBridgeEvent) (Change, error) {
 	var d tagChange
 	if err := unmarshalObject(env.Detail, &d); err != nil {
 		return Change{}, malformed("Tag Change on Resource detail: %v", err)

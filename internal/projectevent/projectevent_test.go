@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 )
 
 const (
@@ -21,9 +20,68 @@ const (
 	churnARN = "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model"
 )
 
-// TestDecodeTestdata decodes every file in testdata. A file without an entry here fails the
-// test, so a new sample cannot go unchecked.
-func TestDecodeTestdata(t *testing.T) {
+// variants are the hostile and unusual variants of the samples that the decoder must read,
+// each derived from one sample in code (named as if it were a sample of its own).
+var variants = map[string]func() []byte{
+	// SageMaker's API spells tag fields Key/Value; a failed call has no responseElements.
+	"create-project-upper-case-keys.json": func() []byte {
+		return samples.Edit("create-project.json", func(ev map[string]any) {
+			ev["id"] = "6f0c2a9e-aaaa-2222-3333-444455556666"
+			samples.RequestParameters(ev)["tags"] = []any{
+				map[string]any{"Key": "team", "Value": "Data-Science"}, map[string]any{"Key": "cost-center", "Value": "cc-42"}}
+			samples.Detail(ev)["responseElements"] = nil
+		})
+	},
+	"create-project-failed.json": func() []byte {
+		return samples.Edit("create-project.json", func(ev map[string]any) {
+			samples.Detail(ev)["responseElements"] = nil
+			samples.Detail(ev)["errorCode"] = "ValidationException"
+			samples.Detail(ev)["errorMessage"] = "Project name already exists"
+		})
+	},
+	"add-tags-training-job.json": func() []byte {
+		return samples.Edit("add-tags.json", func(ev map[string]any) {
+			samples.RequestParameters(ev)["resourceArn"] = "arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-train-1"
+		})
+	},
+	// Another partition, and the project name in mixed case.
+	"delete-project-mixed-case.json": func() []byte {
+		return samples.Edit("delete-project.json", func(ev map[string]any) {
+			ev["id"] = "9c3f5d2b-ffff-2222-3333-444455556666"
+			ev["region"] = "us-gov-west-1"
+			samples.RequestParameters(ev)["projectName"] = "Fraud-Detect"
+		})
+	},
+	"tag-change-last-tag-removed.json": func() []byte {
+		return samples.Edit("tag-change-on-resource.json", func(ev map[string]any) {
+			ev["id"] = "bddcf1d6-dddd-35a1-aab0-adc1fb47c11c"
+			samples.Detail(ev)["changed-tag-keys"] = []any{"team", "cost-center"}
+			samples.Detail(ev)["tags"] = map[string]any{}
+		})
+	},
+	"tag-change-training-job.json": func() []byte {
+		return samples.Edit("tag-change-on-resource.json", func(ev map[string]any) {
+			ev["resources"] = []any{"arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-train-1"}
+			samples.Detail(ev)["resource-type"] = "training-job"
+		})
+	},
+}
+
+// corpus is every sample and every variant, by name.
+func corpus() map[string][]byte {
+	out := map[string][]byte{}
+	for _, name := range samples.Names() {
+		out[name] = samples.Event(name)
+	}
+	for name, build := range variants {
+		out[name] = build()
+	}
+	return out
+}
+
+// TestDecodeSamples decodes every sample and every variant. One without an entry here fails
+// the test, so a new sample cannot go unchecked.
+func TestDecodeSamples(t *testing.T) {
 	tests := map[string]struct {
 		want    projectevent.Change
 		ignored bool
@@ -66,24 +124,22 @@ func TestDecodeTestdata(t *testing.T) {
 			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-dddd-35a1-aab0-adc1fb47c11c",
 			Project: "fraud-detect", ARN: fraudARN, Tags: map[string]string{},
 		}},
-		"tag-change-training-job.json": {ignored: true},
-		"scheduled-event.json":         {ignored: true},
-		"parameter-store-change.json":  {ignored: true},
+		"member-create-project.json": {want: projectevent.Change{
+			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "7a8b9c0d-1111-2222-3333-444455556666",
+			Project: "Forecast", ARN: "arn:aws:sagemaker:us-east-1:222233334444:project/forecast", ProjectID: "p-9z8y7x6w5v4u",
+			Tags: map[string]string{"team": "demand"},
+		}},
+		"tag-change-training-job.json":  {ignored: true},
+		"scheduled-event.json":          {ignored: true},
+		"parameter-store-change.json":   {ignored: true},
+		"ecr-put-lifecycle-policy.json": {ignored: true},
+		"ecr-untag-resource.json":       {ignored: true},
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	for _, file := range files {
-		name := filepath.Base(file)
+	for name, raw := range corpus() {
 		t.Run(name, func(t *testing.T) {
 			tt, ok := tests[name]
 			if !ok {
 				t.Fatalf("no expectation for %s", name)
-			}
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
 			}
 			got, err := projectevent.Decode(raw)
 			if tt.ignored {
@@ -110,19 +166,8 @@ func TestDecodeTestdata(t *testing.T) {
 	}
 }
 
-// sample reads a testdata event as generic JSON, for tests to change one field.
-func sample(t testing.TB, name string) map[string]any {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+// sample reads a sample event as generic JSON, for tests to change one field.
+func sample(_ testing.TB, name string) map[string]any { return samples.Decode(name) }
 
 func encode(t testing.TB, v any) []byte {
 	t.Helper()
@@ -133,10 +178,10 @@ func encode(t testing.TB, v any) []byte {
 	return b
 }
 
-func detail(m map[string]any) map[string]any { return m["detail"].(map[string]any) }
-func requestParameters(m map[string]any) map[string]any {
-	return detail(m)["requestParameters"].(map[string]any)
-}
+var (
+	detail            = samples.Detail
+	requestParameters = samples.RequestParameters
+)
 
 func TestDecodeTagCasing(t *testing.T) {
 	tests := []struct {
@@ -482,15 +527,7 @@ func checkDecode(t *testing.T, raw []byte) {
 }
 
 func FuzzDecode(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no testdata: %v", err)
-	}
-	for _, file := range files {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range corpus() {
 		f.Add(raw)
 	}
 	for _, h := range hostile {

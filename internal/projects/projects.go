@@ -1,5 +1,6 @@
-// Package projects reads what SageMaker says about a project: its current tags, and whether it
-// exists at all. Events are triggers, not the truth; this is where the truth is read.
+// Package projects is every read the product makes of SageMaker: which projects exist, their
+// current tags, whether one is alive, and the Project both handlers build from what they read.
+// Events are triggers, not the truth; this is where the truth is read.
 package projects
 
 import (
@@ -11,19 +12,82 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 )
 
+// Project is a SageMaker project that is to have repositories.
+type Project struct {
+	// Name is the SageMaker project name; repository names use it lower-cased.
+	Name string
+	// ID is the project id (p-...), empty when unknown.
+	ID string
+	// Team is the value of the project's team tag.
+	Team string
+}
+
+// Identify builds the Project from what an event or a listing names (the project's name, and
+// its id when known) and the project's current tags. The name takes SageMaker's own
+// sagemaker:project-name tag when that is the same name in another case (an ARN spells it in
+// lower case; the tag keeps the case it was created with); the id comes from the
+// sagemaker:project-id tag when none was named; the team is the value of teamTag, empty when
+// the project has none yet.
+func Identify(name, id string, tags map[string]string, teamTag string) Project {
+	p := Project{Name: name, ID: id, Team: tags[teamTag]}
+	if n := tags[naming.TagProjectName]; n != "" && strings.EqualFold(n, name) {
+		p.Name = n
+	}
+	if p.ID == "" {
+		p.ID = tags[naming.TagProjectID]
+	}
+	return p
+}
+
+// Live reports whether a project in status s exists and is to have repositories: created (or
+// being created), or being updated. Pending and failed creations are not yet, and deletions
+// not any more.
+func Live(s smtypes.ProjectStatus) bool { return stateOf(s) == live }
+
+// Going reports whether a project in status s is deleted or being deleted. SageMaker deletes a
+// project asynchronously, so DeleteInProgress already counts.
+func Going(s smtypes.ProjectStatus) bool { return stateOf(s) == going }
+
+type state int
+
+const (
+	live state = iota
+	notYet
+	going
+)
+
+// stateOf is the one place that reads a project status.
+func stateOf(s smtypes.ProjectStatus) state {
+	switch s {
+	case smtypes.ProjectStatusDeleteInProgress, smtypes.ProjectStatusDeleteCompleted, smtypes.ProjectStatusDeleteFailed:
+		return going
+	case smtypes.ProjectStatusPending, smtypes.ProjectStatusCreateFailed:
+		return notYet
+	}
+	return live
+}
+
+// notFound reports whether SageMaker answered that it does not know the project: ResourceNotFound,
+// or ValidationException naming the resource.
+func notFound(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException")
+}
+
 // Tags reads the project's current tags, every page. gone is true when the project does not
-// exist (any more): SageMaker answers ResourceNotFound, or ValidationException naming the
-// resource, for a project ARN it does not know.
+// exist (any more).
 func Tags(ctx context.Context, api sagemaker.ListTagsAPIClient, arn string) (tags map[string]string, gone bool, err error) {
 	tags = map[string]string{}
 	pages := sagemaker.NewListTagsPaginator(api, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException") {
+		if notFound(err) {
 			return nil, true, nil
 		}
 		if err != nil {
@@ -42,21 +106,43 @@ type DescribeAPI interface {
 }
 
 // Deleted reports whether the project named is deleted, or being deleted, as of a DeleteProject
-// record made at deletedAt. SageMaker deletes a project asynchronously, so a project whose status
-// is Delete... counts as deleted; so does one it no longer knows. A project that exists and was
-// created after the record is a new one of the same name: not deleted.
+// record made at deletedAt: SageMaker no longer knows it, or says it is Going. A project that
+// exists and was created after the record is a new one of the same name: not deleted.
 func Deleted(ctx context.Context, api DescribeAPI, name string, deletedAt time.Time) (bool, error) {
 	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException") {
+	if notFound(err) {
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("describe project %s: %w", name, err)
 	}
-	if strings.HasPrefix(string(out.ProjectStatus), "Delete") {
+	if Going(out.ProjectStatus) {
 		return true, nil
 	}
 	created := aws.ToTime(out.CreationTime)
 	return deletedAt.IsZero() || !created.After(deletedAt), nil
+}
+
+// Walk calls fn for every live project, newest first (the likeliest to have missed their
+// event), a page of 100 at a time. It stops when fn returns false, ctx ends or a page cannot
+// be read; done is true when it saw every project.
+func Walk(ctx context.Context, api sagemaker.ListProjectsAPIClient, fn func(smtypes.ProjectSummary) bool) (done bool, err error) {
+	pages := sagemaker.NewListProjectsPaginator(api, &sagemaker.ListProjectsInput{
+		MaxResults: aws.Int32(100), SortBy: smtypes.ProjectSortByCreationTime, SortOrder: smtypes.ProjectSortOrderDescending,
+	})
+	for pages.HasMorePages() {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return false, fmt.Errorf("list SageMaker projects: %w", err)
+		}
+		for _, p := range page.ProjectSummaryList {
+			if Live(p.ProjectStatus) && !fn(p) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sagemakerfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
 )
 
 func TestTags(t *testing.T) {

@@ -1,3 +1,5 @@
+//go:build integration
+
 package provision_test
 
 import (
@@ -6,9 +8,10 @@ import (
 	"testing"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // TestBadInputIsRejectedWithoutWrites feeds hostile events and broken configuration values.
@@ -16,64 +19,64 @@ import (
 func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 	withTeam := func(team string) func(*testing.T) json.RawMessage {
 		return func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) {
+			return edit("create-project.json", func(ev map[string]any) {
 				requestParameters(ev)["tags"] = []any{map[string]any{"Key": "team", "Value": team}}
 			})
 		}
 	}
 	withProject := func(name string) func(*testing.T) json.RawMessage {
 		return func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = name })
+			return edit("create-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = name })
 		}
 	}
 	raw := func(s string) func(*testing.T) json.RawMessage {
 		return func(*testing.T) json.RawMessage { return json.RawMessage(s) }
 	}
-	sample := func(t *testing.T) json.RawMessage { return event(t, "create-project.json") }
+	sample := func(t *testing.T) json.RawMessage { return event("create-project.json") }
 
 	tests := []struct {
 		name   string
 		config map[string]string
 		event  func(*testing.T) json.RawMessage
-		status string
+		status handler.Status
 		reason string // a part of the reason that names the problem
 		err    bool   // the handler returns an error (retried, kept in the dead-letter queue)
 		emits  string // the event published, if any
 	}{
-		{name: "malformed JSON", event: raw(`{"detail-type": "AWS API Call via CloudTrail",`), status: provision.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
-		{name: "JSON array", event: raw(`[1,2]`), status: provision.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
+		{name: "malformed JSON", event: raw(`{"detail-type": "AWS API Call via CloudTrail",`), status: handler.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
+		{name: "JSON array", event: raw(`[1,2]`), status: handler.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
 		{name: "wrong source", event: func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) { ev["source"] = "aws.s3" })
-		}, status: provision.StatusIgnored, reason: `source "aws.s3"`},
+			return edit("create-project.json", func(ev map[string]any) { ev["source"] = "aws.s3" })
+		}, status: handler.StatusIgnored, reason: `source "aws.s3"`},
 		{name: "missing projectName", event: func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) { delete(requestParameters(ev), "projectName") })
-		}, status: provision.StatusRejected, reason: "projectName is missing", emits: publish.ProvisioningFailed},
+			return edit("create-project.json", func(ev map[string]any) { delete(requestParameters(ev), "projectName") })
+		}, status: handler.StatusRejected, reason: "projectName is missing", emits: publish.ProvisioningFailed},
 		{name: "detail null", event: func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) { ev["detail"] = nil })
-		}, status: provision.StatusRejected, reason: "CloudTrail detail", emits: publish.ProvisioningFailed},
+			return edit("create-project.json", func(ev map[string]any) { ev["detail"] = nil })
+		}, status: handler.StatusRejected, reason: "CloudTrail detail", emits: publish.ProvisioningFailed},
 		{name: "tag value not a string", event: func(t *testing.T) json.RawMessage {
-			return edit(t, "create-project.json", func(ev map[string]any) {
+			return edit("create-project.json", func(ev map[string]any) {
 				requestParameters(ev)["tags"] = []any{map[string]any{"key": "team", "value": 42}}
 			})
-		}, status: provision.StatusRejected, reason: "not a string", emits: publish.ProvisioningFailed},
+		}, status: handler.StatusRejected, reason: "not a string", emits: publish.ProvisioningFailed},
 		{name: "AddTags without resourceArn", event: func(t *testing.T) json.RawMessage {
-			return edit(t, "add-tags.json", func(ev map[string]any) { delete(requestParameters(ev), "resourceArn") })
-		}, status: provision.StatusRejected, reason: "resourceArn is missing", emits: publish.ProvisioningFailed},
-		{name: "unicode team", event: withTeam("données"), status: provision.StatusRejected, reason: `team "données" is not a valid name part`, emits: publish.ProvisioningFailed},
-		{name: "team with slash", event: withTeam("data/../../etc"), status: provision.StatusRejected, reason: "contains '/'", emits: publish.ProvisioningFailed},
-		{name: "team dot dot", event: withTeam(".."), status: provision.StatusRejected, reason: `team ".." is not a valid name part`, emits: publish.ProvisioningFailed},
-		{name: "team with spaces", event: withTeam("data science"), status: provision.StatusRejected, reason: `team "data science"`, emits: publish.ProvisioningFailed},
-		{name: "team with newline", event: withTeam("data\nlevel=ERROR"), status: provision.StatusRejected, reason: "is not a valid name part", emits: publish.ProvisioningFailed},
-		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: provision.StatusRejected, reason: "320 characters long", emits: publish.ProvisioningFailed},
-		{name: "name over 256 characters", event: withTeam(strings.Repeat("t", 200) + "-" + strings.Repeat("u", 40)), status: provision.StatusRejected, reason: "261 characters long", emits: publish.ProvisioningFailed},
-		{name: "unicode project name", event: withProject("Chürn"), status: provision.StatusRejected, reason: `project name "chürn"`, emits: publish.ProvisioningFailed},
-		{name: "team not allowed", config: map[string]string{"allowed-teams": "risk marketing"}, event: sample, status: provision.StatusRejected, reason: `team "data-science" is not in allowed-teams`, emits: publish.ProvisioningFailed},
-		{name: "retention 0", config: map[string]string{"image-retention": "0"}, event: sample, status: provision.StatusFailed, reason: `image-retention has invalid value "0": valid is an integer from 1 to 10000`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention -1", config: map[string]string{"image-retention": "-1"}, event: sample, status: provision.StatusFailed, reason: `invalid value "-1"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention abc", config: map[string]string{"image-retention": "abc"}, event: sample, status: provision.StatusFailed, reason: `invalid value "abc"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention 10001", config: map[string]string{"image-retention": "10001"}, event: sample, status: provision.StatusFailed, reason: `invalid value "10001"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "upper-case company", config: map[string]string{"company": "ACME"}, event: sample, status: provision.StatusFailed, reason: `company has invalid value "ACME"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "bad drift-mode", config: map[string]string{"drift-mode": "sometimes"}, event: sample, status: provision.StatusFailed, reason: "valid is one of fix, report", err: true, emits: publish.ConfigurationInvalid},
+			return edit("add-tags.json", func(ev map[string]any) { delete(requestParameters(ev), "resourceArn") })
+		}, status: handler.StatusRejected, reason: "resourceArn is missing", emits: publish.ProvisioningFailed},
+		{name: "unicode team", event: withTeam("données"), status: handler.StatusRejected, reason: `team "données" is not a valid name part`, emits: publish.ProvisioningFailed},
+		{name: "team with slash", event: withTeam("data/../../etc"), status: handler.StatusRejected, reason: "contains '/'", emits: publish.ProvisioningFailed},
+		{name: "team dot dot", event: withTeam(".."), status: handler.StatusRejected, reason: `team ".." is not a valid name part`, emits: publish.ProvisioningFailed},
+		{name: "team with spaces", event: withTeam("data science"), status: handler.StatusRejected, reason: `team "data science"`, emits: publish.ProvisioningFailed},
+		{name: "team with newline", event: withTeam("data\nlevel=ERROR"), status: handler.StatusRejected, reason: "is not a valid name part", emits: publish.ProvisioningFailed},
+		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: handler.StatusRejected, reason: "320 characters long", emits: publish.ProvisioningFailed},
+		{name: "name over 256 characters", event: withTeam(strings.Repeat("t", 200) + "-" + strings.Repeat("u", 40)), status: handler.StatusRejected, reason: "261 characters long", emits: publish.ProvisioningFailed},
+		{name: "unicode project name", event: withProject("Chürn"), status: handler.StatusRejected, reason: `project name "chürn"`, emits: publish.ProvisioningFailed},
+		{name: "team not allowed", config: map[string]string{"allowed-teams": "risk marketing"}, event: sample, status: handler.StatusRejected, reason: `team "data-science" is not in allowed-teams`, emits: publish.ProvisioningFailed},
+		{name: "retention 0", config: map[string]string{"image-retention": "0"}, event: sample, status: handler.StatusFailed, reason: `image-retention has invalid value "0": valid is an integer from 1 to 10000`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention -1", config: map[string]string{"image-retention": "-1"}, event: sample, status: handler.StatusFailed, reason: `invalid value "-1"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention abc", config: map[string]string{"image-retention": "abc"}, event: sample, status: handler.StatusFailed, reason: `invalid value "abc"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention 10001", config: map[string]string{"image-retention": "10001"}, event: sample, status: handler.StatusFailed, reason: `invalid value "10001"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "upper-case company", config: map[string]string{"company": "ACME"}, event: sample, status: handler.StatusFailed, reason: `company has invalid value "ACME"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "bad drift-mode", config: map[string]string{"drift-mode": "sometimes"}, event: sample, status: handler.StatusFailed, reason: "valid is one of fix, report", err: true, emits: publish.ConfigurationInvalid},
 	}
 	if len(tests) < 15 {
 		t.Fatalf("the table holds %d bad inputs; keep at least 15", len(tests))
@@ -81,7 +84,7 @@ func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w, sink, svc := setup(t, tc.config)
-			sum, err := svc.Handle(testenv.Deadline(t), tc.event(t))
+			sum, err := svc.Handle(world.Deadline(t), tc.event(t))
 			if (err != nil) != tc.err {
 				t.Errorf("error: got %v; want error %v", err, tc.err)
 			}
@@ -96,7 +99,7 @@ func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 					t.Errorf("write: got %+v; want only events published", wr)
 				}
 			}
-			events := testenv.ByType(sink.Drain(t))
+			events := account.ByType(sink.Drain(t))
 			if tc.emits != "" && (events[tc.emits] != 1 || len(events) != 1) {
 				t.Errorf("events: got %v; want one %q", events, tc.emits)
 			}
@@ -109,7 +112,7 @@ func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 
 func TestInvalidConfigurationEventNamesEveryProblem(t *testing.T) {
 	_, sink, svc := setup(t, map[string]string{"image-retention": "0", "tag-mutability": "sometimes"})
-	if _, err := svc.Handle(testenv.Deadline(t), event(t, "create-project.json")); len(config.Invalid(err)) != 2 {
+	if _, err := svc.Handle(world.Deadline(t), event("create-project.json")); len(config.Invalid(err)) != 2 {
 		t.Fatalf("error: got %v; want both invalid parameters", err)
 	}
 	events := sink.Drain(t)

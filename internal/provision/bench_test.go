@@ -1,3 +1,5 @@
+//go:build integration
+
 package provision_test
 
 import (
@@ -7,15 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // BenchmarkProvision handles CreateProject events against moto_server, through the recorder
 // that counts every call. new-project: each event names a project not seen before, so three
 // repositories are created. in-sync: the same project again, which must write nothing.
 //
-// Run with make bench, or: go test -run=NONE -bench=Provision -benchtime=20x ./internal/provision
+// Run with make bench, or: go test -tags integration -run=NONE -bench=Provision -benchtime=20x ./internal/provision
 func BenchmarkProvision(b *testing.B) {
 	b.Run("new-project", func(b *testing.B) {
 		w, svc := benchSetup(b)
@@ -26,9 +30,9 @@ func BenchmarkProvision(b *testing.B) {
 		w.Rec.Clear()
 		b.ResetTimer()
 		for i := range b.N {
-			sum, err := svc.Handle(testenv.Deadline(b), events[i])
-			if err != nil || sum.Status != provision.StatusProvisioned {
-				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, provision.StatusProvisioned)
+			sum, err := svc.Handle(world.Deadline(b), events[i])
+			if err != nil || sum.Status != handler.StatusProvisioned {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, handler.StatusProvisioned)
 			}
 		}
 		b.StopTimer()
@@ -41,15 +45,15 @@ func BenchmarkProvision(b *testing.B) {
 	b.Run("in-sync", func(b *testing.B) {
 		w, svc := benchSetup(b)
 		ev := benchProject(b, "churn-model")
-		if sum, err := svc.Handle(testenv.Deadline(b), ev); err != nil || sum.Status != provision.StatusProvisioned {
+		if sum, err := svc.Handle(world.Deadline(b), ev); err != nil || sum.Status != handler.StatusProvisioned {
 			b.Fatalf("first event: got %q %q, %v", sum.Status, sum.Reason, err)
 		}
 		w.Rec.Clear()
 		b.ResetTimer()
 		for i := range b.N {
-			sum, err := svc.Handle(testenv.Deadline(b), ev)
-			if err != nil || sum.Status != provision.StatusInSync {
-				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, provision.StatusInSync)
+			sum, err := svc.Handle(world.Deadline(b), ev)
+			if err != nil || sum.Status != handler.StatusInSync {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, handler.StatusInSync)
 			}
 		}
 		b.StopTimer()
@@ -62,7 +66,7 @@ func BenchmarkProvision(b *testing.B) {
 
 // benchSetup is the world and service of a benchmark, without an event sink: an SQS queue
 // filling up would only slow moto down.
-func benchSetup(b *testing.B) (*testenv.World, *provision.Service) {
+func benchSetup(b *testing.B) (*world.World, *provision.Service) {
 	b.Helper()
 	w := configured(b, nil)
 	return w, service(w)
@@ -71,7 +75,7 @@ func benchSetup(b *testing.B) (*testenv.World, *provision.Service) {
 // benchProject is the sample CreateProject event for another project of team data-science.
 func benchProject(b *testing.B, project string) json.RawMessage {
 	b.Helper()
-	return edit(b, "create-project.json", func(ev map[string]any) {
+	return edit("create-project.json", func(ev map[string]any) {
 		requestParameters(ev)["projectName"] = project
 		detail(ev)["responseElements"] = map[string]any{
 			"projectArn": "arn:aws:sagemaker:us-east-1:123456789012:project/" + project,
@@ -81,7 +85,7 @@ func benchProject(b *testing.B, project string) json.RawMessage {
 }
 
 // reportCalls reports the recorded calls per handled event, and logs them by operation.
-func reportCalls(b *testing.B, rec *testenv.Recorder) {
+func reportCalls(b *testing.B, rec *wire.Recorder) {
 	reqs := rec.Requests()
 	b.ReportMetric(float64(len(reqs))/float64(b.N), "calls/op")
 	b.ReportMetric(float64(len(rec.Writes()))/float64(b.N), "writes/op")

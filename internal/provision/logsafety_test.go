@@ -1,3 +1,5 @@
+//go:build integration
+
 package provision_test
 
 import (
@@ -8,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // TestHostileValuesCannotForgeLogLines sends values with newlines, control characters and a
@@ -21,7 +23,7 @@ func TestHostileValuesCannotForgeLogLines(t *testing.T) {
 			w, _, svc := setup(t, nil)
 			var buf bytes.Buffer
 			svc.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
-			ev := edit(t, "create-project.json", func(ev map[string]any) {
+			ev := edit("create-project.json", func(ev map[string]any) {
 				rp := requestParameters(ev)
 				if field == "team" {
 					rp["tags"] = []any{map[string]any{"key": "team", "value": forged}}
@@ -29,8 +31,8 @@ func TestHostileValuesCannotForgeLogLines(t *testing.T) {
 					rp["projectName"] = forged
 				}
 			})
-			sum, err := svc.Handle(testenv.Deadline(t), ev)
-			if err != nil || sum.Status != provision.StatusRejected {
+			sum, err := svc.Handle(world.Deadline(t), ev)
+			if err != nil || sum.Status != handler.StatusRejected {
 				t.Fatalf("got %q, %v; want rejected", sum.Status, err)
 			}
 			logged := buf.String()

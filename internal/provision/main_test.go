@@ -1,11 +1,14 @@
+//go:build integration
+
 package provision_test
 
 import (
 	"testing"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
-var moto *testenv.Moto
+var server *moto.Server
 
-func TestMain(m *testing.M) { testenv.Main(m, &moto) }
+func TestMain(m *testing.M) { world.Main(m, &server) }

@@ -1,3 +1,5 @@
+//go:build integration
+
 package provision_test
 
 import (
@@ -5,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -17,10 +18,13 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testenv"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 const configPath = "/sagemaker-platform/ecr"
@@ -33,26 +37,26 @@ var churnRepos = []string{
 
 // setup returns a world with company acme configured (plus extra parameters), a sink for the
 // product's events, and the service under test.
-func setup(t testing.TB, extra map[string]string) (*testenv.World, *testenv.Sink, *provision.Service) {
+func setup(t testing.TB, extra map[string]string) (*world.World, *world.Sink, *provision.Service) {
 	t.Helper()
 	w := configured(t, extra)
-	return w, w.CaptureEvents(t, publish.Source), service(w)
+	return w, w.CaptureEvents(t), service(w)
 }
 
 // configured returns a fresh world with company acme configured, plus extra parameters.
-func configured(t testing.TB, extra map[string]string) *testenv.World {
+func configured(t testing.TB, extra map[string]string) *world.World {
 	t.Helper()
-	w := testenv.NewWorld(t, moto)
+	w := world.New(t, server)
 	params := map[string]string{"company": "acme"}
 	for k, v := range extra {
 		params[k] = v
 	}
-	w.PutConfig(t, configPath, params)
+	w.PutConfig(t, params)
 	return w
 }
 
 // service is the handler under test on the world's recorded clients, with a fixed clock.
-func service(w *testenv.World) *provision.Service {
+func service(w *world.World) *provision.Service {
 	return &provision.Service{
 		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
 		Publisher:  publish.New(w.EventBridge, "default"),
@@ -62,35 +66,15 @@ func service(w *testenv.World) *provision.Service {
 	}
 }
 
-func event(t testing.TB, name string) json.RawMessage {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func event(name string) json.RawMessage { return samples.Event(name) }
 
 // edit returns the sample event with fn applied to its decoded form.
-func edit(t testing.TB, name string, fn func(ev map[string]any)) json.RawMessage {
-	t.Helper()
-	var ev map[string]any
-	if err := json.Unmarshal(event(t, name), &ev); err != nil {
-		t.Fatal(err)
-	}
-	fn(ev)
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func edit(name string, fn func(ev map[string]any)) json.RawMessage { return samples.Edit(name, fn) }
 
-func detail(ev map[string]any) map[string]any { return ev["detail"].(map[string]any) }
-
-func requestParameters(ev map[string]any) map[string]any {
-	return detail(ev)["requestParameters"].(map[string]any)
-}
+var (
+	detail            = samples.Detail
+	requestParameters = samples.RequestParameters
+)
 
 func sorted(names []string) []string {
 	out := append([]string(nil), names...)
@@ -98,14 +82,14 @@ func sorted(names []string) []string {
 	return out
 }
 
-func tagsOf(t *testing.T, w *testenv.World, name string) map[string]string {
+func tagsOf(t *testing.T, w *world.World, name string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	d, err := w.SetupECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+	d, err := w.Setup.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := w.SetupECR.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: d.Repositories[0].RepositoryArn})
+	out, err := w.Setup.ECR.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: d.Repositories[0].RepositoryArn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,9 +100,9 @@ func tagsOf(t *testing.T, w *testenv.World, name string) map[string]string {
 	return tags
 }
 
-func policyOf(t *testing.T, w *testenv.World, name string) string {
+func policyOf(t *testing.T, w *world.World, name string) string {
 	t.Helper()
-	out, err := w.SetupECR.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
+	out, err := w.Setup.ECR.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
 	if err != nil {
 		t.Fatalf("lifecycle policy of %s: %v", name, err)
 	}
@@ -127,14 +111,14 @@ func policyOf(t *testing.T, w *testenv.World, name string) string {
 
 func TestCreateProjectProvisionsRepositories(t *testing.T) {
 	w, sink, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 
-	sum, err := svc.Handle(ctx, event(t, "create-project.json"))
+	sum, err := svc.Handle(ctx, event("create-project.json"))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	if sum.Status != provision.StatusProvisioned {
-		t.Fatalf("status: got %q; want %q (%s)", sum.Status, provision.StatusProvisioned, sum.Reason)
+	if sum.Status != handler.StatusProvisioned {
+		t.Fatalf("status: got %q; want %q (%s)", sum.Status, handler.StatusProvisioned, sum.Reason)
 	}
 	if diff := cmp.Diff(churnRepos, sorted(w.Repositories(t))); diff != "" {
 		t.Fatalf("repositories (-want +got):\n%s", diff)
@@ -151,7 +135,7 @@ func TestCreateProjectProvisionsRepositories(t *testing.T) {
 		if same, err := lifecycle.Equal(lifecycle.Policy(10), policyOf(t, w, name)); err != nil || !same {
 			t.Errorf("policy of %s: got %s; want keep-newest-10 (%v)", name, policyOf(t, w, name), err)
 		}
-		d, err := w.SetupECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+		d, err := w.Setup.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,15 +153,15 @@ func TestCreateProjectProvisionsRepositories(t *testing.T) {
 	if got := len(w.Rec.Writes()); got != 3*2+1 { // + one PutEvents
 		t.Errorf("write calls: got %d (%v); want 7", got, w.Rec.Writes())
 	}
-	if got := testenv.ByType(sink.Drain(t)); got[publish.RepositoriesProvisioned] != 1 || len(got) != 1 {
+	if got := account.ByType(sink.Drain(t)); got[publish.RepositoriesProvisioned] != 1 || len(got) != 1 {
 		t.Errorf("events: got %v; want one %q", got, publish.RepositoriesProvisioned)
 	}
 
 	// The same event again: the project is in sync, so not a single write call.
 	w.Rec.Clear()
-	sum, err = svc.Handle(ctx, event(t, "create-project.json"))
-	if err != nil || sum.Status != provision.StatusInSync {
-		t.Fatalf("second Handle: got %q, %v; want %q, nil", sum.Status, err, provision.StatusInSync)
+	sum, err = svc.Handle(ctx, event("create-project.json"))
+	if err != nil || sum.Status != handler.StatusInSync {
+		t.Fatalf("second Handle: got %q, %v; want %q, nil", sum.Status, err, handler.StatusInSync)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
 		t.Errorf("second run writes: got %v; want none", writes)
@@ -186,22 +170,22 @@ func TestCreateProjectProvisionsRepositories(t *testing.T) {
 		t.Errorf("second run calls: got %d (%v); want 10 (config + describe, tags, policy per repository)", got, w.Rec.Requests())
 	}
 	if got := sink.Drain(t); len(got) != 0 {
-		t.Errorf("second run events: got %v; want none", testenv.ByType(got))
+		t.Errorf("second run events: got %v; want none", account.ByType(got))
 	}
 }
 
 func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 
-	noTeam := edit(t, "create-project.json", func(ev map[string]any) {
+	noTeam := edit("create-project.json", func(ev map[string]any) {
 		rp := requestParameters(ev)
 		rp["projectName"] = "fraud-detect"
 		rp["tags"] = []any{map[string]any{"key": "cost-center", "value": "cc-7"}}
 	})
 	sum, err := svc.Handle(ctx, noTeam)
-	if err != nil || sum.Status != provision.StatusSkipped || !strings.Contains(sum.Reason, `"team" tag`) {
-		t.Fatalf("CreateProject without team: got %q %q, %v; want %q naming the team tag", sum.Status, sum.Reason, err, provision.StatusSkipped)
+	if err != nil || sum.Status != handler.StatusSkipped || !strings.Contains(sum.Reason, `"team" tag`) {
+		t.Fatalf("CreateProject without team: got %q %q, %v; want %q naming the team tag", sum.Status, sum.Reason, err, handler.StatusSkipped)
 	}
 	if repos := w.Repositories(t); len(repos) != 0 {
 		t.Fatalf("repositories: got %v; want none", repos)
@@ -209,9 +193,9 @@ func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 
 	// AddTags adds the team. The event is only a trigger: the tags are read from SageMaker.
 	w.SageMaker.PutProject("fraud-detect", "p-fraud", map[string]string{"team": "risk", "cost-center": "cc-7"})
-	sum, err = svc.Handle(ctx, event(t, "add-tags.json"))
-	if err != nil || sum.Status != provision.StatusProvisioned {
-		t.Fatalf("AddTags: got %q %q, %v; want %q", sum.Status, sum.Reason, err, provision.StatusProvisioned)
+	sum, err = svc.Handle(ctx, event("add-tags.json"))
+	if err != nil || sum.Status != handler.StatusProvisioned {
+		t.Fatalf("AddTags: got %q %q, %v; want %q", sum.Status, sum.Reason, err, handler.StatusProvisioned)
 	}
 	want := []string{"acme-sm-risk-fraud-detect/inference", "acme-sm-risk-fraud-detect/preprocessing", "acme-sm-risk-fraud-detect/training"}
 	if diff := cmp.Diff(want, sorted(w.Repositories(t))); diff != "" {
@@ -223,16 +207,16 @@ func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 
 	// DeleteTags removed another tag; the current tags still name the team: nothing to do.
 	w.Rec.Clear()
-	sum, err = svc.Handle(ctx, event(t, "delete-tags.json"))
-	if err != nil || sum.Status != provision.StatusInSync || len(w.Rec.Writes()) != 0 {
-		t.Errorf("DeleteTags: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), provision.StatusInSync)
+	sum, err = svc.Handle(ctx, event("delete-tags.json"))
+	if err != nil || sum.Status != handler.StatusInSync || len(w.Rec.Writes()) != 0 {
+		t.Errorf("DeleteTags: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), handler.StatusInSync)
 	}
 }
 
 func TestTagChangeOnResourceProvisions(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	sum, err := svc.Handle(testenv.Deadline(t), event(t, "tag-change-on-resource.json"))
-	if err != nil || sum.Status != provision.StatusProvisioned || sum.Team != "risk" {
+	sum, err := svc.Handle(world.Deadline(t), event("tag-change-on-resource.json"))
+	if err != nil || sum.Status != handler.StatusProvisioned || sum.Team != "risk" {
 		t.Fatalf("got %+v, %v; want provisioned for team risk", sum, err)
 	}
 	if got := len(w.Repositories(t)); got != 3 {
@@ -254,13 +238,13 @@ func TestDeleteProject(t *testing.T) {
 	} {
 		t.Run(tc.policy, func(t *testing.T) {
 			w, sink, svc := setup(t, map[string]string{"on-project-delete": tc.policy})
-			ctx := testenv.Deadline(t)
-			if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+			ctx := world.Deadline(t)
+			if _, err := svc.Handle(ctx, event("create-project.json")); err != nil {
 				t.Fatal(err)
 			}
 			pushImage(t, w, "acme-sm-data-science-churn-model/training")
 			// A neighbour that is not the project's must not be touched.
-			other := edit(t, "create-project.json", func(ev map[string]any) {
+			other := edit("create-project.json", func(ev map[string]any) {
 				requestParameters(ev)["projectName"] = "churn-model-v2"
 				detail(ev)["responseElements"] = nil
 			})
@@ -269,9 +253,9 @@ func TestDeleteProject(t *testing.T) {
 			}
 			sink.Drain(t)
 
-			sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
-			if err != nil || sum.Status != provision.StatusRetired {
-				t.Fatalf("DeleteProject: got %q %q, %v; want %q", sum.Status, sum.Reason, err, provision.StatusRetired)
+			sum, err := svc.Handle(ctx, event("delete-project.json"))
+			if err != nil || sum.Status != handler.StatusRetired {
+				t.Fatalf("DeleteProject: got %q %q, %v; want %q", sum.Status, sum.Reason, err, handler.StatusRetired)
 			}
 			var left []string
 			for _, name := range w.Repositories(t) {
@@ -298,14 +282,14 @@ func TestDeleteProject(t *testing.T) {
 			if got := w.Rec.Count("BatchDeleteImage"); got != 0 {
 				t.Errorf("images deleted: got %d calls; want none", got)
 			}
-			events := testenv.ByType(sink.Drain(t))
+			events := account.ByType(sink.Drain(t))
 			if (tc.wantDeleted > 0) != (events[publish.RepositoriesDeleted] == 1) || events[publish.RepositoriesRetained] != 1 {
 				t.Errorf("events: got %v", events)
 			}
 
 			// The same event again changes nothing.
 			w.Rec.Clear()
-			if _, err := svc.Handle(ctx, event(t, "delete-project.json")); err != nil {
+			if _, err := svc.Handle(ctx, event("delete-project.json")); err != nil {
 				t.Fatal(err)
 			}
 			if writes := w.Rec.Writes(); len(writes) != 0 {
@@ -316,11 +300,11 @@ func TestDeleteProject(t *testing.T) {
 }
 
 // pushImage puts a minimal image into the repository.
-func pushImage(t *testing.T, w *testenv.World, repo string) {
+func pushImage(t *testing.T, w *world.World, repo string) {
 	t.Helper()
 	manifest := `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",` +
 		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:` + strings.Repeat("a", 64) + `"},"layers":[]}`
-	_, err := w.SetupECR.PutImage(context.Background(), &ecr.PutImageInput{
+	_, err := w.Setup.ECR.PutImage(context.Background(), &ecr.PutImageInput{
 		RepositoryName: aws.String(repo), ImageManifest: aws.String(manifest), ImageTag: aws.String("v1"),
 	})
 	if err != nil {
@@ -330,12 +314,12 @@ func pushImage(t *testing.T, w *testenv.World, repo string) {
 
 func TestTenCopiesInParallel(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
 	for i := range errs {
 		wg.Go(func() {
-			_, errs[i] = svc.Handle(ctx, event(t, "create-project.json"))
+			_, errs[i] = svc.Handle(ctx, event("create-project.json"))
 		})
 	}
 	wg.Wait()
@@ -356,14 +340,14 @@ func TestTenCopiesInParallel(t *testing.T) {
 
 func TestExistingRepositoryConverges(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 	// Made by the old scripts: no tags, no policy.
 	name := "acme-sm-data-science-churn-model/training"
-	if _, err := w.SetupECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
+	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
 		Tags: []ecrtypes.Tag{{Key: aws.String("owner"), Value: aws.String("platform")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+	if _, err := svc.Handle(ctx, event("create-project.json")); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.Rec.Count("CreateRepository"); got != 2 {
@@ -380,15 +364,15 @@ func TestExistingRepositoryConverges(t *testing.T) {
 
 func TestCollidingProjectIsAConflict(t *testing.T) {
 	w, sink, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 	// Team data, project science-churn-model owns acme-sm-data-science-churn-model/*.
-	first := edit(t, "create-project.json", func(ev map[string]any) {
+	first := edit("create-project.json", func(ev map[string]any) {
 		rp := requestParameters(ev)
 		rp["projectName"] = "science-churn-model"
 		rp["tags"] = []any{map[string]any{"key": "team", "value": "data"}}
 		detail(ev)["responseElements"] = nil
 	})
-	if sum, err := svc.Handle(ctx, first); err != nil || sum.Status != provision.StatusProvisioned {
+	if sum, err := svc.Handle(ctx, first); err != nil || sum.Status != handler.StatusProvisioned {
 		t.Fatalf("first project: %q %v", sum.Status, err)
 	}
 	before := map[string]map[string]string{}
@@ -399,8 +383,8 @@ func TestCollidingProjectIsAConflict(t *testing.T) {
 	w.Rec.Clear()
 
 	// Team data-science, project churn-model maps onto the same names.
-	sum, err := svc.Handle(ctx, event(t, "create-project.json"))
-	if err != nil || sum.Status != provision.StatusRejected || !strings.Contains(sum.Reason, "belongs to team \"data\"") {
+	sum, err := svc.Handle(ctx, event("create-project.json"))
+	if err != nil || sum.Status != handler.StatusRejected || !strings.Contains(sum.Reason, "belongs to team \"data\"") {
 		t.Fatalf("colliding project: got %q %q, %v; want rejected as a conflict", sum.Status, sum.Reason, err)
 	}
 	for _, wr := range w.Rec.Writes() {
@@ -413,7 +397,7 @@ func TestCollidingProjectIsAConflict(t *testing.T) {
 			t.Errorf("%s tags changed (-before +after):\n%s", name, diff)
 		}
 	}
-	if got := testenv.ByType(sink.Drain(t)); got[publish.ProvisioningFailed] != 1 {
+	if got := account.ByType(sink.Drain(t)); got[publish.ProvisioningFailed] != 1 {
 		t.Errorf("events: got %v; want one %q", got, publish.ProvisioningFailed)
 	}
 }
@@ -422,9 +406,9 @@ func TestSwitchedOff(t *testing.T) {
 	for _, param := range []string{"enabled", "create-project-repos"} {
 		t.Run(param, func(t *testing.T) {
 			w, _, svc := setup(t, map[string]string{param: "false"})
-			sum, err := svc.Handle(testenv.Deadline(t), event(t, "create-project.json"))
-			if err != nil || sum.Status != provision.StatusDisabled || !strings.Contains(sum.Reason, param) {
-				t.Errorf("got %q %q, %v; want %q naming %s", sum.Status, sum.Reason, err, provision.StatusDisabled, param)
+			sum, err := svc.Handle(world.Deadline(t), event("create-project.json"))
+			if err != nil || sum.Status != handler.StatusDisabled || !strings.Contains(sum.Reason, param) {
+				t.Errorf("got %q %q, %v; want %q naming %s", sum.Status, sum.Reason, err, handler.StatusDisabled, param)
 			}
 			if writes := w.Rec.Writes(); len(writes) != 0 {
 				t.Errorf("writes: got %v; want none", writes)
@@ -436,9 +420,9 @@ func TestSwitchedOff(t *testing.T) {
 func TestUnsupportedEventsAreIgnored(t *testing.T) {
 	w, _, svc := setup(t, nil)
 	for _, name := range []string{"scheduled-event.json", "parameter-store-change.json"} {
-		sum, err := svc.Handle(testenv.Deadline(t), event(t, name))
-		if err != nil || sum.Status != provision.StatusIgnored {
-			t.Errorf("%s: got %q, %v; want %q", name, sum.Status, err, provision.StatusIgnored)
+		sum, err := svc.Handle(world.Deadline(t), event(name))
+		if err != nil || sum.Status != handler.StatusIgnored {
+			t.Errorf("%s: got %q, %v; want %q", name, sum.Status, err, handler.StatusIgnored)
 		}
 	}
 	if reqs := w.Rec.Requests(); len(reqs) != 0 {
@@ -448,10 +432,10 @@ func TestUnsupportedEventsAreIgnored(t *testing.T) {
 
 func TestDeleteProjectTouchesOnlyThatProject(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
+	ctx := world.Deadline(t)
 	// Team data, project science-churn: acme-sm-data-science-churn/*, whose names end in
 	// "-churn" like those a project "churn" of team data-science would have. Only the tags tell.
-	neighbour := edit(t, "create-project.json", func(ev map[string]any) {
+	neighbour := edit("create-project.json", func(ev map[string]any) {
 		rp := requestParameters(ev)
 		rp["projectName"] = "science-churn"
 		rp["tags"] = []any{map[string]any{"key": "team", "value": "data"}}
@@ -460,9 +444,9 @@ func TestDeleteProjectTouchesOnlyThatProject(t *testing.T) {
 	if _, err := svc.Handle(ctx, neighbour); err != nil {
 		t.Fatal(err)
 	}
-	deleteChurn := edit(t, "delete-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = "churn" })
+	deleteChurn := edit("delete-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = "churn" })
 	w.Rec.Clear()
-	if sum, err := svc.Handle(ctx, deleteChurn); err != nil || sum.Status != provision.StatusRetired || len(sum.Repositories) != 0 {
+	if sum, err := svc.Handle(ctx, deleteChurn); err != nil || sum.Status != handler.StatusRetired || len(sum.Repositories) != 0 {
 		t.Fatalf("DeleteProject churn: got %+v, %v; want retired with no repository", sum, err)
 	}
 	if got := w.Rec.Count("ListTagsForResource"); got != 3 {
@@ -475,16 +459,16 @@ func TestDeleteProjectTouchesOnlyThatProject(t *testing.T) {
 
 func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
 	w, sink, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
-	if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+	ctx := world.Deadline(t)
+	if _, err := svc.Handle(ctx, event("create-project.json")); err != nil {
 		t.Fatal(err)
 	}
 	// The project was deleted and created again; the DeleteProject record arrives only now.
 	w.SageMaker.PutProject("Churn-Model", "p-new", map[string]string{"team": "data-science"})
 	sink.Drain(t)
 	w.Rec.Clear()
-	sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
-	if err != nil || sum.Status != provision.StatusSkipped || !strings.Contains(sum.Reason, "created after the deletion") {
+	sum, err := svc.Handle(ctx, event("delete-project.json"))
+	if err != nil || sum.Status != handler.StatusSkipped || !strings.Contains(sum.Reason, "created after the deletion") {
 		t.Fatalf("got %q %q, %v; want skipped because the project was created again", sum.Status, sum.Reason, err)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
@@ -499,8 +483,8 @@ func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
 
 func TestDeleteProjectWhileSageMakerIsStillDeleting(t *testing.T) {
 	w, _, svc := setup(t, nil)
-	ctx := testenv.Deadline(t)
-	if _, err := svc.Handle(ctx, event(t, "create-project.json")); err != nil {
+	ctx := world.Deadline(t)
+	if _, err := svc.Handle(ctx, event("create-project.json")); err != nil {
 		t.Fatal(err)
 	}
 	// SageMaker deletes a project asynchronously: when the record arrives, the project may
@@ -509,8 +493,8 @@ func TestDeleteProjectWhileSageMakerIsStillDeleting(t *testing.T) {
 	if err := w.SageMaker.SetStatus("Churn-Model", "DeleteInProgress"); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := svc.Handle(ctx, event(t, "delete-project.json"))
-	if err != nil || sum.Status != provision.StatusRetired || len(sum.Repositories) != 3 {
+	sum, err := svc.Handle(ctx, event("delete-project.json"))
+	if err != nil || sum.Status != handler.StatusRetired || len(sum.Repositories) != 3 {
 		t.Fatalf("got %+v, %v; want the 3 repositories retired", sum, err)
 	}
 }

@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
@@ -41,22 +41,10 @@ type Service struct {
 	Now func() time.Time
 }
 
-// Statuses of a handled event.
-const (
-	StatusProvisioned = "provisioned"
-	StatusInSync      = "in-sync"
-	StatusSkipped     = "skipped"
-	StatusDisabled    = "disabled"
-	StatusIgnored     = "ignored"
-	StatusRejected    = "rejected"
-	StatusRetired     = "retired"
-	StatusFailed      = "failed"
-)
-
 // Summary is what the handler returns: what it did and why.
 type Summary struct {
-	Status       string             `json:"status"`
-	Trigger      string             `json:"trigger,omitempty"`
+	Status       handler.Status     `json:"status"`
+	Trigger      handler.Trigger    `json:"trigger,omitempty"`
 	Project      string             `json:"project,omitempty"`
 	Team         string             `json:"team,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
@@ -76,25 +64,22 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	change, err := projectevent.Decode(raw)
 	if errors.Is(err, projectevent.ErrIgnored) {
 		log.InfoContext(ctx, "event ignored", "reason", err.Error())
-		return Summary{Status: StatusIgnored, Reason: err.Error()}, nil
+		return Summary{Status: handler.StatusIgnored, Reason: err.Error()}, nil
 	}
 	if err != nil {
-		sum := Summary{Status: StatusRejected, Reason: err.Error()}
+		sum := Summary{Status: handler.StatusRejected, Reason: err.Error()}
 		log.ErrorContext(ctx, "event rejected", "reason", sum.Reason)
 		return s.reject(ctx, sum)
 	}
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
+	trigger := handler.Trigger(change.Trigger)
 
-	cfg, err := config.Load(ctx, s.SSM, s.ConfigPath)
-	if err != nil {
-		return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, s.configFailed(ctx, log, err)
-	}
-	for _, name := range cfg.Unknown {
-		log.WarnContext(ctx, "configuration parameter is not read by anything; is it misspelt?", "parameter", name)
-	}
-	if !cfg.Enabled {
-		log.InfoContext(ctx, "disabled by configuration; nothing done", "parameter", cfg.Path+"/enabled")
-		return Summary{Status: StatusDisabled, Trigger: change.Trigger, Project: change.Project, Reason: "enabled is false"}, nil
+	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, log)
+	switch {
+	case errors.Is(err, handler.ErrDisabled):
+		return Summary{Status: handler.StatusDisabled, Trigger: trigger, Project: change.Project, Reason: err.Error()}, nil
+	case err != nil:
+		return Summary{Status: handler.StatusFailed, Trigger: trigger, Project: change.Project, Reason: err.Error()}, err
 	}
 
 	var sum Summary
@@ -103,14 +88,14 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	} else {
 		sum, err = s.sync(ctx, cfg, change)
 	}
-	sum.Trigger = change.Trigger
+	sum.Trigger = trigger
 	if sum.Project == "" {
 		sum.Project = change.Project
 	}
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "provisioning failed", "error", err.Error(), "summary", sum)
-	case sum.Status == StatusRejected:
+	case sum.Status == handler.StatusRejected:
 		log.ErrorContext(ctx, "project rejected", "reason", sum.Reason, "summary", sum)
 	default:
 		log.InfoContext(ctx, "event handled", "status", sum.Status, "summary", sum)
@@ -120,9 +105,9 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 
 // sync brings the project's repositories in line.
 func (s *Service) sync(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
-	sum := Summary{Project: change.Project, Trigger: change.Trigger}
+	sum := Summary{Project: change.Project, Trigger: handler.Trigger(change.Trigger)}
 	if !cfg.CreateProjectRepos {
-		sum.Status, sum.Reason = StatusDisabled, "create-project-repos is false"
+		sum.Status, sum.Reason = handler.StatusDisabled, "create-project-repos is false"
 		return sum, nil
 	}
 	tags := change.Tags
@@ -131,24 +116,18 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 		var err error
 		tags, gone, err = projects.Tags(ctx, s.SageMaker, change.ARN)
 		if err != nil {
-			sum.Status, sum.Reason = StatusFailed, err.Error()
+			sum.Status, sum.Reason = handler.StatusFailed, err.Error()
 			return sum, err
 		}
 		if gone {
-			sum.Status, sum.Reason = StatusSkipped, "the project no longer exists"
+			sum.Status, sum.Reason = handler.StatusSkipped, "the project no longer exists"
 			return sum, nil
 		}
 	}
-	project := reconcile.Project{Name: change.Project, ID: change.ProjectID, Team: tags[cfg.TeamTag]}
-	if n := tags[reconcile.TagProjectName]; n != "" && strings.EqualFold(n, project.Name) {
-		project.Name = n // SageMaker's own tag keeps the name's case; the ARN lower-cases it.
-	}
-	if project.ID == "" {
-		project.ID = tags[reconcile.TagProjectID]
-	}
+	project := projects.Identify(change.Project, change.ProjectID, tags, cfg.TeamTag)
 	sum.Project = project.Name
 	if project.Team == "" {
-		sum.Status = StatusSkipped
+		sum.Status = handler.StatusSkipped
 		sum.Reason = fmt.Sprintf("project has no %q tag; its repositories are created when it gets one", cfg.TeamTag)
 		return sum, nil
 	}
@@ -156,7 +135,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 
 	desired, err := reconcile.ProjectRepositories(cfg, project)
 	if err != nil {
-		sum.Status, sum.Reason = StatusRejected, err.Error()
+		sum.Status, sum.Reason = handler.StatusRejected, err.Error()
 		return s.reject(ctx, sum)
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
@@ -164,25 +143,25 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	sum.Repositories = results
 	switch {
 	case reconcile.Rejected(err):
-		sum.Status, sum.Reason = StatusRejected, err.Error()
+		sum.Status, sum.Reason = handler.StatusRejected, err.Error()
 		return s.reject(ctx, sum)
 	case err != nil:
-		sum.Status, sum.Reason = StatusFailed, err.Error()
+		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
-	sum.Status = StatusInSync
+	sum.Status = handler.StatusInSync
 	for _, r := range results {
 		if r.Outcome != reconcile.Unchanged {
-			sum.Status = StatusProvisioned
+			sum.Status = handler.StatusProvisioned
 		}
 	}
-	if sum.Status == StatusInSync {
+	if sum.Status == handler.StatusInSync {
 		return sum, nil // nothing changed, nothing to announce
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
-		Detail: publish.ProvisionedDetail{Scope: reconcile.ScopeProject, Project: sum.Project, ProjectID: project.ID,
+		Detail: handler.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID,
 			Team: sum.Team, Trigger: sum.Trigger, Repositories: results},
 	})
 	return sum, nil
@@ -194,10 +173,10 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	// created since: ask SageMaker first.
 	gone, err := projects.Deleted(ctx, s.SageMaker, change.Project, change.Time)
 	if err != nil {
-		return Summary{Status: StatusFailed, Trigger: change.Trigger, Project: change.Project, Reason: err.Error()}, err
+		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
 	if !gone {
-		return Summary{Status: StatusSkipped, Trigger: change.Trigger, Project: change.Project,
+		return Summary{Status: handler.StatusSkipped, Trigger: handler.Trigger(change.Trigger), Project: change.Project,
 			Reason: "a project of this name was created after the deletion; its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
@@ -206,9 +185,9 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 		now = s.Now
 	}
 	results, err := engine.Retire(ctx, cfg, change.Project, now())
-	sum := Summary{Status: StatusRetired, Trigger: change.Trigger, Project: change.Project, Repositories: results}
+	sum := Summary{Status: handler.StatusRetired, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Repositories: results}
 	if err != nil {
-		sum.Status, sum.Reason = StatusFailed, err.Error()
+		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
@@ -224,11 +203,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	var events []publish.Event
 	if len(retained) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: publish.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
+			Detail: handler.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
 	}
 	if len(deleted) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: publish.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+			Detail: handler.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
 	}
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"
@@ -243,12 +222,4 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 func (s *Service) reject(ctx context.Context, sum Summary) (Summary, error) {
 	sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 	return sum, nil
-}
-
-// configFailed reports a configuration that cannot be read or used. An invalid one is announced;
-// either way the handler fails, so the event is retried and, in the end, kept in the
-// dead-letter queue until the configuration is fixed.
-func (s *Service) configFailed(ctx context.Context, log *slog.Logger, err error) error {
-	log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
-	return s.Publisher.InvalidConfiguration(ctx, s.ConfigPath, err)
 }

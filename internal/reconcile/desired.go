@@ -10,42 +10,15 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
-
-// Tags the product sets on every repository it creates.
-const (
-	TagManagedBy      = "managed-by"
-	ManagedByValue    = "sagemaker-ecr-provisioner"
-	TagRepositoryType = "repository-type"
-	TagScope          = "scope"
-	TagTeam           = "team"
-	TagProjectName    = "sagemaker:project-name"
-	TagProjectID      = "sagemaker:project-id"
-	TagProjectDeleted = "sagemaker:project-deleted"
-)
-
-// Scopes of a repository.
-const (
-	ScopeShared  = "shared"
-	ScopeProject = "project"
-)
-
-// Project is a SageMaker project that is to have repositories.
-type Project struct {
-	// Name is the SageMaker project name; repository names use it lower-cased.
-	Name string
-	// ID is the project id (p-...), empty when unknown.
-	ID string
-	// Team is the value of the project's team tag.
-	Team string
-}
 
 // Desired is one repository as the configuration wants it.
 type Desired struct {
 	Name string
 	// Owner is the project that owns a project repository; nil for shared ones.
-	Owner *Project
+	Owner *projects.Project
 	// Retention and Policy are the lifecycle policy; Exempt means the policy is left alone.
 	Retention int
 	Policy    string
@@ -59,7 +32,7 @@ func Shared(cfg config.Config) []Desired {
 	out := make([]Desired, 0, len(cfg.SharedRepos))
 	for _, t := range cfg.SharedRepos {
 		name := naming.Shared(cfg.Company, t)
-		out = append(out, desired(cfg, name, t, ScopeShared, nil, map[string]string{}))
+		out = append(out, desired(cfg, name, t, naming.ScopeShared, nil, map[string]string{}))
 	}
 	return out
 }
@@ -67,7 +40,7 @@ func Shared(cfg config.Config) []Desired {
 // ProjectRepositories returns the project's repositories. It fails, before anything is read or
 // written, when the team or project does not make valid repository names or the team is not
 // allowed.
-func ProjectRepositories(cfg config.Config, p Project) ([]Desired, error) {
+func ProjectRepositories(cfg config.Config, p projects.Project) ([]Desired, error) {
 	team := naming.Lower(p.Team)
 	if !cfg.TeamAllowed(team) {
 		return nil, &RejectedError{Project: p.Name, Reason: fmt.Sprintf("team %q is not in allowed-teams (%s)", team, strings.Join(cfg.AllowedTeams, " "))}
@@ -80,19 +53,19 @@ func ProjectRepositories(cfg config.Config, p Project) ([]Desired, error) {
 		if err != nil {
 			return nil, &RejectedError{Project: p.Name, Reason: err.Error()}
 		}
-		extra := map[string]string{TagTeam: team, TagProjectName: p.Name}
+		extra := map[string]string{naming.TagTeam: team, naming.TagProjectName: p.Name}
 		if p.ID != "" {
-			extra[TagProjectID] = p.ID
+			extra[naming.TagProjectID] = p.ID
 		}
-		out = append(out, desired(cfg, name, t, ScopeProject, &owner, extra))
+		out = append(out, desired(cfg, name, t, naming.ScopeProject, &owner, extra))
 	}
 	return out, nil
 }
 
-func desired(cfg config.Config, name, repoType, scope string, owner *Project, tags map[string]string) Desired {
-	tags[TagManagedBy] = ManagedByValue
-	tags[TagRepositoryType] = repoType
-	tags[TagScope] = scope
+func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner *projects.Project, tags map[string]string) Desired {
+	tags[naming.TagManagedBy] = naming.ManagedByValue
+	tags[naming.TagRepositoryType] = repoType
+	tags[naming.TagScope] = string(scope)
 	n := cfg.Retention(name)
 	return Desired{
 		Name:      name,

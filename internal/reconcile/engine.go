@@ -16,16 +16,19 @@ type Engine struct {
 	Registry *registry.Registry
 }
 
-// Outcomes of one repository, as results report them.
+// Outcome is what happened to one repository, as results report it.
+type Outcome string
+
+// The outcomes.
 const (
-	Created   = "created"
-	Updated   = "updated"
-	Unchanged = "unchanged"
-	Drifted   = "drifted"
-	Conflict  = "conflict"
-	Failed    = "failed"
-	Retained  = "retained"
-	Deleted   = "deleted"
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+	Drifted   Outcome = "drifted"
+	Conflict  Outcome = "conflict"
+	Failed    Outcome = "failed"
+	Retained  Outcome = "retained"
+	Deleted   Outcome = "deleted"
 )
 
 // Result is what happened to one repository.
@@ -33,7 +36,7 @@ type Result struct {
 	Repository string   `json:"repository"`
 	URI        string   `json:"uri,omitempty"`
 	Retention  int      `json:"retention,omitempty"`
-	Outcome    string   `json:"outcome"`
+	Outcome    Outcome  `json:"outcome"`
 	Changes    []string `json:"changes,omitempty"`
 	Error      string   `json:"error,omitempty"`
 }
@@ -152,7 +155,7 @@ func (e *Engine) Apply(ctx context.Context, s Step, fixDrift bool) (Result, erro
 	return r, nil
 }
 
-func result(s Step, outcome string) Result {
+func result(s Step, outcome Outcome) Result {
 	r := Result{Repository: s.Desired.Name, Retention: s.Desired.Retention, Outcome: outcome, Changes: s.Changes()}
 	if s.Observed != nil {
 		r.URI = s.Observed.URI

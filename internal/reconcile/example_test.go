@@ -5,6 +5,7 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
@@ -13,7 +14,7 @@ import (
 // ECR holds, and only then any call.
 func ExamplePlan() {
 	cfg, _ := config.Parse("/sagemaker-platform/ecr", map[string]string{"/sagemaker-platform/ecr/company": "acme"})
-	desired, _ := reconcile.ProjectRepositories(cfg, reconcile.Project{Name: "Churn-Model", Team: "data-science"})
+	desired, _ := reconcile.ProjectRepositories(cfg, projects.Project{Name: "Churn-Model", Team: "data-science"})
 	for _, d := range desired {
 		fmt.Println(d.Name, d.Retention)
 	}

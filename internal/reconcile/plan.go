@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
@@ -111,9 +112,9 @@ func Plan(d Desired, o *registry.Repository, fixDrift bool) Step {
 			s.Tag[k] = v
 		}
 	}
-	if _, deleted := o.Tags[TagProjectDeleted]; deleted && d.Owner != nil {
+	if _, deleted := o.Tags[naming.TagProjectDeleted]; deleted && d.Owner != nil {
 		// The project exists again (it was re-created with the same name and team).
-		s.Untag = []string{TagProjectDeleted}
+		s.Untag = []string{naming.TagProjectDeleted}
 	}
 	return s
 }
@@ -121,7 +122,7 @@ func Plan(d Desired, o *registry.Repository, fixDrift bool) Step {
 // sameTag compares a tag value. The team and project name are matched regardless of case:
 // events spell a project name as typed, ARNs in lower case, and either is the same project.
 func sameTag(key, got, want string) bool {
-	if key == TagTeam || key == TagProjectName {
+	if key == naming.TagTeam || key == naming.TagProjectName {
 		return got != "" && strings.EqualFold(got, want)
 	}
 	return got == want
@@ -135,10 +136,10 @@ func conflict(d Desired, tags map[string]string) string {
 	if d.Owner == nil {
 		return ""
 	}
-	if t := tags[TagTeam]; t != "" && !strings.EqualFold(t, d.Owner.Team) {
+	if t := tags[naming.TagTeam]; t != "" && !strings.EqualFold(t, d.Owner.Team) {
 		return fmt.Sprintf("repository %s belongs to team %q, not %q", d.Name, t, d.Owner.Team)
 	}
-	if p := tags[TagProjectName]; p != "" && !strings.EqualFold(p, d.Owner.Name) {
+	if p := tags[naming.TagProjectName]; p != "" && !strings.EqualFold(p, d.Owner.Name) {
 		return fmt.Sprintf("repository %s belongs to project %q, not %q", d.Name, p, d.Owner.Name)
 	}
 	return ""

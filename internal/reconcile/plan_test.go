@@ -9,6 +9,8 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
@@ -23,7 +25,7 @@ func testConfig(t *testing.T) config.Config {
 
 func TestPlan(t *testing.T) {
 	cfg := testConfig(t)
-	desired, err := ProjectRepositories(cfg, Project{Name: "Fraud", ID: "p-1", Team: "Risk"})
+	desired, err := ProjectRepositories(cfg, projects.Project{Name: "Fraud", ID: "p-1", Team: "Risk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,18 +55,18 @@ func TestPlan(t *testing.T) {
 		{name: "missing", desired: training, want: Step{Create: true, PutPolicy: true}},
 		{name: "missing and exempt", desired: exempt, want: Step{Create: true}},
 		{name: "in sync", desired: training, observed: synced(lifecycle.Policy(10), nil), want: Step{}},
-		{name: "team tag in other case", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{TagTeam: "RISK"}), want: Step{}},
+		{name: "team tag in other case", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagTeam: "RISK"}), want: Step{}},
 		{name: "no policy", desired: training, observed: synced("", nil), want: Step{Drift: PolicyMissing, PutPolicy: true}},
 		{name: "drifted, report", desired: training, observed: synced(lifecycle.Policy(30), nil), want: Step{Drift: PolicyDifferent}},
 		{name: "drifted, fix", desired: training, observed: synced(lifecycle.Policy(30), nil), fix: true, want: Step{Drift: PolicyDifferent, PutPolicy: true}},
 		{name: "unparsable, fix", desired: training, observed: synced("{oops", nil), fix: true, want: Step{Drift: PolicyUnparsable, PutPolicy: true}},
 		{name: "exempt keeps its policy", desired: exempt, observed: &registry.Repository{Name: exempt.Name, Tags: exempt.Settings.Tags, Policy: lifecycle.Policy(99), HasPolicy: true}, fix: true, want: Step{}},
-		{name: "managed tag missing", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{TagManagedBy: ""}), want: Step{Tag: map[string]string{TagManagedBy: ManagedByValue}}},
-		{name: "project re-created", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{TagProjectID: "p-old", TagProjectDeleted: "2026-01-01T00:00:00Z"}),
-			want: Step{Tag: map[string]string{TagProjectID: "p-1"}, Untag: []string{TagProjectDeleted}}},
-		{name: "other team", desired: training, observed: synced(lifecycle.Policy(30), map[string]string{TagTeam: "data"}), fix: true,
+		{name: "managed tag missing", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagManagedBy: ""}), want: Step{Tag: map[string]string{naming.TagManagedBy: naming.ManagedByValue}}},
+		{name: "project re-created", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagProjectID: "p-old", naming.TagProjectDeleted: "2026-01-01T00:00:00Z"}),
+			want: Step{Tag: map[string]string{naming.TagProjectID: "p-1"}, Untag: []string{naming.TagProjectDeleted}}},
+		{name: "other team", desired: training, observed: synced(lifecycle.Policy(30), map[string]string{naming.TagTeam: "data"}), fix: true,
 			want: Step{Conflict: `repository acme-sm-risk-fraud/training belongs to team "data", not "risk"`}},
-		{name: "other project", desired: training, observed: synced("", map[string]string{TagProjectName: "fraud-v2"}),
+		{name: "other project", desired: training, observed: synced("", map[string]string{naming.TagProjectName: "fraud-v2"}),
 			want: Step{Conflict: `repository acme-sm-risk-fraud/training belongs to project "fraud-v2", not "Fraud"`}},
 	}
 	for _, tc := range tests {
@@ -84,7 +86,7 @@ func TestPlan(t *testing.T) {
 func TestProjectRepositoriesRejectsBeforeAnyCall(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.AllowedTeams = []string{"risk"}
-	for _, p := range []Project{{Name: "x", Team: "data"}, {Name: "x", Team: "a/b"}, {Name: "ünïcode", Team: "risk"}} {
+	for _, p := range []projects.Project{{Name: "x", Team: "data"}, {Name: "x", Team: "a/b"}, {Name: "ünïcode", Team: "risk"}} {
 		if _, err := ProjectRepositories(cfg, p); err == nil {
 			t.Errorf("%+v: got no error; want a rejection", p)
 		}

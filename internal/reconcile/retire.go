@@ -38,7 +38,7 @@ func (e *Engine) Retire(ctx context.Context, cfg config.Config, project string, 
 		if err != nil {
 			return results, err
 		}
-		if tags[TagManagedBy] != ManagedByValue || !strings.EqualFold(tags[TagProjectName], project) {
+		if tags[naming.TagManagedBy] != naming.ManagedByValue || !strings.EqualFold(tags[naming.TagProjectName], project) {
 			continue // another project's repository, or one the product never managed
 		}
 		r, err := e.retireOne(ctx, cfg, c, tags, now)
@@ -70,14 +70,14 @@ func (e *Engine) retireOne(ctx context.Context, cfg config.Config, repo registry
 			}
 		}
 	}
-	if _, done := tags[TagProjectDeleted]; done {
+	if _, done := tags[naming.TagProjectDeleted]; done {
 		return r, nil
 	}
 	stamp := now.UTC().Format(time.RFC3339)
-	if err := e.Registry.Tag(ctx, repo, map[string]string{TagProjectDeleted: stamp}); err != nil {
+	if err := e.Registry.Tag(ctx, repo, map[string]string{naming.TagProjectDeleted: stamp}); err != nil {
 		r.Outcome, r.Error = Failed, err.Error()
 		return r, err
 	}
-	r.Changes = []string{"tagged " + TagProjectDeleted + "=" + stamp}
+	r.Changes = []string{"tagged " + naming.TagProjectDeleted + "=" + stamp}
 	return r, nil
 }

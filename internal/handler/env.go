@@ -1,0 +1,70 @@
+package handler
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+)
+
+// Env is everything either function reads from its environment; the AWS SDK reads its own
+// variables (AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_MAX_ATTEMPTS).
+type Env struct {
+	// ConfigPath is CONFIG_PATH, config.DefaultPath when unset.
+	ConfigPath string
+	// EventBus is EVENT_BUS_NAME, "default" when unset.
+	EventBus string
+	// Concurrency is how many repositories the reconciler handles at once (MAX_CONCURRENCY,
+	// default 8).
+	Concurrency int
+	// ECRPerSecond and SageMakerPerSecond cap the reconciler's request rate to each service
+	// (ECR_MAX_RPS, default 20; SAGEMAKER_MAX_RPS, default 5).
+	ECRPerSecond       float64
+	SageMakerPerSecond float64
+}
+
+// FromEnv reads the Env with its defaults, failing with the variable's name on a value that is
+// not usable.
+func FromEnv() (Env, error) {
+	e := Env{
+		ConfigPath: cmp.Or(os.Getenv("CONFIG_PATH"), config.DefaultPath),
+		EventBus:   cmp.Or(os.Getenv("EVENT_BUS_NAME"), "default"),
+	}
+	var err error
+	if e.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
+		return e, err
+	}
+	if e.ECRPerSecond, err = positiveFloat("ECR_MAX_RPS", 20); err != nil {
+		return e, err
+	}
+	if e.SageMakerPerSecond, err = positiveFloat("SAGEMAKER_MAX_RPS", 5); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func positiveInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("environment variable %s=%q: want an integer from 1 to 1000", name, v)
+	}
+	return n, nil
+}
+
+func positiveFloat(name string, def float64) (float64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 10000 {
+		return 0, fmt.Errorf("environment variable %s=%q: want a number above 0, at most 10000", name, v)
+	}
+	return f, nil
+}

@@ -1,0 +1,29 @@
+package naming
+
+// The tags the product puts on every repository it manages, and reads back to tell whose a
+// repository is. Their keys and values are part of the contract: other tools select managed
+// repositories by them.
+const (
+	// TagManagedBy marks a repository as the product's, with the value ManagedByValue.
+	TagManagedBy   = "managed-by"
+	ManagedByValue = "sagemaker-ecr-provisioner"
+	// TagRepositoryType is the type part of the name (training, base-sklearn, ...).
+	TagRepositoryType = "repository-type"
+	// TagScope is ScopeShared or ScopeProject.
+	TagScope = "scope"
+	// TagTeam, TagProjectName and TagProjectID name the project that owns a project repository.
+	TagTeam        = "team"
+	TagProjectName = "sagemaker:project-name"
+	TagProjectID   = "sagemaker:project-id"
+	// TagProjectDeleted carries the RFC 3339 time the owning project was deleted.
+	TagProjectDeleted = "sagemaker:project-deleted"
+)
+
+// Scope says whose a repository is: the shared base images', or one project's.
+type Scope string
+
+// The two scopes, as the scope tag spells them.
+const (
+	ScopeShared  Scope = "shared"
+	ScopeProject Scope = "project"
+)

@@ -1,0 +1,139 @@
+// Package sagemakerfake is a small stand-in for the few SageMaker API calls the
+// provisioner makes (ListProjects, ListTags and DescribeProject), for tests and the local demo.
+//
+// It exists because moto_server, which stands in for ECR, SSM, EventBridge and
+// STS here, does not implement SageMaker projects: it answers 500 to
+// ListProjects and to ListTags on a project ARN. The product reaches this
+// server through the real AWS SDK by setting AWS_ENDPOINT_URL_SAGEMAKER, so it
+// speaks SageMaker's wire protocol (AWS JSON 1.1) rather than exposing a Go
+// interface: what is tested is the product's real client code. Tests and the demo
+// seed projects with [Server.PutProject] in the same process.
+package sagemakerfake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is an in-memory SageMaker endpoint holding projects and their tags.
+// It implements [http.Handler] and is safe for concurrent use.
+type Server struct {
+	region  string
+	account string
+	mux     *http.ServeMux
+
+	mu       sync.Mutex
+	projects map[string]*project // by lower-cased name, which is what the ARN holds
+	calls    map[string]int
+	requests int // request ids
+}
+
+type project struct {
+	name    string
+	id      string
+	arn     string
+	created time.Time
+	status  string
+	tags    map[string]string
+}
+
+// New returns an empty Server whose project ARNs name region and account.
+func New(region, account string) *Server {
+	s := &Server{
+		region:   region,
+		account:  account,
+		projects: map[string]*project{},
+		calls:    map[string]int{},
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /{$}", s.serveAPI)
+	return s
+}
+
+// ServeHTTP answers SageMaker API calls: POST / with an X-Amz-Target header.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// PutProject creates the project name, or replaces it with a new one, with the
+// given id and tags, and returns its ARN. Like SageMaker, the ARN holds the
+// name lower-cased, so names that differ only in case are the same project.
+// An empty id is replaced by a SageMaker-shaped one derived from the name.
+// A replaced project gets a new creation time.
+func (s *Server) PutProject(name, id string, tags map[string]string) (arn string) {
+	if id == "" {
+		sum := sha256.Sum256([]byte(strings.ToLower(name)))
+		id = "p-" + hex.EncodeToString(sum[:])[:12]
+	}
+	p := &project{
+		name:    name,
+		id:      id,
+		arn:     s.projectARN(name),
+		created: time.Now().UTC(),
+		status:  "CreateCompleted",
+		tags:    maps.Clone(tags),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.projects[strings.ToLower(name)] = p
+	return p.arn
+}
+
+// SetStatus sets the ProjectStatus SageMaker reports for the project, e.g. "DeleteInProgress"
+// while a deletion runs. It fails if there is no such project.
+func (s *Server) SetStatus(name, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[strings.ToLower(name)]
+	if p == nil {
+		return fmt.Errorf("no project %q", name)
+	}
+	p.status = status
+	return nil
+}
+
+// DeleteProject removes the project name (compared without case, as its ARN
+// is). Deleting a project that does not exist does nothing.
+func (s *Server) DeleteProject(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.projects, strings.ToLower(name))
+}
+
+// Calls returns how many times each SageMaker operation was called, by
+// operation name (for example "ListTags"), including operations the server
+// does not implement.
+func (s *Server) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+// Reset forgets every project and every counted call.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.projects)
+	clear(s.calls)
+}
+
+func (s *Server) projectARN(name string) string {
+	return fmt.Sprintf("arn:aws:sagemaker:%s:%s:project/%s", s.region, s.account, strings.ToLower(name))
+}
+
+// byARN finds a project by exact ARN: a client that builds an ARN with the
+// wrong case or region should fail here as it would against SageMaker.
+// The caller holds s.mu.
+func (s *Server) byARN(arn string) *project {
+	name, ok := strings.CutPrefix(arn, s.projectARN(""))
+	if !ok {
+		return nil
+	}
+	return s.projects[name] // nil unless name is already lower case
+}

@@ -1,0 +1,143 @@
+// Package wire reads AWS JSON-protocol requests as they go over the wire (service, operation,
+// the repository they name) and records them: what the tests assert the product sent, and
+// what the fault proxy decides on.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Request is one API call as it went over the wire.
+type Request struct {
+	// Service is the AWS service's target prefix, shortened: ecr, ssm, events, sagemaker, sqs.
+	Service string
+	// Operation is the API operation, e.g. CreateRepository.
+	Operation string
+	// Repository is the ECR repository the call names (repositoryName, or the repository part
+	// of resourceArn), when it names one.
+	Repository string
+	// Force is the request's force flag (DeleteRepository, BatchDeleteImage's cousins).
+	Force bool
+}
+
+// Write reports whether the operation changes state. AWS names every read Describe, Get or List.
+func (r Request) Write() bool {
+	for _, p := range []string{"Describe", "Get", "List", "BatchGet", "Receive"} {
+		if strings.HasPrefix(r.Operation, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// Recorder is an http.RoundTripper that records every request before passing it on.
+type Recorder struct {
+	Next http.RoundTripper
+	// Check, when set, sees every request before it is sent; the test world uses it to assert
+	// the product's safety invariants on every call of every test.
+	Check func(Request)
+
+	mu   sync.Mutex
+	reqs []Request
+}
+
+var services = map[string]string{
+	"AmazonEC2ContainerRegistry_V20150921": "ecr",
+	"AmazonSSM":                            "ssm",
+	"AWSEvents":                            "events",
+	"SageMaker":                            "sagemaker",
+	"AmazonSQS":                            "sqs",
+}
+
+// RoundTrip records the request's service, operation and repository, then sends it.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := Describe(req)
+	if r.Check != nil {
+		r.Check(rec)
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, rec)
+	r.mu.Unlock()
+	next := r.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(req)
+}
+
+// Describe reads a JSON-protocol AWS request's service, operation and repository. It restores the
+// body so the request can still be sent.
+func Describe(req *http.Request) Request {
+	var rec Request
+	target := req.Header.Get("X-Amz-Target")
+	if prefix, op, ok := strings.Cut(target, "."); ok {
+		rec.Service, rec.Operation = services[prefix], op
+		if rec.Service == "" {
+			rec.Service = prefix
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return rec
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return rec
+	}
+	var fields struct {
+		RepositoryName string `json:"repositoryName"`
+		ResourceArn    string `json:"resourceArn"`
+		Force          bool   `json:"force"`
+	}
+	if json.Unmarshal(body, &fields) == nil {
+		rec.Repository, rec.Force = fields.RepositoryName, fields.Force
+		if rec.Repository == "" && rec.Service == "ecr" {
+			if _, repo, ok := strings.Cut(fields.ResourceArn, ":repository/"); ok {
+				rec.Repository = repo
+			}
+		}
+	}
+	return rec
+}
+
+// Requests returns a copy of every request recorded so far.
+func (r *Recorder) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Request(nil), r.reqs...)
+}
+
+// Writes returns the recorded requests that change state.
+func (r *Recorder) Writes() []Request {
+	var w []Request
+	for _, q := range r.Requests() {
+		if q.Write() {
+			w = append(w, q)
+		}
+	}
+	return w
+}
+
+// Count returns how many recorded requests had the operation.
+func (r *Recorder) Count(operation string) int {
+	n := 0
+	for _, q := range r.Requests() {
+		if q.Operation == operation {
+			n++
+		}
+	}
+	return n
+}
+
+// Clear forgets every recorded request.
+func (r *Recorder) Clear() {
+	r.mu.Lock()
+	r.reqs = nil
+	r.mu.Unlock()
+}

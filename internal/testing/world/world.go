@@ -1,0 +1,136 @@
+// Package world is one integration test's AWS: moto_server reset for the test, a SageMaker
+// stand-in, the product's SDK clients recorded and checked against the safety invariants on
+// every request, and the emulated account (internal/testing/account) to arrange and read the
+// world without polluting that record.
+package world
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
+)
+
+// World is one test's AWS: a freshly reset moto, a SageMaker stand-in, and two sets of clients.
+// The product's clients go through Rec, so a test can assert on exactly what the product sent;
+// Setup's do not, so arranging the world does not pollute that record. Every request of the
+// product is also checked against the safety invariants (see invariants.go); a test that
+// breaks one fails, whatever it asserts itself.
+type World struct {
+	Moto *moto.Server
+	Rec  *wire.Recorder
+	// SageMakerURL is the stand-in's endpoint; SageMaker holds its projects.
+	SageMakerURL string
+	SageMaker    *sagemakerfake.Server
+
+	// The product's clients, recorded.
+	ECR         *ecr.Client
+	SSM         *ssm.Client
+	EventBridge *eventbridge.Client
+	Projects    *sagemaker.Client
+
+	// Setup is the emulated account as a person sees it; its calls are not recorded.
+	Setup *account.Account
+
+	inv *invariants
+}
+
+// New resets moto and returns a World on it.
+func New(t testing.TB, m *moto.Server) *World {
+	t.Helper()
+	if err := m.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	fake := sagemakerfake.New(account.Region, account.ID)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+
+	inv := newInvariants()
+	rec := &wire.Recorder{Check: inv.check}
+	t.Cleanup(func() { inv.report(t) })
+	product := account.SDK(m.URL, rec)
+	sm := func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(srv.URL) }
+	return &World{
+		Moto: m, Rec: rec, SageMakerURL: srv.URL, SageMaker: fake,
+		ECR:         ecr.NewFromConfig(product),
+		SSM:         ssm.NewFromConfig(product),
+		EventBridge: eventbridge.NewFromConfig(product),
+		Projects:    sagemaker.NewFromConfig(product, sm),
+		Setup:       account.New(m.URL),
+		inv:         inv,
+	}
+}
+
+// PutConfig writes configuration parameters (names relative to account.ConfigPath) and tells
+// the invariants what the configuration now is.
+func (w *World) PutConfig(t testing.TB, values map[string]string) {
+	t.Helper()
+	w.inv.configure(account.ConfigPath, values)
+	if err := w.Setup.PutConfig(context.Background(), values); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Sink collects the product's events (see account.RouteEvents).
+type Sink struct{ q *account.EventQueue }
+
+// CaptureEvents routes the product's events (only those of the given detail types, when any
+// are named) to a new queue.
+func (w *World) CaptureEvents(t testing.TB, detailTypes ...string) *Sink {
+	t.Helper()
+	q, err := w.Setup.RouteEvents(context.Background(), detailTypes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Sink{q: q}
+}
+
+// Drain returns, and removes, every event received so far.
+func (s *Sink) Drain(t testing.TB) []account.Event {
+	t.Helper()
+	events, err := s.q.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// Repositories lists every repository name in moto.
+func (w *World) Repositories(t testing.TB) []string {
+	t.Helper()
+	names, err := w.Setup.RepositoryNames(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// Deadline is a context for one test step.
+func Deadline(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Route sends the product's ECR, SSM and EventBridge clients through endpoint (a fault proxy in
+// front of moto, say) with the given retryer, still recorded and still checked. SageMaker calls
+// keep going to the stand-in.
+func (w *World) Route(endpoint string, retryer func() aws.Retryer) {
+	cfg := account.SDK(endpoint, w.Rec)
+	cfg.RetryMaxAttempts = 0 // the retryer decides
+	cfg.Retryer = retryer
+	w.ECR = ecr.NewFromConfig(cfg)
+	w.SSM = ssm.NewFromConfig(cfg)
+	w.EventBridge = eventbridge.NewFromConfig(cfg)
+}

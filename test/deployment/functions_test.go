@@ -1,0 +1,83 @@
+package deployment
+
+// How the functions are built and run: provided.al2023 on arm64, the environment contract,
+// asynchronous invocation settings.
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFunctionBuild(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, tc := range []struct {
+		fn      string
+		timeout string
+	}{
+		{provisionID, "60"},
+		{driftID, "900"},
+	} {
+		props := functionProperties(t, tpl, tc.fn)
+		checks := []struct{ name, got, want string }{
+			{"Runtime", str(props, "Runtime"), "provided.al2023"},
+			{"Architectures", fmt.Sprint(mustStringList(t, props["Architectures"], "Architectures")), "[arm64]"},
+			{"Handler", str(props, "Handler"), "bootstrap"},
+			{"CodeUri", str(props, "CodeUri"), "."},
+			{"Metadata.BuildMethod", str(resource(t, tpl, tc.fn), "Metadata", "BuildMethod"), "makefile"},
+			{"MemorySize", str(props, "MemorySize"), "128"},
+			{"Timeout", str(props, "Timeout"), tc.timeout},
+		}
+		for _, c := range checks {
+			t.Run(tc.fn+"/"+c.name, func(t *testing.T) {
+				if c.got != c.want {
+					t.Errorf("got %q; want %q", c.got, c.want)
+				}
+			})
+		}
+	}
+}
+
+func TestFunctionEnvironment(t *testing.T) {
+	tpl := loadTemplate(t)
+	common := map[string]string{"CONFIG_PATH": "${ConfigPath}", "EVENT_BUS_NAME": "${EventBusName}"}
+	drift := maps.Clone(common)
+	maps.Copy(drift, map[string]string{"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5", "GOMEMLIMIT": "100MiB"})
+	for fn, want := range map[string]map[string]string{provisionID: common, driftID: drift} {
+		t.Run(fn, func(t *testing.T) {
+			vars, _ := lookup(functionProperties(t, tpl, fn), "Environment", "Variables").(map[string]any)
+			if g, w := sortedKeys(vars), sortedKeys(want); !slices.Equal(g, w) {
+				t.Errorf("variable names: got %v; want %v", g, w)
+			}
+			for name, w := range want {
+				if g := str(vars, name); g != w {
+					t.Errorf("%s: got %q; want %q", name, g, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEventInvokeConfig(t *testing.T) {
+	tpl := loadTemplate(t)
+	dlqArn := "${" + dlqID + ".Arn}"
+	tests := []struct {
+		fn, path, want string
+	}{
+		{provisionID, "MaximumRetryAttempts", "2"},
+		{provisionID, "MaximumEventAgeInSeconds", "3600"},
+		{provisionID, "DestinationConfig.OnFailure.Type", "SQS"},
+		{provisionID, "DestinationConfig.OnFailure.Destination", dlqArn},
+		{driftID, "MaximumRetryAttempts", "0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fn+"/"+tc.path, func(t *testing.T) {
+			path := append([]string{"EventInvokeConfig"}, strings.Split(tc.path, ".")...)
+			if got := str(functionProperties(t, tpl, tc.fn), path...); got != tc.want {
+				t.Errorf("got %q; want %q", got, tc.want)
+			}
+		})
+	}
+}

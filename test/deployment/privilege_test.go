@@ -1,0 +1,127 @@
+//go:build integration
+
+package deployment
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sort"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+)
+
+var server *moto.Server
+
+func TestMain(m *testing.M) { world.Main(m, &server) }
+
+const configPath = "/sagemaker-platform/ecr"
+
+// calledActions turns the recorded requests into IAM actions.
+func calledActions(w *world.World) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range w.Rec.Requests() {
+		out[r.Service+":"+r.Operation] = true
+	}
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sample(name string, edit func(map[string]any)) json.RawMessage {
+	if edit == nil {
+		return samples.Event(name)
+	}
+	return samples.Edit(name, edit)
+}
+
+func untaggedRepository(t *testing.T, w *world.World, name string) {
+	t.Helper()
+	if _, err := w.Setup.ECR.CreateRepository(context.Background(), &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProvisionFunctionCallsExactlyWhatItIsGranted runs every path of ProvisionFunction (create,
+// adopt, AddTags, retain, re-create, delete-if-empty) and compares the API operations it called
+// with the actions template.yaml grants it. A grant nobody uses, or a call nobody granted, fails.
+func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme"})
+	svc := &provision.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: publish.New(w.EventBridge, "default"),
+		ConfigPath: configPath, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	ctx := world.Deadline(t)
+	handle := func(ev json.RawMessage) {
+		t.Helper()
+		if sum, err := svc.Handle(ctx, ev); err != nil || sum.Status == handler.StatusRejected {
+			t.Fatalf("Handle: %+v, %v", sum, err)
+		}
+	}
+	untaggedRepository(t, w, "acme-sm-data-science-churn-model/training") // adopted: TagResource
+	handle(sample("create-project.json", nil))
+	w.SageMaker.PutProject("fraud-detect", "p-2", map[string]string{"team": "risk"})
+	handle(sample("add-tags.json", nil))       // ListTags
+	handle(sample("delete-project.json", nil)) // retain: TagResource
+	handle(sample("create-project.json", nil)) // re-created: UntagResource
+	w.PutConfig(t, map[string]string{"on-project-delete": "delete-if-empty"})
+	w.SageMaker.DeleteProject("fraud-detect")                      // gone, as its DeleteProject record says
+	handle(sample("delete-project.json", func(ev map[string]any) { // DescribeImages, DeleteRepository
+		ev["detail"].(map[string]any)["requestParameters"] = map[string]any{"projectName": "fraud-detect"}
+	}))
+
+	if diff := cmp.Diff(keys(grantedActions(t, "ProvisionFunction")), keys(calledActions(w))); diff != "" {
+		t.Errorf("granted (-) versus called (+):\n%s", diff)
+	}
+}
+
+// TestDriftFunctionCallsExactlyWhatItIsGranted does the same for DriftFunction: scan, fix,
+// create shared repositories, backfill a project whose repositories are partly there.
+func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme"})
+	ctx := context.Background()
+	untaggedRepository(t, w, "acme-sm-risk-fraud-detect/training") // no managed tags: TagResource
+	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud-detect/inference"),
+		Tags: []ecrtypes.Tag{
+			{Key: aws.String("managed-by"), Value: aws.String("sagemaker-ecr-provisioner")},
+			{Key: aws.String("repository-type"), Value: aws.String("inference")},
+			{Key: aws.String("scope"), Value: aws.String("project")},
+			{Key: aws.String("team"), Value: aws.String("risk")},
+			{Key: aws.String("sagemaker:project-name"), Value: aws.String("fraud-detect")},
+			{Key: aws.String("sagemaker:project-deleted"), Value: aws.String("2026-01-01T00:00:00Z")}, // UntagResource
+
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	w.SageMaker.PutProject("fraud-detect", "", map[string]string{"team": "risk"})
+	svc := &drift.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: publish.New(w.EventBridge, "default"),
+		ConfigPath: configPath, Concurrency: 2, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard}
+	sum, err := svc.Handle(world.Deadline(t), json.RawMessage(`{"mode":"fix"}`))
+	if err != nil || sum.Created != 4 || sum.Fixed != 2 {
+		t.Fatalf("drift run: %+v, %v; want 3 shared + 1 project repository created, 2 policies fixed", sum, err)
+	}
+
+	if diff := cmp.Diff(keys(grantedActions(t, "DriftFunction")), keys(calledActions(w))); diff != "" {
+		t.Errorf("granted (-) versus called (+):\n%s", diff)
+	}
+}
