@@ -67,7 +67,8 @@ bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
 	ls -l bin/arm64/provision/bootstrap bin/arm64/drift/bootstrap
 
 FUZZTIME ?= 1m
-FUZZ_TARGETS := ./internal/projectevent:FuzzDecode ./internal/naming:FuzzProjectNamespace ./internal/lifecycle:FuzzEqual
+FUZZ_TARGETS := ./internal/projectevent:FuzzDecode ./internal/naming:FuzzProjectNamespace ./internal/lifecycle:FuzzEqual \
+  ./internal/access:FuzzEqual
 fuzz: ## run each fuzz target for FUZZTIME (default 1m); the seeds run in make test already
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \

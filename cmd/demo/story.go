@@ -139,7 +139,7 @@ func (d *demo) createProject(ctx context.Context) error {
 func (d *demo) firstReconcile(ctx context.Context) error {
 	d.heading("2. The first reconcile")
 	d.para("Every hour EventBridge's schedule runs DriftFunction. In drift-mode fix, the default, it " +
-		"checks every managed repository's lifecycle policy, fixes what drifted and creates what is " +
+		"checks every managed repository's settings, fixes what drifted and creates what is " +
 		"missing: here, the shared base-image repositories.")
 	var sum stack.DriftSummary
 	took, err := d.invoke(ctx, d.stack.Drift, "scheduled-event.json", &sum)
@@ -163,14 +163,17 @@ func (d *demo) firstReconcile(ctx context.Context) error {
 	return d.repositories(ctx, "acme-sagemaker-shared/", 3, results)
 }
 
-// handEdit: a policy edited by hand is reported, fixed, and then reported compliant.
+// handEdit: a repository edited by hand is reported, fixed, and then reported compliant.
 func (d *demo) handEdit(ctx context.Context) error {
-	d.heading("3. Someone edits a lifecycle policy by hand")
+	d.heading("3. Someone edits a repository by hand")
 	if err := d.stack.Account.EditRetentionByHand(ctx, demoEdited, demoEditedCount); err != nil {
 		return err
 	}
-	d.para(fmt.Sprintf("In the console, someone makes %s keep %d images instead of 10. A drift run "+
-		"in report mode (the new verify.sh) finds it and changes nothing:", demoEdited, demoEditedCount))
+	if err := d.stack.Account.SetMutabilityByHand(ctx, demoEdited, "IMMUTABLE"); err != nil {
+		return err
+	}
+	d.para(fmt.Sprintf("In the console, someone makes %s keep %d images instead of 10, and makes its "+
+		"tags immutable. A drift run in report mode (the new verify.sh) finds both and changes nothing:", demoEdited, demoEditedCount))
 	before := len(d.events)
 	report, err := d.drift(ctx, config.ModeReport)
 	if err != nil {
@@ -179,20 +182,15 @@ func (d *demo) handEdit(ctx context.Context) error {
 	if report.Drifted != 1 {
 		return fmt.Errorf("report run found %d drifted repositories; want 1", report.Drifted)
 	}
-	found := table{header: []string{"REPOSITORY", "WHERE", "EXPECTED", "ACTUAL"},
+	found := table{header: []string{"REPOSITORY", "SETTING", "WHERE", "EXPECTED", "FOUND"},
 		paint: d.st.yellow}
 	for _, ev := range d.events[before:] {
 		var dd driftDetail
 		if ev.DetailType != publish.DriftDetected || json.Unmarshal(ev.Detail, &dd) != nil {
 			continue
 		}
-		diffs, err := jsonDiff(dd.Expected, dd.Actual)
-		if err != nil || len(diffs) == 0 {
-			found.add(dd.Repository, "policy "+dd.Reason, dd.Expected, dd.Actual)
-			continue
-		}
-		for _, df := range diffs {
-			found.add(dd.Repository, df.Path, df.Want, df.Got)
+		for _, df := range dd.Differences {
+			found.add(dd.Repository, df.Setting, df.Path, df.Expected, df.Found)
 		}
 	}
 	d.printf("\n")
@@ -210,10 +208,14 @@ func (d *demo) handEdit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if fix.Fixed != 1 || n != 10 {
-		return fmt.Errorf("fix run fixed %d and %s keeps %d images; want 1 fixed, keeping 10", fix.Fixed, demoEdited, n)
+	r, _, err := d.stack.Account.Repository(ctx, demoEdited)
+	if err != nil {
+		return err
 	}
-	d.printf("   %s\n", d.st.green(fmt.Sprintf("%s keeps %d images again.", demoEdited, n)))
+	if fix.Fixed != 1 || n != 10 || r.Mutability != "MUTABLE" {
+		return fmt.Errorf("fix run fixed %d and %s keeps %d images, %s; want 1 fixed, keeping 10, MUTABLE", fix.Fixed, demoEdited, n, r.Mutability)
+	}
+	d.printf("   %s\n", d.st.green(fmt.Sprintf("%s keeps %d images again, and its tags are mutable again.", demoEdited, n)))
 
 	again, err := d.drift(ctx, config.ModeReport)
 	if err != nil {

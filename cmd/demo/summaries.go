@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math/big"
 	"slices"
 	"strings"
 
@@ -44,12 +42,16 @@ func counts(s stack.DriftSummary) string {
 }
 
 type driftDetail struct {
-	Repository string `json:"repository"`
-	Reason     string `json:"reason"`
-	Retention  int    `json:"retention"`
-	Expected   string `json:"expected"`
-	Actual     string `json:"actual"`
-	Fixed      bool   `json:"fixed"`
+	Repository  string `json:"repository"`
+	Reason      string `json:"reason"`
+	Fixed       bool   `json:"fixed"`
+	Differences []struct {
+		Setting  string `json:"setting"`
+		Path     string `json:"path"`
+		Expected string `json:"expected"`
+		Found    string `json:"found"`
+		Fixed    bool   `json:"fixed"`
+	} `json:"differences"`
 }
 
 // resultsDetail is the detail of events that list repositories (provisioned, failed,
@@ -105,9 +107,9 @@ func summarize(ev account.Event) string {
 	case publish.DriftDetected, publish.DriftFixed:
 		var d driftDetail
 		if json.Unmarshal(ev.Detail, &d) == nil {
-			s := fmt.Sprintf("%s: policy %s", d.Repository, d.Reason)
-			if diffs, err := jsonDiff(d.Expected, d.Actual); err == nil && len(diffs) > 0 {
-				s += fmt.Sprintf(" (%s %s, want %s)", diffs[0].Path, diffs[0].Got, diffs[0].Want)
+			s := d.Repository + ": " + d.Reason
+			for _, diff := range d.Differences {
+				s += fmt.Sprintf("; %s %s %s, want %s", diff.Setting, diff.Path, diff.Found, diff.Expected)
 			}
 			if d.Fixed {
 				s += ", fixed"
@@ -134,99 +136,4 @@ func summarize(ev account.Event) string {
 		}
 	}
 	return string(ev.Detail)
-}
-
-// difference is one leaf where two JSON documents differ.
-type difference struct {
-	Path, Want, Got string
-}
-
-// jsonDiff lists the leaves where got differs from want, by path (rules[0].selection.countNumber),
-// so a person sees "10 vs 99" rather than two documents.
-func jsonDiff(want, got string) ([]difference, error) {
-	var w, g any
-	for _, d := range []struct {
-		text string
-		into *any
-	}{{want, &w}, {got, &g}} {
-		dec := json.NewDecoder(strings.NewReader(d.text))
-		dec.UseNumber()
-		if err := dec.Decode(d.into); err != nil {
-			return nil, err
-		}
-	}
-	var out []difference
-	diffValues("", w, g, &out)
-	return out, nil
-}
-
-func diffValues(path string, want, got any, out *[]difference) {
-	wm, wok := want.(map[string]any)
-	gm, gok := got.(map[string]any)
-	if wok && gok {
-		keys := slices.Sorted(maps.Keys(wm))
-		for k := range gm {
-			if _, ok := wm[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		for _, k := range keys {
-			var wv, gv any = absent{}, absent{}
-			if v, ok := wm[k]; ok {
-				wv = v
-			}
-			if v, ok := gm[k]; ok {
-				gv = v
-			}
-			diffValues(strings.TrimPrefix(path+"."+k, "."), wv, gv, out)
-		}
-		return
-	}
-	wa, wok := want.([]any)
-	ga, gok := got.([]any)
-	if wok && gok {
-		for i := range max(len(wa), len(ga)) {
-			var wv, gv any = absent{}, absent{}
-			if i < len(wa) {
-				wv = wa[i]
-			}
-			if i < len(ga) {
-				gv = ga[i]
-			}
-			diffValues(fmt.Sprintf("%s[%d]", path, i), wv, gv, out)
-		}
-		return
-	}
-	if wn, ok := want.(json.Number); ok {
-		if gn, ok := got.(json.Number); ok && sameNumber(wn, gn) {
-			return
-		}
-	}
-	ws, gs := render(want), render(got)
-	if ws != gs {
-		*out = append(*out, difference{Path: path, Want: ws, Got: gs})
-	}
-}
-
-// sameNumber compares numbers by value: 10, 10.0 and 1e1 are one number.
-func sameNumber(a, b json.Number) bool {
-	x, okx := new(big.Rat).SetString(string(a))
-	y, oky := new(big.Rat).SetString(string(b))
-	return okx && oky && x.Cmp(y) == 0
-}
-
-// absent stands for a missing array element or object key.
-type absent struct{}
-
-func render(v any) string {
-	if _, ok := v.(absent); ok {
-		return "(absent)"
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprint(v)
-	}
-	return strings.TrimSpace(b.String())
 }

@@ -4,9 +4,11 @@ package config
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 )
 
@@ -49,10 +51,27 @@ type Config struct {
 	TeamTag string
 	// AllowedTeams, when not empty, are the only teams that get repositories.
 	AllowedTeams []string
-	// ScanOnPush, TagMutability and KMSKey are applied when a repository is created.
-	ScanOnPush    bool
-	TagMutability string
-	KMSKey        string
+	// ScanOnPush and KMSKey are applied when a repository is created (ECR cannot change
+	// encryption afterwards; scan on push is left to registry-level scanning afterwards).
+	ScanOnPush bool
+	KMSKey     string
+	// TagMutability is MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION;
+	// TagMutabilityExclusions are the 1 to 5 wildcard filters of the *_WITH_EXCLUSION modes.
+	// Both are set at creation and kept true afterwards.
+	TagMutability           string
+	TagMutabilityExclusions []string
+	// PullAccounts are the account ids that may pull every managed repository, PullOrgID the
+	// AWS Organizations id whose principals may; NamespacePull adds accounts for the
+	// repositories of one namespace.
+	PullAccounts  []string
+	PullOrgID     string
+	NamespacePull map[string][]string
+	// UntaggedExpiryDays, when not 0, expires untagged images that many days after their push.
+	UntaggedExpiryDays int
+	// ProtectedTagPatterns are tag patterns whose images the keep-newest-N rule never expires.
+	ProtectedTagPatterns []string
+	// CheckTags makes the sweep read every managed repository's tags and put managed ones back.
+	CheckTags bool
 	// DriftMode is ModeFix or ModeReport.
 	DriftMode Mode
 	// LifecycleExempt are repository names or path.Match globs drift never touches.
@@ -91,6 +110,31 @@ func (c Config) Retention(repository string) int {
 	return c.ImageRetention
 }
 
+// Lifecycle is the lifecycle policy the repository is to have.
+func (c Config) Lifecycle(repository string) lifecycle.Spec {
+	return lifecycle.Spec{Keep: c.Retention(repository), UntaggedDays: c.UntaggedExpiryDays, Protected: c.ProtectedTagPatterns}
+}
+
+// Pull returns the account ids that may pull the repository: pull-accounts and its namespace's
+// pull-accounts override, sorted, each once.
+func (c Config) Pull(repository string) []string {
+	ns, _ := naming.Namespace(repository)
+	return slices.Compact(slices.Sorted(slices.Values(slices.Concat(c.PullAccounts, c.NamespacePull[ns]))))
+}
+
+// PullConfigured reports whether pull access is configured for any repository.
+func (c Config) PullConfigured() bool {
+	return len(c.PullAccounts) > 0 || c.PullOrgID != "" || len(c.NamespacePull) > 0
+}
+
+// AccessParameter reports whether the parameter named (relative to the configuration path)
+// grants pull access: when one changes, the product's repository policy statements may be where
+// they are no longer wanted, so every repository policy is read once.
+func AccessParameter(name string) bool {
+	return name == paramPullAccounts || name == paramPullOrgID ||
+		(strings.HasPrefix(name, overridesPrefix) && strings.HasSuffix(name, "/pull-accounts"))
+}
+
 // Exempt reports whether drift must leave the repository's lifecycle policy alone.
 func (c Config) Exempt(repository string) bool {
 	for _, p := range c.LifecycleExempt {
@@ -120,6 +164,12 @@ const (
 	paramAllowedTeams       = "allowed-teams"
 	paramScanOnPush         = "scan-on-push"
 	paramTagMutability      = "tag-mutability"
+	paramMutabilityExcl     = "tag-mutability-exclusions"
+	paramPullAccounts       = "pull-accounts"
+	paramPullOrgID          = "pull-org-id"
+	paramUntaggedExpiry     = "untagged-expiry-days"
+	paramProtectedTags      = "protected-tag-patterns"
+	paramCheckTags          = "check-tags"
 	paramKMSKey             = "kms-key"
 	paramDriftMode          = "drift-mode"
 	paramLifecycleExempt    = "lifecycle-exempt"
@@ -131,8 +181,9 @@ const (
 func Known() []string {
 	names := []string{paramEnabled, paramCompany, paramSharedRepos, paramProjectRepos,
 		paramCreateProjectRepos, paramImageRetention, paramTeamTag, paramAllowedTeams,
-		paramScanOnPush, paramTagMutability, paramKMSKey, paramDriftMode, paramLifecycleExempt,
-		paramOnProjectDelete}
+		paramScanOnPush, paramTagMutability, paramMutabilityExcl, paramPullAccounts, paramPullOrgID,
+		paramUntaggedExpiry, paramProtectedTags, paramCheckTags, paramKMSKey, paramDriftMode,
+		paramLifecycleExempt, paramOnProjectDelete}
 	sort.Strings(names)
 	return names
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,7 +72,13 @@ func TestParseAllSet(t *testing.T) {
 		"team-tag", "Team",
 		"allowed-teams", "data-science risk",
 		"scan-on-push", "false",
-		"tag-mutability", "IMMUTABLE",
+		"tag-mutability", "IMMUTABLE_WITH_EXCLUSION",
+		"tag-mutability-exclusions", "latest dev-*",
+		"pull-accounts", "222233334444 111122223333 222233334444",
+		"pull-org-id", "o-a1b2c3d4e5",
+		"untagged-expiry-days", "14",
+		"protected-tag-patterns", "prod-* release-*-final",
+		"check-tags", "true",
 		"kms-key", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		"drift-mode", "report",
 		"lifecycle-exempt", "acme.corp_1-sm-legacy/* acme.corp_1-sagemaker-shared/base-a",
@@ -78,27 +86,35 @@ func TestParseAllSet(t *testing.T) {
 		"overrides/acme.corp_1-sm-data-churn/image-retention", "50",
 		"overrides/acme.corp_1-sm-data-churn/training/image-retention", "100",
 		"overrides/acme.corp_1-sagemaker-shared/image-retention", "3",
+		"overrides/acme.corp_1-sm-data-churn/pull-accounts", "333344445555",
 	)
 	got, err := config.Parse(path+"/", values) // a trailing slash on the path is tolerated
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := config.Config{
-		Path:               path,
-		Enabled:            false,
-		Company:            "acme.corp_1",
-		SharedRepos:        []string{"base-a", "base-b"},
-		ProjectRepos:       []string{"train", "serve"},
-		CreateProjectRepos: false,
-		ImageRetention:     25,
-		TeamTag:            "Team",
-		AllowedTeams:       []string{"data-science", "risk"},
-		ScanOnPush:         false,
-		TagMutability:      "IMMUTABLE",
-		KMSKey:             "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-		DriftMode:          config.ModeReport,
-		LifecycleExempt:    []string{"acme.corp_1-sm-legacy/*", "acme.corp_1-sagemaker-shared/base-a"},
-		OnProjectDelete:    config.OnDeleteDeleteIfEmpty,
+		Path:                    path,
+		Enabled:                 false,
+		Company:                 "acme.corp_1",
+		SharedRepos:             []string{"base-a", "base-b"},
+		ProjectRepos:            []string{"train", "serve"},
+		CreateProjectRepos:      false,
+		ImageRetention:          25,
+		TeamTag:                 "Team",
+		AllowedTeams:            []string{"data-science", "risk"},
+		ScanOnPush:              false,
+		TagMutability:           "IMMUTABLE_WITH_EXCLUSION",
+		TagMutabilityExclusions: []string{"dev-*", "latest"},
+		PullAccounts:            []string{"111122223333", "222233334444"},
+		PullOrgID:               "o-a1b2c3d4e5",
+		NamespacePull:           map[string][]string{"acme.corp_1-sm-data-churn": {"333344445555"}},
+		UntaggedExpiryDays:      14,
+		ProtectedTagPatterns:    []string{"prod-*", "release-*-final"},
+		CheckTags:               true,
+		KMSKey:                  "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		DriftMode:               config.ModeReport,
+		LifecycleExempt:         []string{"acme.corp_1-sm-legacy/*", "acme.corp_1-sagemaker-shared/base-a"},
+		OnProjectDelete:         config.OnDeleteDeleteIfEmpty,
 		Overrides: map[string]int{
 			"acme.corp_1-sm-data-churn":          50,
 			"acme.corp_1-sm-data-churn/training": 100,
@@ -122,6 +138,9 @@ func TestParseValidAlternatives(t *testing.T) {
 		{"kms alias arn", "kms-key", "arn:aws:kms:us-east-1:123456789012:alias/ecr", func(c config.Config) bool { return c.KMSKey != "" }},
 		{"kms key id", "kms-key", "1234abcd-12ab-34cd-56ef-1234567890ab", func(c config.Config) bool { return c.KMSKey != "" }},
 		{"enabled true", "enabled", "true", func(c config.Config) bool { return c.Enabled }},
+		{"untagged expiry 3650", "untagged-expiry-days", "3650", func(c config.Config) bool { return c.UntaggedExpiryDays == 3650 }},
+		{"pattern with 4 stars", "protected-tag-patterns", "*a*b*c*", func(c config.Config) bool { return len(c.ProtectedTagPatterns) == 1 }},
+		{"48 protected patterns", "protected-tag-patterns", patterns(48), func(c config.Config) bool { return len(c.ProtectedTagPatterns) == 48 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +153,15 @@ func TestParseValidAlternatives(t *testing.T) {
 			}
 		})
 	}
+}
+
+// patterns is n distinct protected tag patterns.
+func patterns(n int) string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("keep-%d-*", i))
+	}
+	return strings.Join(out, " ")
 }
 
 func TestParseInvalid(t *testing.T) {
@@ -160,6 +188,37 @@ func TestParseInvalid(t *testing.T) {
 		{"scan-on-push 1", []string{"scan-on-push", "1"}, "scan-on-push", "1", "true or false"},
 		{"create-project-repos True", []string{"create-project-repos", "True"}, "create-project-repos", "True", "true or false"},
 		{"tag-mutability mutable", []string{"tag-mutability", "mutable"}, "tag-mutability", "mutable", "MUTABLE, IMMUTABLE"},
+		{"exclusions without an exclusion mode", []string{"tag-mutability", "IMMUTABLE", "tag-mutability-exclusions", "latest"},
+			"tag-mutability-exclusions", "latest", "only with tag-mutability MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION (it is IMMUTABLE)"},
+		{"exclusions with the default mode", []string{"tag-mutability-exclusions", "latest"},
+			"tag-mutability-exclusions", "latest", "(it is MUTABLE)"},
+		{"exclusion mode without exclusions", []string{"tag-mutability", "IMMUTABLE_WITH_EXCLUSION"},
+			"tag-mutability", "IMMUTABLE_WITH_EXCLUSION", "1 to 5 wildcard filters in tag-mutability-exclusions"},
+		{"six exclusions", []string{"tag-mutability", "MUTABLE_WITH_EXCLUSION", "tag-mutability-exclusions", "a b c d e f"},
+			"tag-mutability-exclusions", "a b c d e f", "1 to 5 space-separated wildcard filters (ECR's limit); there are 6"},
+		{"exclusion with a slash", []string{"tag-mutability", "MUTABLE_WITH_EXCLUSION", "tag-mutability-exclusions", "release/1"},
+			"tag-mutability-exclusions", "release/1", `("release/1" is not)`},
+		{"pull account of 11 digits", []string{"pull-accounts", "22223333444"}, "pull-accounts", "22223333444", `12-digit AWS account ids ("22223333444" is not 12 digits)`},
+		{"pull account with letters", []string{"pull-accounts", "111122223333 2222333344ab"}, "pull-accounts", "111122223333 2222333344ab", `"2222333344ab" is not 12 digits`},
+		{"pull-org-id without o-", []string{"pull-org-id", "a1b2c3d4e5"}, "pull-org-id", "a1b2c3d4e5", "o- and 10 to 32 lower-case letters or digits"},
+		{"pull-org-id too short", []string{"pull-org-id", "o-abc"}, "pull-org-id", "o-abc", "AWS Organizations id"},
+		{"pull-org-id upper case", []string{"pull-org-id", "o-A1B2C3D4E5"}, "pull-org-id", "o-A1B2C3D4E5", "lower-case"},
+		{"namespace pull account of 13 digits", []string{"overrides/acme-sm-x/pull-accounts", "1111222233334"},
+			"overrides/acme-sm-x/pull-accounts", "1111222233334", "12-digit"},
+		{"pull override for a type", []string{"overrides/acme-sm-x/training/pull-accounts", "111122223333"},
+			"overrides/acme-sm-x/training/pull-accounts", "111122223333", "overrides/<namespace>/pull-accounts"},
+		{"pull override for another company", []string{"overrides/other-sm-x/pull-accounts", "111122223333"},
+			"overrides/other-sm-x/pull-accounts", "111122223333", "managed namespace"},
+		{"untagged expiry 0", []string{"untagged-expiry-days", "0"}, "untagged-expiry-days", "0", "an integer from 1 to 3650"},
+		{"untagged expiry abc", []string{"untagged-expiry-days", "abc"}, "untagged-expiry-days", "abc", "an integer from 1 to 3650"},
+		{"untagged expiry 3651", []string{"untagged-expiry-days", "3651"}, "untagged-expiry-days", "3651", "an integer from 1 to 3650"},
+		{"pattern with 5 stars", []string{"protected-tag-patterns", "prod *a*b*c*d*"}, "protected-tag-patterns", "prod *a*b*c*d*", `tag pattern "*a*b*c*d*" has 5 '*'; ECR allows at most 4`},
+		{"pattern twice", []string{"protected-tag-patterns", "prod prod"}, "protected-tag-patterns", "prod prod", `tag pattern "prod" comes twice`},
+		{"pattern with a slash", []string{"protected-tag-patterns", "prod/1"}, "protected-tag-patterns", "prod/1", "letters, digits"},
+		{"check-tags yes", []string{"check-tags", "yes"}, "check-tags", "yes", "true or false"},
+		// 49 protecting rules and the keep rule: 50 rules, and with untagged expiry 51.
+		{"too many patterns", []string{"protected-tag-patterns", patterns(49), "untagged-expiry-days", "7"},
+			"protected-tag-patterns", patterns(49), "the policy would have 51 rules; ECR allows at most 50"},
 		{"drift-mode fixit", []string{"drift-mode", "fixit"}, "drift-mode", "fixit", "fix, report"},
 		{"on-project-delete delete", []string{"on-project-delete", "delete"}, "on-project-delete", "delete", "retain, delete-if-empty"},
 		{"shared-repos empty", []string{"shared-repos", ""}, "shared-repos", "", "or none"},
@@ -383,10 +442,28 @@ func TestManaged(t *testing.T) {
 	}
 }
 
+// TestKnown holds Known to the README's configuration table: a parameter the product reads and
+// the README does not document, or the other way round, fails.
 func TestKnown(t *testing.T) {
 	got := config.Known()
-	if len(got) != 14 {
-		t.Errorf("Known() has %d names; want the 14 of the README's table (without overrides)", len(got))
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "\n## Configuration\n")
+	table, _, _ = strings.Cut(table, "\n## ")
+	var documented []string
+	for _, line := range strings.Split(table, "\n") {
+		if name, ok := strings.CutPrefix(line, "| `"); ok {
+			name, _, _ = strings.Cut(name, "`")
+			if !strings.HasPrefix(name, "overrides/") {
+				documented = append(documented, name)
+			}
+		}
+	}
+	sort.Strings(documented)
+	if diff := cmp.Diff(documented, got); diff != "" {
+		t.Errorf("Known() against the README's configuration table (-README +Known):\n%s", diff)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i-1] >= got[i] {

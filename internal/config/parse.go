@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +68,17 @@ func Invalid(err error) []*InvalidError {
 	}
 }
 
+// The tag mutability modes ECR knows, and those that take exclusion filters.
+var (
+	mutabilityModes     = []string{"MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"}
+	exclusionFilter     = regexp.MustCompile(`^[0-9a-zA-Z._*-]{1,128}$`)
+	accountID           = regexp.MustCompile(`^[0-9]{12}$`)
+	organizationID      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	maxExclusionFilters = 5
+	withExclusion       = "_WITH_EXCLUSION"
+	pullAccountsValid   = "space-separated 12-digit AWS account ids"
+)
+
 var (
 	kmsKeyPattern = regexp.MustCompile(`^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_+=.@-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 	digits        = regexp.MustCompile(`^[0-9]+$`)
@@ -95,13 +107,18 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 		TeamTag:            p.teamTag(),
 		AllowedTeams:       p.teams(),
 		ScanOnPush:         p.boolean(paramScanOnPush, true),
-		TagMutability:      p.oneOf(paramTagMutability, "MUTABLE", "MUTABLE", "IMMUTABLE"),
 		KMSKey:             p.kmsKey(),
+		PullAccounts:       p.accounts(paramPullAccounts),
+		PullOrgID:          p.organization(),
+		UntaggedExpiryDays: p.untaggedDays(),
+		CheckTags:          p.boolean(paramCheckTags, false),
 		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
 	}
-	c.Overrides = p.overrides(c.Company)
+	c.TagMutability, c.TagMutabilityExclusions = p.mutability()
+	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays)
+	c.Overrides, c.NamespacePull = p.overrides(c.Company)
 	c.Unknown = p.unknown()
 	if len(p.errs) > 0 {
 		return Config{}, &ValidationError{Problems: p.errs}
@@ -277,11 +294,12 @@ func (p *parser) exempt() []string {
 	return list
 }
 
-// overrides reads overrides/<namespace>/image-retention and
-// overrides/<namespace>/<type>/image-retention. An override must name a managed namespace:
-// one for anything else could never apply, and is more likely a mistake than a wish.
-func (p *parser) overrides(company string) map[string]int {
-	out := map[string]int{}
+// overrides reads overrides/<namespace>/image-retention,
+// overrides/<namespace>/<type>/image-retention and overrides/<namespace>/pull-accounts. An
+// override must name a managed namespace: one for anything else could never apply, and is more
+// likely a mistake than a wish.
+func (p *parser) overrides(company string) (retention map[string]int, pull map[string][]string) {
+	retention, pull = map[string]int{}, map[string][]string{}
 	names := make([]string, 0)
 	for name := range p.values {
 		if strings.HasPrefix(name, overridesPrefix) {
@@ -289,19 +307,111 @@ func (p *parser) overrides(company string) map[string]int {
 		}
 	}
 	sort.Strings(names)
+	managed := func(target string) bool {
+		return naming.CheckRepository(target) == nil && (company == "" || naming.Managed(company, target+"/"))
+	}
 	for _, name := range names {
 		p.get(name, "")
-		target, ok := strings.CutSuffix(strings.TrimPrefix(name, overridesPrefix), "/image-retention")
-		valid := "overrides/<namespace>/image-retention or overrides/<namespace>/<type>/image-retention, for a managed namespace"
-		if !ok || strings.Count(target, "/") > 1 || naming.CheckRepository(target) != nil || (company != "" && !naming.Managed(company, target+"/")) {
+		rest := strings.TrimPrefix(name, overridesPrefix)
+		if ns, ok := strings.CutSuffix(rest, "/pull-accounts"); ok && !strings.Contains(ns, "/") && managed(ns) {
+			if accounts := p.accounts(name); len(accounts) > 0 {
+				pull[ns] = accounts
+			}
+			continue
+		}
+		target, ok := strings.CutSuffix(rest, "/image-retention")
+		valid := "overrides/<namespace>/image-retention, overrides/<namespace>/<type>/image-retention or overrides/<namespace>/pull-accounts, for a managed namespace"
+		if !ok || strings.Count(target, "/") > 1 || !managed(target) {
 			p.fail(name, p.values[name], valid)
 			continue
 		}
 		if n := p.retentionValue(name, p.values[name]); n > 0 {
-			out[target] = n
+			retention[target] = n
 		}
 	}
-	return out
+	if len(pull) == 0 {
+		pull = nil
+	}
+	return retention, pull
+}
+
+// accounts reads a space-separated list of 12-digit account ids, each kept once.
+func (p *parser) accounts(name string) []string {
+	v, _ := p.get(name, "")
+	list := fields(v)
+	for _, id := range list {
+		if !accountID.MatchString(id) {
+			p.fail(name, v, fmt.Sprintf("%s (%q is not 12 digits)", pullAccountsValid, id))
+			return nil
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(list)))
+}
+
+func (p *parser) organization() string {
+	v, _ := p.get(paramPullOrgID, "")
+	if v != "" && !organizationID.MatchString(v) {
+		p.fail(paramPullOrgID, v, "an AWS Organizations id: o- and 10 to 32 lower-case letters or digits")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) untaggedDays() int {
+	v, ok := p.get(paramUntaggedExpiry, "")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if !digits.MatchString(v) || err != nil || n < 1 || n > lifecycle.MaxUntaggedDays {
+		p.fail(paramUntaggedExpiry, v, fmt.Sprintf("an integer from 1 to %d (days after an untagged image's push)", lifecycle.MaxUntaggedDays))
+		return 0
+	}
+	return n
+}
+
+// mutability reads tag-mutability and tag-mutability-exclusions together: the exclusions are
+// required with, and only valid with, a *_WITH_EXCLUSION mode.
+func (p *parser) mutability() (string, []string) {
+	mode := p.oneOf(paramTagMutability, "MUTABLE", mutabilityModes...)
+	v, set := p.get(paramMutabilityExcl, "")
+	filters := fields(v)
+	exclusive := strings.HasSuffix(mode, withExclusion)
+	switch {
+	case set && !exclusive:
+		p.fail(paramMutabilityExcl, v, fmt.Sprintf("only with tag-mutability MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION (it is %s)", mode))
+		return mode, nil
+	case exclusive && len(filters) == 0:
+		p.fail(paramTagMutability, mode, fmt.Sprintf("%s with 1 to %d wildcard filters in tag-mutability-exclusions", mode, maxExclusionFilters))
+		return mode, nil
+	case len(filters) > maxExclusionFilters:
+		p.fail(paramMutabilityExcl, v, fmt.Sprintf("1 to %d space-separated wildcard filters (ECR's limit); there are %d", maxExclusionFilters, len(filters)))
+		return mode, nil
+	}
+	for _, f := range filters {
+		if !exclusionFilter.MatchString(f) {
+			p.fail(paramMutabilityExcl, v, fmt.Sprintf("1 to %d space-separated wildcard filters of letters, digits, '.', '_', '-' and '*' (%q is not)", maxExclusionFilters, f))
+			return mode, nil
+		}
+	}
+	return mode, slices.Compact(slices.Sorted(slices.Values(filters)))
+}
+
+// protected reads protected-tag-patterns and checks the whole lifecycle policy they make
+// against ECR's rules, at the largest retention (the longest text).
+func (p *parser) protected(untaggedDays int) []string {
+	v, _ := p.get(paramProtectedTags, "")
+	list := fields(v)
+	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: list}
+	if err := spec.Check(); err != nil {
+		p.fail(paramProtectedTags, v, fmt.Sprintf("space-separated tag patterns, each once, with at most %d '*' each, at most %d in all (%v)",
+			lifecycle.MaxWildcards, lifecycle.MaxRules-2, err))
+		return nil
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }
 
 func (p *parser) unknown() []string {

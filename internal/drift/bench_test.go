@@ -38,6 +38,7 @@ type scale struct {
 	latency time.Duration // > 0: the product's ECR client goes through a fault proxy
 	cap     float64       // the product's ECR rate cap (awsclient.Pace); 0: none
 	workers int           // the service's Concurrency; 0: 8, the deployed default
+	pull    bool          // pull access configured: every repository policy is read too
 }
 
 // BenchmarkDriftScale seeds thousands of managed repositories in moto_server, half of them with
@@ -55,6 +56,8 @@ type scale struct {
 //     each, and the cap still holds the rate.
 //   - latency=20ms,concurrency=1: no cap and one worker, on BENCH_PACED_REPOS repositories: what
 //     the latency costs when nothing hides it.
+//   - latency=0,pull-access: latency=0 with pull-accounts configured, so every repository's
+//     policy is read (and, before the timed op, granted once, untimed): what pull access costs.
 //
 // Run with make bench, or: go test -tags integration -run=NONE -bench=DriftScale -benchtime=1x -timeout=60m ./internal/drift
 func BenchmarkDriftScale(b *testing.B) {
@@ -64,6 +67,7 @@ func BenchmarkDriftScale(b *testing.B) {
 	seed := newSeeder()
 	for _, sc := range []scale{
 		{name: "latency=0", company: "acme", repos: repos},
+		{name: "latency=0,pull-access", company: "acme", repos: repos, pull: true},
 		{name: "latency=20ms", company: "paced", repos: paced, latency: 20 * time.Millisecond, cap: 20},
 		{name: "latency=20ms,cap=200", company: "acme", repos: repos, latency: 20 * time.Millisecond, cap: 200},
 		{name: "latency=20ms,concurrency=1", company: "paced", repos: paced, latency: 20 * time.Millisecond, workers: 1},
@@ -71,6 +75,10 @@ func BenchmarkDriftScale(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			names := seed.namespace(b, sc.company, sc.repos)
 			w.PutConfig(b, map[string]string{"company": sc.company, "shared-repos": "none"})
+			if sc.pull {
+				w.PutConfig(b, map[string]string{"pull-accounts": "222233334444"})
+				defer w.DeleteConfig(b, "pull-accounts")
+			}
 			runScale(b, w, sc, seed, names)
 		})
 	}
@@ -100,6 +108,13 @@ func runScale(b *testing.B, w *world.World, sc scale, seed *seeder, names []stri
 		}
 	})
 
+	if sc.pull {
+		// Grant pull access once, untimed: the op then measures the steady state, one
+		// GetRepositoryPolicy a repository.
+		if sum, err := svc.Handle(context.Background(), manual("fix")); err != nil || sum.Errors != 0 {
+			b.Fatalf("granting pull access: %+v, %v", sum, err)
+		}
+	}
 	var fixCalls, reportCalls, ecrCalls, peak, peakLive int
 	var elapsed time.Duration
 	var last []wire.Request

@@ -27,6 +27,9 @@ type run struct {
 	engine reconcile.Engine
 	events *publish.Buffer
 	stopBy time.Time
+	// access reads every repository policy: a pull access parameter changed, so the product's
+	// statements may be where they are no longer wanted.
+	access bool
 
 	mu sync.Mutex // guards the summary's counters while goroutines update them
 }
@@ -65,8 +68,11 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 	scan, err := r.engine.Scan(ctx, r.cfg, reconcile.ScanOptions{
 		Fix:         r.fix,
 		Concurrency: r.svc.Concurrency,
+		Tags:        r.cfg.CheckTags,
+		Access:      r.access,
+		Owner:       r.owner,
 		Stop:        r.stopped,
-		OnDrift:     func(d reconcile.Drift) { r.events.Add(ctx, driftEvent(d)) },
+		OnDrift:     func(res reconcile.Result) { r.events.Add(ctx, handler.DriftEvent(res)) },
 		OnError: func(repo string, err error) {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
@@ -104,14 +110,6 @@ func (r *run) reconcile(ctx context.Context, sum *Summary) error {
 		sum.Complete = false
 	}
 	return listErr
-}
-
-func driftEvent(d reconcile.Drift) publish.Event {
-	t := publish.DriftDetected
-	if d.Fixed {
-		t = publish.DriftFixed
-	}
-	return publish.Event{DetailType: t, Detail: d}
 }
 
 // discover lists the SageMaker projects that should have repositories: live, with a team tag
@@ -179,9 +177,11 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 	}
 	r.count(func() { sum.Missing += len(missing) })
 	if !r.fix {
-		for _, name := range missing {
-			r.events.Add(ctx, publish.Event{DetailType: publish.DriftDetected,
-				Detail: reconcile.Drift{Repository: name, Reason: "repository-missing"}})
+		for _, d := range desired {
+			if _, ok := seen[d.Name]; !ok {
+				step := reconcile.Plan(d, nil, false)
+				r.events.Add(ctx, handler.DriftEvent(reconcile.Result{Repository: d.Name, Retention: d.Retention(), Differences: step.Differences}))
+			}
 		}
 		return
 	}

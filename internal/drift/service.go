@@ -102,7 +102,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		return Summary{Trigger: trig.kind, Status: handler.StatusFailed, Reason: err.Error()}, err
 	}
 
-	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log,
+	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log, access: trig.access,
 		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
 		events: publish.NewBuffer(s.Publisher)}
 	invocation := ctx

@@ -17,6 +17,8 @@ type trigger struct {
 	mode config.Mode
 	// ignored, when set, says why the event is not for this function.
 	ignored string
+	// access is set when a pull access parameter changed.
+	access bool
 }
 
 // decodeTrigger reads the invocation payload: an EventBridge Scheduled Event, a Parameter Store
@@ -55,10 +57,11 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 		if err := json.Unmarshal(ev.Detail, &change); err != nil {
 			return trigger{}, fmt.Errorf("detail of the Parameter Store Change: %v", err)
 		}
-		if !strings.HasPrefix(change.Name, strings.TrimRight(configPath, "/")+"/") {
+		rel, under := strings.CutPrefix(change.Name, strings.TrimRight(configPath, "/")+"/")
+		if !under {
 			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", change.Name, configPath)}, nil
 		}
-		return trigger{kind: handler.TriggerConfigChange}, nil
+		return trigger{kind: handler.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
 	}
 	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil
 }

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 )
 
@@ -37,4 +38,42 @@ type RetiredDetail struct {
 	Project      string             `json:"project"`
 	Policy       string             `json:"onProjectDelete"`
 	Repositories []reconcile.Result `json:"repositories"`
+}
+
+// DriftDetail is the detail of ECR Lifecycle Drift Detected and ECR Lifecycle Drift Fixed: one
+// repository, with every setting that differs.
+type DriftDetail struct {
+	Repository string `json:"repository"`
+	URI        string `json:"uri,omitempty"`
+	// Reason sums the differences up: repository-missing; missing, unparsable or different for
+	// the lifecycle policy; different for any other setting.
+	Reason    string `json:"reason"`
+	Retention int    `json:"retention,omitempty"`
+	// Fixed is true when the run wrote a fix; Differences say which, and what was found.
+	Fixed       bool                   `json:"fixed"`
+	Differences []reconcile.Difference `json:"differences"`
+}
+
+// DriftEvent is the event of a repository that is not as desired: Fixed when the run fixed
+// something of it, Detected otherwise (report mode, or a difference ECR cannot fix).
+func DriftEvent(r reconcile.Result) publish.Event {
+	d := DriftDetail{Repository: r.Repository, URI: r.URI, Reason: "different", Retention: r.Retention, Differences: r.Differences}
+	for _, diff := range r.Differences {
+		d.Fixed = d.Fixed || diff.Fixed
+	}
+	if len(r.Differences) > 0 {
+		switch first := r.Differences[0]; {
+		case first.Setting == reconcile.SettingRepository:
+			d.Reason = "repository-missing"
+		case first.Setting == reconcile.SettingLifecycle && first.Path == "":
+			d.Reason = "missing"
+		case first.Setting == reconcile.SettingLifecycle && first.Path == "(unparsable)":
+			d.Reason = "unparsable"
+		}
+	}
+	t := publish.DriftDetected
+	if d.Fixed {
+		t = publish.DriftFixed
+	}
+	return publish.Event{DetailType: t, Detail: d}
 }

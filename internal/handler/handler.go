@@ -21,10 +21,13 @@ type Status string
 const (
 	StatusProvisioned Status = "provisioned"
 	StatusInSync      Status = "in-sync"
-	StatusSkipped     Status = "skipped"
-	StatusRetired     Status = "retired"
-	StatusDisabled    Status = "disabled"
-	StatusIgnored     Status = "ignored"
+	// StatusDrifted: the repositories exist, but differ in ways this run did not fix (report
+	// mode, or a setting ECR cannot change); each result lists its differences.
+	StatusDrifted  Status = "drifted"
+	StatusSkipped  Status = "skipped"
+	StatusRetired  Status = "retired"
+	StatusDisabled Status = "disabled"
+	StatusIgnored  Status = "ignored"
 	// StatusRejected: bad input that retrying cannot fix.
 	StatusRejected Status = "rejected"
 	// StatusFailed: AWS failed, or the configuration is unusable; Lambda retries.

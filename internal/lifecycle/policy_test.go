@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -298,6 +299,118 @@ func FuzzEqual(f *testing.F) {
 			if back, err := Equal(b, a); back != eq || err != nil {
 				t.Fatalf("Equal(b, a) = %t, %v; want %t, nil", back, err, eq)
 			}
+			// The differences a drift event names agree with Equal: none exactly when equal.
+			leaves, err := Differences(a, b)
+			if err != nil || (len(leaves) == 0) != eq {
+				t.Fatalf("Differences = %v, %v; Equal says %t", leaves, err, eq)
+			}
 		}
 	})
+}
+
+func TestDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		want, got string
+		leaves    []Leaf
+	}{
+		{"same, other key order, other description", Policy(10), `{"rules":[{"action":{"type":"expire"},"selection":{"countNumber":10.0,"countType":"imageCountMoreThan","tagStatus":"any"},"rulePriority":1,"description":"x"}]}`, nil},
+		{"retention", Policy(10), Policy(99), []Leaf{{Path: "rules[0].selection.countNumber", Want: "10", Got: "99"}}},
+		{"a rule added before", Policy(10), `{"rules":[{"rulePriority":2,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}},` +
+			`{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":7},"action":{"type":"expire"}}]}`,
+			[]Leaf{{"rules[0].selection.countNumber", "10", "7"}, {"rules[0].selection.countType", `"imageCountMoreThan"`, `"sinceImagePushed"`},
+				{"rules[0].selection.tagStatus", `"any"`, `"untagged"`}, {"rules[0].selection.countUnit", "(absent)", `"days"`},
+				{"rules[1]", "(absent)", `{"action":{"type":"expire"},"rulePriority":2,"selection":{"countNumber":10,"countType":"imageCountMoreThan","tagStatus":"any"}}`}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Differences(tc.want, tc.got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.leaves, got); diff != "" {
+				t.Errorf("Differences (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := Differences(Policy(10), "{oops"); err == nil {
+		t.Error("Differences of an unparsable text succeeded")
+	}
+}
+
+func TestSpecText(t *testing.T) {
+	if got := (Spec{Keep: 10}).Text(); got != Policy(10) {
+		t.Errorf("the default spec's text changed: %s", got)
+	}
+	// Today's single rule, byte for byte: an upgrade finds no drift.
+	const today = `{"rules":[{"rulePriority":1,"description":"Expire images beyond the newest 10 (managed by sagemaker-ecr-provisioner)","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`
+	if Policy(10) != today {
+		t.Errorf("Policy(10) = %s; want %s", Policy(10), today)
+	}
+
+	text := Spec{Keep: 5, UntaggedDays: 14, Protected: []string{"prod-*", "release-*-final"}}.Text()
+	var doc struct {
+		Rules []struct {
+			RulePriority int `json:"rulePriority"`
+			Selection    struct {
+				TagStatus      string   `json:"tagStatus"`
+				TagPatternList []string `json:"tagPatternList"`
+				CountType      string   `json:"countType"`
+				CountUnit      string   `json:"countUnit"`
+				CountNumber    int      `json:"countNumber"`
+			} `json:"selection"`
+			Action struct{ Type string } `json:"action"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	type rule struct {
+		Priority                     int
+		Status, Patterns, Type, Unit string
+		Count                        int
+	}
+	var got []rule
+	for _, r := range doc.Rules {
+		s := r.Selection
+		got = append(got, rule{r.RulePriority, s.TagStatus, strings.Join(s.TagPatternList, ","), s.CountType, s.CountUnit, s.CountNumber})
+	}
+	want := []rule{
+		{1, "tagged", "prod-*", "imageCountMoreThan", "", protectCount},
+		{2, "tagged", "release-*-final", "imageCountMoreThan", "", protectCount},
+		{3, "untagged", "", "sinceImagePushed", "days", 14},
+		{4, "any", "", "imageCountMoreThan", "", 5}, // tagStatus any last, as ECR requires
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	if err := (Spec{Keep: 5, UntaggedDays: 14, Protected: []string{"prod-*", "release-*-final"}}).Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+}
+
+func TestSpecCheck(t *testing.T) {
+	many := make([]string, 49)
+	for i := range many {
+		many[i] = fmt.Sprintf("p%d", i)
+	}
+	long := make([]string, 48)
+	for i := range long {
+		long[i] = strings.Repeat("x", 600) + fmt.Sprint(i)
+	}
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"five wildcards", Spec{Keep: 1, Protected: []string{"*a*b*c*d*"}}, "has 5 '*'; ECR allows at most 4"},
+		{"a pattern twice", Spec{Keep: 1, Protected: []string{"prod", "prod"}}, `"prod" comes twice`},
+		{"51 rules", Spec{Keep: 1, UntaggedDays: 1, Protected: many}, "51 rules; ECR allows at most 50"},
+		{"too long", Spec{Keep: 1, Protected: long}, "characters long; ECR allows at most 30720"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.spec.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Check: %v; want an error containing %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -46,8 +46,8 @@ func Identify(name, id string, tags map[string]string, teamTag string) Project {
 }
 
 // Live reports whether a project in status s exists and is to have repositories: created (or
-// being created), or being updated. Pending and failed creations are not yet, and deletions
-// not any more.
+// being created), being updated, or still there after a deletion that failed. Pending and
+// failed creations are not yet, and deletions under way or done not any more.
 func Live(s smtypes.ProjectStatus) bool { return stateOf(s) == live }
 
 // Going reports whether a project in status s is deleted or being deleted. SageMaker deletes a
@@ -65,7 +65,7 @@ const (
 // stateOf is the one place that reads a project status.
 func stateOf(s smtypes.ProjectStatus) state {
 	switch s {
-	case smtypes.ProjectStatusDeleteInProgress, smtypes.ProjectStatusDeleteCompleted, smtypes.ProjectStatusDeleteFailed:
+	case smtypes.ProjectStatusDeleteInProgress, smtypes.ProjectStatusDeleteCompleted:
 		return going
 	case smtypes.ProjectStatusPending, smtypes.ProjectStatusCreateFailed:
 		return notYet
@@ -73,11 +73,23 @@ func stateOf(s smtypes.ProjectStatus) state {
 	return live
 }
 
-// notFound reports whether SageMaker answered that it does not know the project: ResourceNotFound,
-// or ValidationException naming the resource.
+// notFound reports whether SageMaker answered that it does not know the project:
+// ResourceNotFound, or the ValidationException it answers for a resource it does not know
+// ("... not found", "... does not exist"). Any other ValidationException (a malformed request,
+// a throttled one reworded) says nothing about the project and stays an error.
 func notFound(err error) bool {
 	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFound" || apiErr.ErrorCode() == "ValidationException")
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "ResourceNotFound":
+		return true
+	case "ValidationException":
+		msg := strings.ToLower(apiErr.ErrorMessage())
+		return strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist")
+	}
+	return false
 }
 
 // Tags reads the project's current tags, every page. gone is true when the project does not

@@ -152,12 +152,15 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	}
 	sum.Status = handler.StatusInSync
 	for _, r := range results {
-		if r.Outcome != reconcile.Unchanged {
+		switch {
+		case len(r.Changes) > 0:
 			sum.Status = handler.StatusProvisioned
+		case r.Outcome == reconcile.Drifted && sum.Status == handler.StatusInSync:
+			sum.Status = handler.StatusDrifted
 		}
 	}
-	if sum.Status == handler.StatusInSync {
-		return sum, nil // nothing changed, nothing to announce
+	if sum.Status != handler.StatusProvisioned {
+		return sum, nil // nothing changed, nothing to announce; the reconciler reports drift
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,

@@ -1,12 +1,14 @@
 // Package reconcile is the engine both functions share: from the configuration and a project it
-// derives the desired repositories, compares them with what ECR holds, plans the difference as
-// plain data, and applies only the changes the plan names.
+// derives the desired repositories, compares each with what ECR holds in one pure plan that
+// names every difference as data, and applies only the changes the plan names. Provisioning,
+// the drift sweep in fix and report mode, and the repair of one repository all go through it.
 package reconcile
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -14,25 +16,47 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// Desired is one repository as the configuration wants it.
+// Desired is one whole repository as the configuration wants it.
 type Desired struct {
-	Name string
-	// Owner is the project that owns a project repository; nil for shared ones.
+	Name  string
+	Type  string
+	Scope naming.Scope
+	// Owner is the project that owns a project repository. It is nil for shared ones, and for
+	// a project repository known only by its name (the sweep's), whose owner tags are then not
+	// compared and whose conflicts are not judged.
 	Owner *projects.Project
-	// Retention and Policy are the lifecycle policy; Exempt means the policy is left alone.
-	Retention int
+	// Lifecycle is the lifecycle policy, Policy its text; Exempt means it is left alone.
+	Lifecycle lifecycle.Spec
 	Policy    string
 	Exempt    bool
-	// Settings are applied at creation; their Tags are also kept up to date afterwards.
-	Settings registry.Settings
+	// Mutability is the image tag mutability, kept true.
+	Mutability registry.Mutability
+	// Tags are the managed tags, kept true; every other tag is someone else's.
+	Tags map[string]string
+	// Pull is who may pull, through the product's repository policy statements. CheckAccess
+	// says the repository policy is to be read and compared: where pull access is granted, or
+	// where the product's statements may still be there to remove.
+	Pull        access.Grant
+	CheckAccess bool
+	// KMSKey is the encryption (AES256 when empty), and ScanOnPush scanning: both are set at
+	// creation only. ECR cannot change encryption; a difference is reported, never fixed.
+	KMSKey     string
+	ScanOnPush bool
+}
+
+// Retention is how many images the lifecycle policy keeps.
+func (d Desired) Retention() int { return d.Lifecycle.Keep }
+
+// Settings are what the repository is created with.
+func (d Desired) Settings() registry.Settings {
+	return registry.Settings{Tags: d.Tags, ScanOnPush: d.ScanOnPush, Mutability: d.Mutability, KMSKey: d.KMSKey}
 }
 
 // Shared returns the shared repositories the configuration wants.
 func Shared(cfg config.Config) []Desired {
 	out := make([]Desired, 0, len(cfg.SharedRepos))
 	for _, t := range cfg.SharedRepos {
-		name := naming.Shared(cfg.Company, t)
-		out = append(out, desired(cfg, name, t, naming.ScopeShared, nil, map[string]string{}))
+		out = append(out, desired(cfg, naming.Shared(cfg.Company, t), t, naming.ScopeShared, nil))
 	}
 	return out
 }
@@ -53,32 +77,51 @@ func ProjectRepositories(cfg config.Config, p projects.Project) ([]Desired, erro
 		if err != nil {
 			return nil, &RejectedError{Project: p.Name, Reason: err.Error()}
 		}
-		extra := map[string]string{naming.TagTeam: team, naming.TagProjectName: p.Name}
-		if p.ID != "" {
-			extra[naming.TagProjectID] = p.ID
-		}
-		out = append(out, desired(cfg, name, t, naming.ScopeProject, &owner, extra))
+		out = append(out, desired(cfg, name, t, naming.ScopeProject, &owner))
 	}
 	return out, nil
 }
 
-func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner *projects.Project, tags map[string]string) Desired {
-	tags[naming.TagManagedBy] = naming.ManagedByValue
-	tags[naming.TagRepositoryType] = repoType
-	tags[naming.TagScope] = string(scope)
-	n := cfg.Retention(name)
+// Named returns the desired state of a managed repository known only by its name, as the sweep
+// finds it: every setting the configuration gives, and the managed tags the name implies. Its
+// owner is unknown, so the owner's tags are not part of it.
+func Named(cfg config.Config, name string) Desired {
+	_, repoType := naming.Namespace(name)
+	scope := naming.ScopeProject
+	if strings.HasPrefix(name, naming.SharedNamespace(cfg.Company)+"/") {
+		scope = naming.ScopeShared
+	}
+	return desired(cfg, name, repoType, scope, nil)
+}
+
+func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner *projects.Project) Desired {
+	tags := map[string]string{
+		naming.TagManagedBy:      naming.ManagedByValue,
+		naming.TagRepositoryType: repoType,
+		naming.TagScope:          string(scope),
+	}
+	if owner != nil {
+		tags[naming.TagTeam], tags[naming.TagProjectName] = owner.Team, owner.Name
+		if owner.ID != "" {
+			tags[naming.TagProjectID] = owner.ID
+		}
+	}
+	spec := cfg.Lifecycle(name)
+	pull := access.Grant{Accounts: cfg.Pull(name), Organization: cfg.PullOrgID}
 	return Desired{
-		Name:      name,
-		Owner:     owner,
-		Retention: n,
-		Policy:    lifecycle.Policy(n),
-		Exempt:    cfg.Exempt(name),
-		Settings: registry.Settings{
-			Tags:          tags,
-			ScanOnPush:    cfg.ScanOnPush,
-			TagMutability: cfg.TagMutability,
-			KMSKey:        cfg.KMSKey,
-		},
+		Name:        name,
+		Type:        repoType,
+		Scope:       scope,
+		Owner:       owner,
+		Lifecycle:   spec,
+		Policy:      spec.Text(),
+		Exempt:      cfg.Exempt(name),
+		Mutability:  registry.Mutability{Mode: cfg.TagMutability, Exclusions: cfg.TagMutabilityExclusions},
+		Tags:        tags,
+		Pull:        pull,
+		CheckAccess: !pull.Empty(),
+		KMSKey:      cfg.KMSKey,
+		ScanOnPush:  cfg.ScanOnPush,
 	}
 }
 

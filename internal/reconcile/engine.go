@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -24,11 +26,12 @@ const (
 	Created   Outcome = "created"
 	Updated   Outcome = "updated"
 	Unchanged Outcome = "unchanged"
-	Drifted   Outcome = "drifted"
-	Conflict  Outcome = "conflict"
-	Failed    Outcome = "failed"
-	Retained  Outcome = "retained"
-	Deleted   Outcome = "deleted"
+	// Drifted: a difference remains, reported (report mode) or not fixable.
+	Drifted  Outcome = "drifted"
+	Conflict Outcome = "conflict"
+	Failed   Outcome = "failed"
+	Retained Outcome = "retained"
+	Deleted  Outcome = "deleted"
 )
 
 // Result is what happened to one repository.
@@ -38,20 +41,30 @@ type Result struct {
 	Retention  int      `json:"retention,omitempty"`
 	Outcome    Outcome  `json:"outcome"`
 	Changes    []string `json:"changes,omitempty"`
-	Error      string   `json:"error,omitempty"`
+	// Differences are what the plan found not as desired, each saying whether it was fixed.
+	Differences []Difference `json:"differences,omitempty"`
+	Error       string       `json:"error,omitempty"`
 }
 
-// Sync brings the repositories to their desired state. It observes all of them, plans all of
-// them, and writes nothing at all when any repository conflicts (a *RejectedError then); it does
-// not leave a project half adopted. A repository already in its desired state costs reads only.
-// Each repository is handled concurrently. The error joins every repository's failure; the
-// results say which succeeded.
-func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]Result, error) {
+// Reads is what the plan of d needs observed beyond DescribeRepositories, given whether the
+// repository's tags are to be checked.
+func (d Desired) Reads(tags bool) registry.Reads {
+	return registry.Reads{Tags: tags, Lifecycle: !d.Exempt, Access: d.CheckAccess}
+}
+
+// Sync brings the repositories to their desired state. It observes all of them (tags always,
+// for the conflict check), plans all of them, and writes nothing at all when any repository
+// conflicts (a *RejectedError then); it does not leave a project half adopted. A repository
+// already in its desired state costs reads only. A missing repository is created; with fix,
+// every fixable difference of the others is written too, and without, only reported. Each
+// repository is handled concurrently. The error joins every repository's failure; the results
+// say which succeeded.
+func (e *Engine) Sync(ctx context.Context, desired []Desired, fix bool) ([]Result, error) {
 	observed := make([]*registry.Repository, len(desired))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, d := range desired {
 		g.Go(func() error {
-			o, err := e.Registry.Observe(gctx, d.Name)
+			o, err := e.Registry.Observe(gctx, d.Name, d.Reads(true))
 			observed[i] = o
 			return err
 		})
@@ -63,7 +76,7 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]
 	steps := make([]Step, len(desired))
 	var conflicts []string
 	for i, d := range desired {
-		steps[i] = Plan(d, observed[i], fixDrift)
+		steps[i] = Plan(d, observed[i], fix)
 		if steps[i].Conflict != "" {
 			conflicts = append(conflicts, steps[i].Conflict)
 		}
@@ -72,7 +85,6 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]
 		results := make([]Result, len(steps))
 		for i, s := range steps {
 			results[i] = result(s, Unchanged)
-			results[i].Changes = nil // nothing was applied
 			if s.Conflict != "" {
 				results[i].Outcome, results[i].Error = Conflict, s.Conflict
 			}
@@ -89,7 +101,7 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]
 	var wg errgroup.Group
 	for i, s := range steps {
 		wg.Go(func() error {
-			results[i], errs[i] = e.Apply(ctx, s, fixDrift)
+			results[i], errs[i] = e.Apply(ctx, s)
 			return nil
 		})
 	}
@@ -97,8 +109,9 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fixDrift bool) ([]
 	return results, errors.Join(errs...)
 }
 
-// Apply makes the changes one step names, and nothing else.
-func (e *Engine) Apply(ctx context.Context, s Step, fixDrift bool) (Result, error) {
+// Apply makes the changes one step names, and nothing else. The calls on a repository it has
+// just created ride out ECR's eventual consistency (registry.AfterCreate).
+func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 	d := s.Desired
 	if s.Conflict != "" {
 		r := result(s, Conflict)
@@ -107,56 +120,76 @@ func (e *Engine) Apply(ctx context.Context, s Step, fixDrift bool) (Result, erro
 	}
 	var repo registry.Summary
 	if s.Observed != nil {
-		repo = registry.Summary{Name: s.Observed.Name, ARN: s.Observed.ARN, URI: s.Observed.URI}
+		repo = s.Observed.Summary
 	}
 	outcome := Updated
+	write := func(call func() error) error { return call() }
+	var changes []string
 	if s.Create {
-		created, ok, err := e.Registry.Create(ctx, d.Name, d.Settings)
+		created, ok, err := e.Registry.Create(ctx, d.Name, d.Settings())
 		if err != nil {
 			return failed(s, err), err
 		}
 		if !ok {
 			// Another invocation created it between our read and our write. Observe it and
 			// converge from there, as if it had been there all along.
-			o, err := e.Registry.Observe(ctx, d.Name)
+			o, err := e.Registry.Observe(ctx, d.Name, d.Reads(true))
 			if err == nil && o == nil {
 				err = fmt.Errorf("repository %s vanished after it was created", d.Name)
 			}
 			if err != nil {
 				return failed(s, err), err
 			}
-			return e.Apply(ctx, Plan(d, o, fixDrift), fixDrift)
+			return e.Apply(ctx, Plan(d, o, s.Fix))
 		}
 		repo, outcome = created, Created
+		changes = append(changes, "created")
+		write = func(call func() error) error { return e.Registry.AfterCreate(ctx, call) }
 	}
-	if s.PutPolicy {
-		if err := e.Registry.PutPolicy(ctx, d.Name, d.Policy); err != nil {
-			return failed(s, err), err
+	fixed := map[Setting]bool{}
+	for _, w := range []struct {
+		planned bool
+		setting Setting
+		change  string
+		call    func() error
+	}{
+		{s.PutLifecycle, SettingLifecycle, "lifecycle policy written", func() error { return e.Registry.PutPolicy(ctx, d.Name, d.Policy) }},
+		{s.PutMutability, SettingMutability, "tag mutability set to " + d.Mutability.Mode, func() error { return e.Registry.PutMutability(ctx, d.Name, d.Mutability) }},
+		{len(s.Tag) > 0, SettingTags, "tagged " + strings.Join(slices.Sorted(maps.Keys(s.Tag)), ", "), func() error { return e.Registry.Tag(ctx, repo, s.Tag) }},
+		{len(s.Untag) > 0, SettingTags, "untagged " + strings.Join(s.Untag, ", "), func() error { return e.Registry.Untag(ctx, repo, s.Untag) }},
+		{s.SetAccess != "", SettingAccess, "repository policy written", func() error { return e.Registry.SetAccess(ctx, d.Name, s.SetAccess) }},
+		{s.DeleteAccess, SettingAccess, "repository policy deleted", func() error { return e.Registry.DeleteAccess(ctx, d.Name) }},
+	} {
+		if !w.planned {
+			continue
 		}
-	}
-	if len(s.Tag) > 0 {
-		if err := e.Registry.Tag(ctx, repo, s.Tag); err != nil {
-			return failed(s, err), err
+		if err := write(w.call); err != nil {
+			r := failed(s, err)
+			r.Changes = changes
+			return r, err
 		}
-	}
-	if len(s.Untag) > 0 {
-		if err := e.Registry.Untag(ctx, repo, s.Untag); err != nil {
-			return failed(s, err), err
-		}
-	}
-	if !s.Writes() {
-		outcome = Unchanged
-		if s.Drift != "" {
-			outcome = Drifted
-		}
+		fixed[w.setting] = true
+		changes = append(changes, w.change)
 	}
 	r := result(s, outcome)
-	r.URI = repo.URI
+	r.URI, r.Changes = repo.URI, changes
+	for i, diff := range r.Differences {
+		r.Differences[i].Fixed = diff.Fixable && (s.Create || fixed[diff.Setting])
+	}
+	if !s.Create {
+		switch {
+		case slices.ContainsFunc(r.Differences, func(d Difference) bool { return !d.Fixed }):
+			r.Outcome = Drifted
+		case !s.Writes():
+			r.Outcome = Unchanged
+		}
+	}
 	return r, nil
 }
 
 func result(s Step, outcome Outcome) Result {
-	r := Result{Repository: s.Desired.Name, Retention: s.Desired.Retention, Outcome: outcome, Changes: s.Changes()}
+	r := Result{Repository: s.Desired.Name, Retention: s.Desired.Retention(), Outcome: outcome,
+		Differences: slices.Clone(s.Differences)}
 	if s.Observed != nil {
 		r.URI = s.Observed.URI
 	}
@@ -165,6 +198,6 @@ func result(s Step, outcome Outcome) Result {
 
 func failed(s Step, err error) Result {
 	r := result(s, Failed)
-	r.Changes, r.Error = nil, err.Error()
+	r.Error = err.Error()
 	return r
 }

@@ -3,12 +3,16 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -221,7 +225,7 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 		var mu sync.Mutex // OnDrift is called from the scan's workers
 		var drifted []string
 		res, err := e.Scan(context.Background(), cfg, ScanOptions{Fix: fix, Concurrency: 2,
-			OnDrift: func(d Drift) { mu.Lock(); drifted = append(drifted, d.Repository); mu.Unlock() }})
+			OnDrift: func(r Result) { mu.Lock(); drifted = append(drifted, r.Repository); mu.Unlock() }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,5 +249,118 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 		if other, _ := fake.Get("other-team/app"); other.Policy != lifecycle.Policy(1) {
 			t.Errorf("fix=%v: an unmanaged repository's policy changed", fix)
 		}
+	}
+}
+
+// CreateRepository is eventually consistent: right after our own create, ECR may still answer
+// RepositoryNotFoundException. The calls that follow our create ride it out; nowhere else is
+// that answer retried.
+func TestWritesRightAfterOurCreateRideOutEventualConsistency(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PullAccounts = []string{"222233334444"}
+	e, fake := engineOn(t, cfg)
+	fake.SetLag(2) // each new repository is "not found" for its next two calls
+	desired := fraudRepositories(t, cfg)
+	if _, err := e.Sync(context.Background(), desired, true); err != nil {
+		t.Fatalf("Sync right after create: %v", err)
+	}
+	training, _ := fake.Get("acme-sm-risk-fraud/training")
+	if training.Policy == "" || training.Access == "" {
+		t.Errorf("training: lifecycle policy %q, repository policy %q; want both written after the lag", training.Policy, training.Access)
+	}
+
+	// An existing repository that answers "not found" is gone: no retry.
+	fake.ResetCalls()
+	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/training", Tags: training.Tags})
+	step := Plan(desired[1], &registry.Repository{Summary: registry.Summary{Name: desired[1].Name, Mutability: desired[1].Mutability,
+		Encryption: registry.Encryption{Type: "AES256"}}, Lifecycle: registry.Known(registry.Document{})}, true)
+	deleteRepository(t, fake, "acme-sm-risk-fraud/training")
+	if _, err := e.Apply(context.Background(), step); err == nil {
+		t.Fatal("Apply on a repository deleted meanwhile succeeded")
+	}
+	if got := fake.Calls()["PutLifecyclePolicy"]; got != 1 {
+		t.Errorf("PutLifecyclePolicy on a repository that is gone: %d calls; want 1, no retry", got)
+	}
+}
+
+func deleteRepository(t *testing.T, fake *ecrfake.Registry, name string) {
+	t.Helper()
+	if _, err := fake.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The whole repository is kept true through the one plan: in report mode every difference is
+// reported and nothing written; in fix mode every fixable one is written and a second run finds
+// nothing; encryption is never "fixed".
+func TestScanKeepsTheWholeRepositoryTrue(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TagMutability, cfg.TagMutabilityExclusions = "IMMUTABLE_WITH_EXCLUSION", []string{"latest"}
+	cfg.PullAccounts = []string{"222233334444"}
+	cfg.KMSKey = "arn:aws:kms:us-east-1:123456789012:key/k-1"
+	e, fake := engineOn(t, cfg)
+	foreign := `{"Version":"2012-10-17","Statement":[{"Sid":"CiPush","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:role/ci"},"Action":"ecr:PutImage"}]}`
+	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/training", Policy: lifecycle.Policy(10), Mutability: "MUTABLE",
+		Access: foreign, Encryption: "KMS", KMSKey: cfg.KMSKey})
+	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/preprocessing", Policy: lifecycle.Policy(30),
+		Mutability: "IMMUTABLE_WITH_EXCLUSION", Exclusions: []string{"latest"}, Encryption: "AES256"})
+
+	var mu sync.Mutex
+	results := map[string]Result{}
+	scan := func(fix bool) ScanResult {
+		t.Helper()
+		res, err := e.Scan(context.Background(), cfg, ScanOptions{Fix: fix, Concurrency: 2,
+			OnDrift: func(r Result) { mu.Lock(); results[r.Repository] = r; mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	if got := scan(false); got.Drifted != 2 || got.Fixed != 0 {
+		t.Errorf("report run: %+v; want 2 drifted, none fixed", got)
+	}
+	if w := fake.Writes(); len(w) != 0 {
+		t.Errorf("report run wrote %v", w)
+	}
+	settings := func(r Result) []Setting {
+		var out []Setting
+		for _, d := range r.Differences {
+			out = append(out, d.Setting)
+		}
+		return slices.Compact(out)
+	}
+	if diff := cmp.Diff([]Setting{SettingMutability, SettingAccess}, settings(results["acme-sm-risk-fraud/training"])); diff != "" {
+		t.Errorf("training's differences (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Setting{SettingLifecycle, SettingAccess, SettingEncryption}, settings(results["acme-sm-risk-fraud/preprocessing"])); diff != "" {
+		t.Errorf("preprocessing's differences (-want +got):\n%s", diff)
+	}
+
+	clear(results)
+	if got := scan(true); got.Drifted != 2 || got.Fixed != 2 {
+		t.Errorf("fix run: %+v; want 2 drifted, 2 fixed", got)
+	}
+	if diff := cmp.Diff(map[string]int{"PutImageTagMutability": 1, "PutLifecyclePolicy": 1, "SetRepositoryPolicy": 2}, fake.Writes()); diff != "" {
+		t.Errorf("fix run's writes (-want +got):\n%s", diff)
+	}
+	for _, d := range results["acme-sm-risk-fraud/preprocessing"].Differences {
+		if d.Fixed != (d.Setting != SettingEncryption) {
+			t.Errorf("%s: fixed %v; want every difference but encryption fixed", d.Setting, d.Fixed)
+		}
+	}
+	training, _ := fake.Get("acme-sm-risk-fraud/training")
+	policy, err := access.Parse(training.Access)
+	if err != nil || !policy.Foreign() || len(policy.Ours()) != 1 {
+		t.Errorf("training's repository policy %s: want the foreign statement kept beside ours", training.Access)
+	}
+
+	fake.ResetCalls()
+	clear(results)
+	if got := scan(true); got.Drifted != 1 || got.Fixed != 0 || got.Compliant != 1 {
+		t.Errorf("second fix run: %+v; want only the encryption left, reported", got)
+	}
+	if w := fake.Writes(); len(w) != 0 {
+		t.Errorf("second fix run wrote %v", w)
 	}
 }

@@ -2,119 +2,237 @@ package reconcile
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// Why a lifecycle policy differs from the desired one.
+// Setting names one part of a repository's desired state.
+type Setting string
+
+// The settings the plan compares.
 const (
-	PolicyMissing    = "missing"
-	PolicyDifferent  = "different"
-	PolicyUnparsable = "unparsable"
+	SettingRepository Setting = "repository"
+	SettingLifecycle  Setting = "lifecycle-policy"
+	SettingMutability Setting = "tag-mutability"
+	SettingTags       Setting = "tags"
+	SettingAccess     Setting = "repository-policy"
+	SettingEncryption Setting = "encryption"
 )
 
+// Difference is one place where a repository is not as desired: the setting, where in it, what
+// was expected and what was found ("(absent)" for nothing), and whether ECR lets it be fixed.
+// Fixed is set once the fix was written.
+type Difference struct {
+	Setting  Setting `json:"setting"`
+	Path     string  `json:"path,omitempty"`
+	Expected string  `json:"expected"`
+	Found    string  `json:"found"`
+	Fixable  bool    `json:"fixable"`
+	Fixed    bool    `json:"fixed"`
+}
+
+const absent = "(absent)"
+
 // Step is the plan for one repository: plain data, computed without any call, that can be
-// logged, reported in a dry run and tested on its own.
+// logged, reported in a dry run and tested on its own. The differences say what is not as
+// desired; the writes say what Apply will change, and are planned only to fix a difference
+// (or to create the repository).
 type Step struct {
 	Desired  Desired
 	Observed *registry.Repository
+	// Fix says whether the plan writes the fixable differences or only reports them.
+	Fix bool
+	// Conflict, when not empty, says why the repository belongs to someone else. Nothing is
+	// compared or planned for it then.
+	Conflict    string
+	Differences []Difference
+
 	// Create: the repository does not exist; it is created with its settings and tags.
 	Create bool
-	// Drift says why the lifecycle policy is not the desired one; empty when it is.
-	Drift string
-	// PutPolicy: the desired policy is written.
-	PutPolicy bool
+	// PutLifecycle writes Desired.Policy; PutMutability Desired.Mutability.
+	PutLifecycle  bool
+	PutMutability bool
 	// Tag holds managed tags to add or correct; Untag the keys to remove.
 	Tag   map[string]string
 	Untag []string
-	// Conflict, when not empty, says why the repository belongs to someone else. Nothing else
-	// is planned for it then.
-	Conflict string
+	// SetAccess is the whole repository policy to write; DeleteAccess deletes one that holds
+	// only the product's statements.
+	SetAccess    string
+	DeleteAccess bool
 }
 
 // Writes reports whether the step changes anything.
 func (s Step) Writes() bool {
-	return s.Create || s.PutPolicy || len(s.Tag) > 0 || len(s.Untag) > 0
+	return s.Create || s.PutLifecycle || s.PutMutability || len(s.Tag) > 0 || len(s.Untag) > 0 || s.SetAccess != "" || s.DeleteAccess
 }
 
-// Changes describes what the step changes, for results and logs.
-func (s Step) Changes() []string {
-	var out []string
-	if s.Create {
-		out = append(out, "created")
-	}
-	if s.Drift != "" {
-		verb := "reported"
-		if s.PutPolicy {
-			verb = "written"
+// Plan compares one desired repository with what ECR holds (nil: it does not exist). A setting
+// the observation did not read is not compared: unknown is not absent. With fix, every
+// difference ECR can fix is planned to be written; without, the step only reports. A missing
+// repository is always planned to be created, complete: whether to create it is the caller's
+// call. An exempt repository's lifecycle policy is never compared or written, not even at
+// creation.
+func Plan(d Desired, o *registry.Repository, fix bool) Step {
+	s := Step{Desired: d, Observed: o, Fix: fix}
+	if o == nil {
+		s.Create, s.PutLifecycle = true, !d.Exempt
+		if !d.Pull.Empty() {
+			s.SetAccess, _ = access.New(d.Pull.Statements()) // our own statements always encode
 		}
-		out = append(out, fmt.Sprintf("lifecycle policy %s: %s", s.Drift, verb))
-	} else if s.PutPolicy {
-		out = append(out, "lifecycle policy written")
+		s.Differences = []Difference{{Setting: SettingRepository, Expected: d.Name, Found: absent, Fixable: true}}
+		return s
 	}
-	if len(s.Tag) > 0 {
-		keys := make([]string, 0, len(s.Tag))
-		for k := range s.Tag {
-			keys = append(keys, k)
+	if o.Tags.Known {
+		if s.Conflict = conflict(d, o.Tags.Value); s.Conflict != "" {
+			return s
 		}
-		sort.Strings(keys)
-		out = append(out, "tagged "+strings.Join(keys, ", "))
 	}
-	if len(s.Untag) > 0 {
-		out = append(out, "untagged "+strings.Join(s.Untag, ", "))
+	if !d.Exempt && o.Lifecycle.Known {
+		if diffs := lifecycleDifferences(d.Policy, o.Lifecycle.Value); len(diffs) > 0 {
+			s.Differences = append(s.Differences, diffs...)
+			s.PutLifecycle = fix
+		}
+	}
+	if !d.Mutability.Equal(o.Mutability) {
+		s.Differences = append(s.Differences, mutabilityDifferences(d.Mutability, o.Mutability)...)
+		s.PutMutability = fix
+	}
+	if o.Tags.Known {
+		s.planTags(d, o.Tags.Value, fix)
+	}
+	if d.CheckAccess && o.Access.Known {
+		s.planAccess(d, o.Access.Value, fix)
+	}
+	s.Differences = append(s.Differences, encryptionDifferences(d.KMSKey, o.Encryption)...)
+	return s
+}
+
+func lifecycleDifferences(want string, have registry.Document) []Difference {
+	d := Difference{Setting: SettingLifecycle, Expected: want, Fixable: true}
+	if !have.Exists {
+		d.Found = absent
+		return []Difference{d}
+	}
+	leaves, err := lifecycle.Differences(want, have.Text)
+	if err != nil {
+		d.Path, d.Found = "(unparsable)", have.Text
+		return []Difference{d}
+	}
+	var out []Difference
+	for _, l := range leaves {
+		out = append(out, Difference{Setting: SettingLifecycle, Path: l.Path, Expected: l.Want, Found: l.Got, Fixable: true})
 	}
 	return out
 }
 
-// PolicyDrift compares an observed lifecycle policy with the desired text and says why they
-// differ, or "" when they mean the same.
-func PolicyDrift(desired string, has bool, actual string) string {
-	if !has {
-		return PolicyMissing
+func mutabilityDifferences(want, have registry.Mutability) []Difference {
+	var out []Difference
+	if want.Mode != have.Mode {
+		out = append(out, Difference{Setting: SettingMutability, Path: "imageTagMutability", Expected: want.Mode, Found: orAbsent(have.Mode), Fixable: true})
 	}
-	same, err := lifecycle.Equal(desired, actual)
-	switch {
-	case err != nil:
-		return PolicyUnparsable
-	case !same:
-		return PolicyDifferent
+	if !slices.Equal(want.Exclusions, have.Exclusions) {
+		out = append(out, Difference{Setting: SettingMutability, Path: "imageTagMutabilityExclusionFilters",
+			Expected: orAbsent(strings.Join(want.Exclusions, " ")), Found: orAbsent(strings.Join(have.Exclusions, " ")), Fixable: true})
 	}
-	return ""
+	return out
 }
 
-// Plan compares one desired repository with what ECR holds (nil: it does not exist).
-// fixDrift says whether a policy that exists but differs is rewritten; a missing policy is
-// always written, since a repository without one is not finished. An exempt repository's policy
-// is never written, not even at creation.
-func Plan(d Desired, o *registry.Repository, fixDrift bool) Step {
-	s := Step{Desired: d, Observed: o}
-	if o == nil {
-		// An exempt repository is created without a policy: nothing of it is expired by us.
-		s.Create, s.PutPolicy = true, !d.Exempt
-		return s
-	}
-	if s.Conflict = conflict(d, o.Tags); s.Conflict != "" {
-		return s
-	}
-	if !d.Exempt {
-		s.Drift = PolicyDrift(d.Policy, o.HasPolicy, o.Policy)
-		s.PutPolicy = s.Drift == PolicyMissing || (s.Drift != "" && fixDrift)
-	}
-	for k, v := range d.Settings.Tags {
-		if !sameTag(k, o.Tags[k], v) {
+func (s *Step) planTags(d Desired, have map[string]string, fix bool) {
+	for _, k := range slices.Sorted(maps.Keys(d.Tags)) {
+		want, got := d.Tags[k], have[k]
+		if sameTag(k, got, want) {
+			continue
+		}
+		if _, ok := have[k]; !ok {
+			got = absent
+		}
+		s.Differences = append(s.Differences, Difference{Setting: SettingTags, Path: k, Expected: want, Found: got, Fixable: true})
+		if fix {
 			if s.Tag == nil {
 				s.Tag = map[string]string{}
 			}
-			s.Tag[k] = v
+			s.Tag[k] = want
 		}
 	}
-	if _, deleted := o.Tags[naming.TagProjectDeleted]; deleted && d.Owner != nil {
+	if stamp, deleted := have[naming.TagProjectDeleted]; deleted && d.Owner != nil {
 		// The project exists again (it was re-created with the same name and team).
-		s.Untag = []string{naming.TagProjectDeleted}
+		s.Differences = append(s.Differences, Difference{Setting: SettingTags, Path: naming.TagProjectDeleted, Expected: absent, Found: stamp, Fixable: true})
+		if fix {
+			s.Untag = []string{naming.TagProjectDeleted}
+		}
+	}
+}
+
+// planAccess compares the product's statements of the repository policy with the grant. Every
+// other statement is someone else's: it is kept as it is, and a policy that holds one is never
+// deleted. A policy that does not parse cannot be merged without losing what someone wrote, so
+// it is reported and left alone.
+func (s *Step) planAccess(d Desired, have registry.Document, fix bool) {
+	want := d.Pull.Statements()
+	policy := &access.Policy{}
+	if have.Exists {
+		var err error
+		if policy, err = access.Parse(have.Text); err != nil {
+			s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(unparsable)",
+				Expected: "a policy document", Found: err.Error(), Fixable: false})
+			return
+		}
+	}
+	diffs := access.Differences(policy.Ours(), want)
+	if len(diffs) == 0 {
+		return
+	}
+	for _, diff := range diffs {
+		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "Statement[" + diff.Sid + "]",
+			Expected: orAbsent(diff.Expected), Found: orAbsent(diff.Found), Fixable: true})
+	}
+	if !fix {
+		return
+	}
+	if len(want) == 0 && !policy.Foreign() {
+		s.DeleteAccess = true
+		return
+	}
+	s.SetAccess, _ = policy.With(want) // decoded JSON always encodes again
+}
+
+// keyARN is a KMS key ARN, the form ECR reports a repository's key in.
+var keyARN = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(.+)$`)
+
+// encryptionDifferences compares the encryption. The key is compared only where the configured
+// one can be: a key ARN exactly, a key id against the id in the ARN ECR reports; an alias
+// names a key only KMS can resolve, so then only the encryption type is compared.
+func encryptionDifferences(wantKey string, have registry.Encryption) []Difference {
+	wantType := "AES256"
+	if wantKey != "" {
+		wantType = "KMS"
+	}
+	if have.Type != wantType {
+		return []Difference{{Setting: SettingEncryption, Path: "encryptionType", Expected: wantType, Found: orAbsent(have.Type)}}
+	}
+	if wantKey == "" || have.KMSKey == "" || strings.HasPrefix(wantKey, "alias/") || strings.Contains(wantKey, ":alias/") {
+		return nil
+	}
+	same := have.KMSKey == wantKey
+	if m := keyARN.FindStringSubmatch(have.KMSKey); m != nil && !strings.HasPrefix(wantKey, "arn:") {
+		same = m[1] == wantKey
+	}
+	if same {
+		return nil
+	}
+	return []Difference{{Setting: SettingEncryption, Path: "kmsKey", Expected: wantKey, Found: have.KMSKey}}
+}
+
+func orAbsent(s string) string {
+	if s == "" {
+		return absent
 	}
 	return s
 }

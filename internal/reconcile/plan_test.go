@@ -3,10 +3,13 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -23,6 +26,40 @@ func testConfig(t *testing.T) config.Config {
 	return cfg
 }
 
+// planned is what a test compares of a step: the differences and the writes.
+type planned struct {
+	Conflict      string
+	Differences   []Difference
+	Create        bool
+	PutLifecycle  bool
+	PutMutability bool
+	Tag           map[string]string
+	Untag         []string
+	SetAccess     bool
+	DeleteAccess  bool
+}
+
+func plannedOf(s Step) planned {
+	return planned{s.Conflict, s.Differences, s.Create, s.PutLifecycle, s.PutMutability, s.Tag, s.Untag, s.SetAccess != "", s.DeleteAccess}
+}
+
+// observedAs is the repository as ECR would hold it for d, in sync, with every setting read;
+// change then edits it.
+func observedAs(d Desired, change func(o *registry.Repository)) *registry.Repository {
+	o := &registry.Repository{
+		Summary:   registry.Summary{Name: d.Name, Mutability: d.Mutability, Encryption: registry.Encryption{Type: "AES256"}},
+		Tags:      registry.Known(maps.Clone(d.Tags)),
+		Lifecycle: registry.Known(registry.Document{Text: d.Policy, Exists: true}),
+		Access:    registry.Known(registry.Document{}),
+	}
+	if change != nil {
+		change(o)
+	}
+	return o
+}
+
+const foreignStatement = `{"Sid":"CiPush","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:role/ci"},"Action":"ecr:PutImage"}`
+
 func TestPlan(t *testing.T) {
 	cfg := testConfig(t)
 	desired, err := ProjectRepositories(cfg, projects.Project{Name: "Fraud", ID: "p-1", Team: "Risk"})
@@ -31,55 +68,121 @@ func TestPlan(t *testing.T) {
 	}
 	training := desired[1] // acme-sm-risk-fraud/training
 	exempt := desired[2]   // acme-sm-risk-fraud/inference
-	synced := func(policy string, tags map[string]string) *registry.Repository {
-		all := map[string]string{}
-		for k, v := range training.Settings.Tags {
-			all[k] = v
-		}
-		for k, v := range tags {
-			if v == "" {
-				delete(all, k)
-			} else {
-				all[k] = v
-			}
-		}
-		return &registry.Repository{Name: training.Name, Tags: all, Policy: policy, HasPolicy: policy != ""}
-	}
+	pulled := training
+	pulled.Pull, pulled.CheckAccess = access.Grant{Accounts: []string{"222233334444"}}, true
+	ours, _ := access.New(pulled.Pull.Statements())
+	unpulled := training
+	unpulled.CheckAccess = true // pull access withdrawn: ours may still be there
+	immutable := training
+	immutable.Mutability = registry.Mutability{Mode: "IMMUTABLE_WITH_EXCLUSION", Exclusions: []string{"latest"}}
+	kms := training
+	kms.KMSKey = "arn:aws:kms:us-east-1:123456789012:key/k-1"
+	byName := Named(cfg, training.Name)
+
 	tests := []struct {
 		name     string
 		desired  Desired
 		observed *registry.Repository
 		fix      bool
-		want     Step
+		want     planned
 	}{
-		{name: "missing", desired: training, want: Step{Create: true, PutPolicy: true}},
-		{name: "missing and exempt", desired: exempt, want: Step{Create: true}},
-		{name: "in sync", desired: training, observed: synced(lifecycle.Policy(10), nil), want: Step{}},
-		{name: "team tag in other case", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagTeam: "RISK"}), want: Step{}},
-		{name: "no policy", desired: training, observed: synced("", nil), want: Step{Drift: PolicyMissing, PutPolicy: true}},
-		{name: "drifted, report", desired: training, observed: synced(lifecycle.Policy(30), nil), want: Step{Drift: PolicyDifferent}},
-		{name: "drifted, fix", desired: training, observed: synced(lifecycle.Policy(30), nil), fix: true, want: Step{Drift: PolicyDifferent, PutPolicy: true}},
-		{name: "unparsable, fix", desired: training, observed: synced("{oops", nil), fix: true, want: Step{Drift: PolicyUnparsable, PutPolicy: true}},
-		{name: "exempt keeps its policy", desired: exempt, observed: &registry.Repository{Name: exempt.Name, Tags: exempt.Settings.Tags, Policy: lifecycle.Policy(99), HasPolicy: true}, fix: true, want: Step{}},
-		{name: "managed tag missing", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagManagedBy: ""}), want: Step{Tag: map[string]string{naming.TagManagedBy: naming.ManagedByValue}}},
-		{name: "project re-created", desired: training, observed: synced(lifecycle.Policy(10), map[string]string{naming.TagProjectID: "p-old", naming.TagProjectDeleted: "2026-01-01T00:00:00Z"}),
-			want: Step{Tag: map[string]string{naming.TagProjectID: "p-1"}, Untag: []string{naming.TagProjectDeleted}}},
-		{name: "other team", desired: training, observed: synced(lifecycle.Policy(30), map[string]string{naming.TagTeam: "data"}), fix: true,
-			want: Step{Conflict: `repository acme-sm-risk-fraud/training belongs to team "data", not "risk"`}},
-		{name: "other project", desired: training, observed: synced("", map[string]string{naming.TagProjectName: "fraud-v2"}),
-			want: Step{Conflict: `repository acme-sm-risk-fraud/training belongs to project "fraud-v2", not "Fraud"`}},
+		{name: "missing", desired: training,
+			want: planned{Create: true, PutLifecycle: true, Differences: []Difference{{Setting: SettingRepository, Expected: training.Name, Found: absent, Fixable: true}}}},
+		{name: "missing and exempt", desired: exempt,
+			want: planned{Create: true, Differences: []Difference{{Setting: SettingRepository, Expected: exempt.Name, Found: absent, Fixable: true}}}},
+		{name: "missing, with pull access", desired: pulled,
+			want: planned{Create: true, PutLifecycle: true, SetAccess: true, Differences: []Difference{{Setting: SettingRepository, Expected: pulled.Name, Found: absent, Fixable: true}}}},
+		{name: "in sync", desired: training, observed: observedAs(training, nil), fix: true},
+		{name: "team tag in other case", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Tags.Value[naming.TagTeam] = "RISK" }), fix: true},
+		{name: "nothing read", desired: training, observed: &registry.Repository{Summary: registry.Summary{Name: training.Name, Mutability: training.Mutability, Encryption: registry.Encryption{Type: "AES256"}}}, fix: true},
+		{name: "no policy, report", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Lifecycle.Value = registry.Document{} }),
+			want: planned{Differences: []Difference{{Setting: SettingLifecycle, Expected: training.Policy, Found: absent, Fixable: true}}}},
+		{name: "no policy, fix", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Lifecycle.Value = registry.Document{} }), fix: true,
+			want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Expected: training.Policy, Found: absent, Fixable: true}}}},
+		{name: "retention changed, fix", desired: training, observed: observedAs(training, func(o *registry.Repository) {
+			o.Lifecycle.Value.Text = lifecycle.Policy(30)
+		}), fix: true, want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Path: "rules[0].selection.countNumber", Expected: "10", Found: "30", Fixable: true}}}},
+		{name: "unparsable, fix", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Lifecycle.Value.Text = "{oops" }), fix: true,
+			want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Path: "(unparsable)", Expected: training.Policy, Found: "{oops", Fixable: true}}}},
+		{name: "exempt keeps its policy", desired: exempt, observed: observedAs(exempt, func(o *registry.Repository) { o.Lifecycle.Value.Text = lifecycle.Policy(99) }), fix: true},
+		{name: "mutability switched by hand, report", desired: immutable, observed: observedAs(immutable, func(o *registry.Repository) { o.Mutability = registry.Mutability{Mode: "MUTABLE"} }),
+			want: planned{Differences: []Difference{
+				{Setting: SettingMutability, Path: "imageTagMutability", Expected: "IMMUTABLE_WITH_EXCLUSION", Found: "MUTABLE", Fixable: true},
+				{Setting: SettingMutability, Path: "imageTagMutabilityExclusionFilters", Expected: "latest", Found: absent, Fixable: true}}}},
+		{name: "mutability switched by hand, fix", desired: immutable, observed: observedAs(immutable, func(o *registry.Repository) { o.Mutability = registry.Mutability{Mode: "IMMUTABLE"} }), fix: true,
+			want: planned{PutMutability: true, Differences: []Difference{
+				{Setting: SettingMutability, Path: "imageTagMutability", Expected: "IMMUTABLE_WITH_EXCLUSION", Found: "IMMUTABLE", Fixable: true},
+				{Setting: SettingMutability, Path: "imageTagMutabilityExclusionFilters", Expected: "latest", Found: absent, Fixable: true}}}},
+		{name: "managed tag missing", desired: training, observed: observedAs(training, func(o *registry.Repository) { delete(o.Tags.Value, naming.TagManagedBy) }), fix: true,
+			want: planned{Tag: map[string]string{naming.TagManagedBy: naming.ManagedByValue},
+				Differences: []Difference{{Setting: SettingTags, Path: naming.TagManagedBy, Expected: naming.ManagedByValue, Found: absent, Fixable: true}}}},
+		{name: "foreign tags are not managed", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Tags.Value["cost-center"] = "cc-7" }), fix: true},
+		{name: "project re-created", desired: training, observed: observedAs(training, func(o *registry.Repository) {
+			o.Tags.Value[naming.TagProjectID], o.Tags.Value[naming.TagProjectDeleted] = "p-old", "2026-01-01T00:00:00Z"
+		}), fix: true, want: planned{Tag: map[string]string{naming.TagProjectID: "p-1"}, Untag: []string{naming.TagProjectDeleted}, Differences: []Difference{
+			{Setting: SettingTags, Path: naming.TagProjectID, Expected: "p-1", Found: "p-old", Fixable: true},
+			{Setting: SettingTags, Path: naming.TagProjectDeleted, Expected: absent, Found: "2026-01-01T00:00:00Z", Fixable: true}}}},
+		{name: "owner unknown: owner tags not compared", desired: byName, observed: observedAs(training, func(o *registry.Repository) { delete(o.Tags.Value, naming.TagTeam) }), fix: true},
+		{name: "pull access granted, none there", desired: pulled, observed: observedAs(pulled, nil), fix: true,
+			want: planned{SetAccess: true, Differences: []Difference{{Setting: SettingAccess, Path: "Statement[" + access.SidAccounts + "]",
+				Expected: access.Canonical(pulled.Pull.Statements()[0]), Found: absent, Fixable: true}}}},
+		{name: "pull access in sync", desired: pulled, observed: observedAs(pulled, func(o *registry.Repository) { o.Access.Value = registry.Document{Text: ours, Exists: true} }), fix: true},
+		{name: "pull access withdrawn: ours removed, the policy deleted", desired: unpulled,
+			observed: observedAs(unpulled, func(o *registry.Repository) { o.Access.Value = registry.Document{Text: ours, Exists: true} }), fix: true,
+			want: planned{DeleteAccess: true, Differences: []Difference{{Setting: SettingAccess, Path: "Statement[" + access.SidAccounts + "]",
+				Expected: absent, Found: access.Canonical(pulled.Pull.Statements()[0]), Fixable: true}}}},
+		{name: "pull access withdrawn: a foreign statement keeps the policy", desired: unpulled,
+			observed: observedAs(unpulled, func(o *registry.Repository) {
+				o.Access.Value = registry.Document{Text: `{"Version":"2012-10-17","Statement":[` + foreignStatement + `]}`, Exists: true}
+			}), fix: true},
+		{name: "a policy that does not parse is reported, never overwritten", desired: pulled,
+			observed: observedAs(pulled, func(o *registry.Repository) { o.Access.Value = registry.Document{Text: "{", Exists: true} }), fix: true,
+			want: planned{Differences: []Difference{{Setting: SettingAccess, Path: "(unparsable)", Expected: "a policy document",
+				Found: "repository policy is not a JSON object: unexpected EOF", Fixable: false}}}},
+		{name: "encryption differs: reported, never fixed", desired: kms, observed: observedAs(kms, nil), fix: true,
+			want: planned{Differences: []Difference{{Setting: SettingEncryption, Path: "encryptionType", Expected: "KMS", Found: "AES256"}}}},
+		{name: "other team", desired: training, observed: observedAs(training, func(o *registry.Repository) {
+			o.Tags.Value[naming.TagTeam], o.Lifecycle.Value.Text = "data", lifecycle.Policy(30)
+		}), fix: true, want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to team "data", not "risk"`}},
+		{name: "other project", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Tags.Value[naming.TagProjectName] = "fraud-v2" }),
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to project "fraud-v2", not "Fraud"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Plan(tc.desired, tc.observed, tc.fix)
-			tc.want.Desired, tc.want.Observed = tc.desired, tc.observed
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, plannedOf(got), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
 			if got.Conflict != "" && got.Writes() {
 				t.Errorf("a conflicting repository is planned to be written: %+v", got)
 			}
+			if !tc.fix && tc.observed != nil && got.Writes() {
+				t.Errorf("report mode planned a write: %+v", plannedOf(got))
+			}
 		})
+	}
+}
+
+func TestPlanEncryptionKeys(t *testing.T) {
+	for _, tc := range []struct {
+		want, have string
+		differs    bool
+	}{
+		{"arn:aws:kms:us-east-1:123456789012:key/k-1", "arn:aws:kms:us-east-1:123456789012:key/k-1", false},
+		{"arn:aws:kms:us-east-1:123456789012:key/k-1", "arn:aws:kms:us-east-1:123456789012:key/k-2", true},
+		{"k-1", "arn:aws:kms:us-east-1:123456789012:key/k-1", false},
+		{"k-1", "arn:aws:kms:us-east-1:123456789012:key/k-2", true},
+		{"alias/ecr", "arn:aws:kms:us-east-1:123456789012:key/k-2", false}, // only KMS can resolve an alias
+	} {
+		diffs := encryptionDifferences(tc.want, registry.Encryption{Type: "KMS", KMSKey: tc.have})
+		if got := len(diffs) > 0; got != tc.differs {
+			t.Errorf("want %s, have %s: differs %v; want %v", tc.want, tc.have, got, tc.differs)
+		}
+		for _, d := range diffs {
+			if d.Fixable {
+				t.Errorf("an encryption difference is fixable: %+v", d)
+			}
+		}
 	}
 }
 

@@ -3,40 +3,41 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
 // ScanOptions steer one drift scan.
 type ScanOptions struct {
-	// Fix writes the desired policy where it drifted; otherwise drift is only reported.
+	// Fix writes every fixable difference; otherwise differences are only reported.
 	Fix bool
 	// Concurrency bounds how many repositories are checked at once.
 	Concurrency int
+	// Tags reads every managed repository's tags (one ListTagsForResource each) and compares
+	// the managed ones; without it, tags are not read by the scan.
+	Tags bool
+	// Access reads every managed repository's policy, not only where pull access is granted:
+	// the product's statements may still be there to remove.
+	Access bool
+	// Owner, when set, is asked for the owner of a project repository whose tags were read,
+	// so that owner tags removed or changed by hand can be put back (see Desired.Owner). It
+	// returns d unchanged when it cannot tell.
+	Owner func(ctx context.Context, d Desired, o *registry.Repository) (Desired, error)
 	// Stop, when it returns true, stops the scan from starting new work (nil: never). Work
 	// under way finishes, so nothing is cut off mid-write; the scan reports itself incomplete.
 	Stop func() bool
-	// OnDrift is called, from any goroutine, for every drifted repository.
-	OnDrift func(Drift)
+	// OnDrift is called, from any goroutine, with the result of every repository that is not
+	// as desired (fixed or not).
+	OnDrift func(Result)
 	// OnError is called, from any goroutine, for every repository that could not be checked
 	// or fixed.
 	OnError func(repository string, err error)
-}
-
-// Drift is one repository whose lifecycle policy is not the desired one.
-type Drift struct {
-	Repository string `json:"repository"`
-	Reason     string `json:"reason"`
-	Retention  int    `json:"retention"`
-	Expected   string `json:"expected"`
-	// Actual is the policy found, canonicalised when it parses; empty when there was none.
-	Actual string `json:"actual,omitempty"`
-	Fixed  bool   `json:"fixed"`
 }
 
 // ScanResult counts what a scan saw. Seen holds the name of every managed repository, for the
@@ -52,10 +53,12 @@ type ScanResult struct {
 	Seen      map[string]struct{}
 }
 
-// Scan walks every repository a page at a time and checks the lifecycle policy of each one in
-// the managed namespaces: one GetLifecyclePolicy a repository, one PutLifecyclePolicy a drifted
-// one in fix mode, nothing else. Repositories outside the managed namespaces are skipped
-// without a call; exempt ones are counted and left alone.
+// Scan walks every repository a page at a time and reconciles each one in the managed
+// namespaces through the one plan: DescribeRepositories gives its tag mutability and
+// encryption, one GetLifecyclePolicy its lifecycle policy, and only where the options or the
+// configuration ask for them a ListTagsForResource and a GetRepositoryPolicy; one write a
+// drifted setting in fix mode, nothing else. Repositories outside the managed namespaces are
+// skipped without a call; exempt ones are counted and left alone entirely.
 func (e *Engine) Scan(ctx context.Context, cfg config.Config, opts ScanOptions) (ScanResult, error) {
 	res := ScanResult{Complete: true, Seen: map[string]struct{}{}}
 	var mu sync.Mutex
@@ -77,27 +80,27 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, opts ScanOptions) 
 			return nil
 		}
 		g.Go(func() error {
-			d, err := e.checkPolicy(ctx, cfg, s.Name, opts.Fix)
+			r, err := e.check(ctx, cfg, s, opts)
 			count(func() {
 				res.Scanned++
-				if err != nil {
-					res.Errors++
-				}
 				switch {
-				case d != nil:
+				case err != nil:
+					res.Errors++
+				case len(r.Differences) == 0:
+					res.Compliant++
+				}
+				if len(r.Differences) > 0 {
 					res.Drifted++
-					if d.Fixed {
+					if slices.ContainsFunc(r.Differences, func(d Difference) bool { return d.Fixed }) {
 						res.Fixed++
 					}
-				case err == nil:
-					res.Compliant++
 				}
 			})
 			if err != nil && opts.OnError != nil {
 				opts.OnError(s.Name, err)
 			}
-			if d != nil && opts.OnDrift != nil {
-				opts.OnDrift(*d)
+			if len(r.Differences) > 0 && opts.OnDrift != nil {
+				opts.OnDrift(r)
 			}
 			return nil
 		})
@@ -117,29 +120,19 @@ type errStopped struct{}
 
 func (errStopped) Error() string { return "time budget spent" }
 
-// checkPolicy compares one repository's policy with the desired one and, in fix mode, writes
-// the whole desired policy in one call. It returns nil when the policy is as desired, and the
-// drift together with the error when the fix failed.
-func (e *Engine) checkPolicy(ctx context.Context, cfg config.Config, name string, fix bool) (*Drift, error) {
-	n := cfg.Retention(name)
-	want := lifecycle.Policy(n)
-	got, has, err := e.Registry.Policy(ctx, name)
+// check observes one listed repository, plans it and applies the plan. The result carries the
+// differences found, also when the fix failed.
+func (e *Engine) check(ctx context.Context, cfg config.Config, s registry.Summary, opts ScanOptions) (Result, error) {
+	d := Named(cfg, s.Name)
+	d.CheckAccess = d.CheckAccess || opts.Access
+	o, err := e.Registry.Complete(ctx, s, d.Reads(opts.Tags))
 	if err != nil {
-		return nil, err
+		return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 	}
-	reason := PolicyDrift(want, has, got)
-	if reason == "" {
-		return nil, nil
-	}
-	d := &Drift{Repository: name, Reason: reason, Retention: n, Expected: want, Actual: got}
-	if c, err := lifecycle.Canonical(got); err == nil {
-		d.Actual = c
-	}
-	if fix {
-		if err := e.Registry.PutPolicy(ctx, name, want); err != nil {
-			return d, err
+	if opts.Owner != nil && o.Tags.Known && d.Owner == nil && d.Scope == naming.ScopeProject {
+		if d, err = opts.Owner(ctx, d, o); err != nil {
+			return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 		}
-		d.Fixed = true
 	}
-	return d, nil
+	return e.Apply(ctx, Plan(d, o, opts.Fix))
 }

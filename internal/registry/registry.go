@@ -1,5 +1,11 @@
-// Package registry is the product's view of Amazon ECR: it observes repositories (existence,
-// tags, lifecycle policy) and makes the few changes the reconciler asks for.
+// Package registry is the product's view of Amazon ECR: it observes repositories (their
+// settings, tags, lifecycle policy and repository policy) and makes the few changes the
+// reconciler asks for.
+//
+// An observation says what it did not read: a setting that was not read is unknown, never
+// absent. Tag mutability and encryption come with DescribeRepositories, so they are always
+// known; tags, the lifecycle policy and the repository policy cost a call each and are read
+// only when asked for.
 //
 // Every write is checked against a guard before it is sent, so a bug elsewhere cannot reach a
 // repository outside the managed namespaces.
@@ -9,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -20,6 +28,7 @@ type Reader interface {
 	ecr.DescribeRepositoriesAPIClient
 	ListTagsForResource(ctx context.Context, in *ecr.ListTagsForResourceInput, opts ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
 	GetLifecyclePolicy(ctx context.Context, in *ecr.GetLifecyclePolicyInput, opts ...func(*ecr.Options)) (*ecr.GetLifecyclePolicyOutput, error)
+	GetRepositoryPolicy(ctx context.Context, in *ecr.GetRepositoryPolicyInput, opts ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error)
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, opts ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
 }
 
@@ -27,6 +36,9 @@ type Reader interface {
 type Writer interface {
 	CreateRepository(ctx context.Context, in *ecr.CreateRepositoryInput, opts ...func(*ecr.Options)) (*ecr.CreateRepositoryOutput, error)
 	PutLifecyclePolicy(ctx context.Context, in *ecr.PutLifecyclePolicyInput, opts ...func(*ecr.Options)) (*ecr.PutLifecyclePolicyOutput, error)
+	PutImageTagMutability(ctx context.Context, in *ecr.PutImageTagMutabilityInput, opts ...func(*ecr.Options)) (*ecr.PutImageTagMutabilityOutput, error)
+	SetRepositoryPolicy(ctx context.Context, in *ecr.SetRepositoryPolicyInput, opts ...func(*ecr.Options)) (*ecr.SetRepositoryPolicyOutput, error)
+	DeleteRepositoryPolicy(ctx context.Context, in *ecr.DeleteRepositoryPolicyInput, opts ...func(*ecr.Options)) (*ecr.DeleteRepositoryPolicyOutput, error)
 	TagResource(ctx context.Context, in *ecr.TagResourceInput, opts ...func(*ecr.Options)) (*ecr.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *ecr.UntagResourceInput, opts ...func(*ecr.Options)) (*ecr.UntagResourceOutput, error)
 	DeleteRepository(ctx context.Context, in *ecr.DeleteRepositoryInput, opts ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error)
@@ -46,30 +58,69 @@ var ErrOutsideNamespace = errors.New("repository is outside the managed namespac
 type Registry struct {
 	api   API
 	allow func(name string) bool
+	// settle are the waits of the retry right after our own CreateRepository (see AfterCreate).
+	settle []time.Duration
 }
 
 // New returns a Registry that writes only repositories for which allow returns true.
 func New(api API, allow func(name string) bool) *Registry {
-	return &Registry{api: api, allow: allow}
+	return &Registry{api: api, allow: allow, settle: settleDelays}
+}
+
+// Observed is a setting an observation read (Known) or did not: unknown is not absent.
+type Observed[T any] struct {
+	Value T
+	Known bool
+}
+
+// Known returns an observed value.
+func Known[T any](v T) Observed[T] { return Observed[T]{Value: v, Known: true} }
+
+// Mutability is a repository's image tag mutability: MUTABLE, IMMUTABLE, or one of the
+// *_WITH_EXCLUSION modes with its wildcard filters (sorted).
+type Mutability struct {
+	Mode       string
+	Exclusions []string
+}
+
+// Equal reports whether two mutabilities are the same, filters as a set.
+func (m Mutability) Equal(o Mutability) bool {
+	return m.Mode == o.Mode && slices.Equal(m.Exclusions, o.Exclusions)
+}
+
+// Encryption is how a repository is encrypted: AES256, or KMS with a key.
+type Encryption struct {
+	Type   string
+	KMSKey string
+}
+
+// Document is a policy text, or none.
+type Document struct {
+	Text   string
+	Exists bool
+}
+
+// Summary is a repository as DescribeRepositories describes it: every setting it returns.
+type Summary struct {
+	Name       string
+	ARN        string
+	URI        string
+	Mutability Mutability
+	Encryption Encryption
 }
 
 // Repository is one repository as observed.
 type Repository struct {
-	Name string
-	ARN  string
-	URI  string
-	// Tags is nil when they were not read.
-	Tags map[string]string
-	// Policy is the lifecycle policy text; HasPolicy is false when there is none.
-	Policy    string
-	HasPolicy bool
+	Summary
+	Tags      Observed[map[string]string]
+	Lifecycle Observed[Document]
+	// Access is the repository policy.
+	Access Observed[Document]
 }
 
-// Summary is a repository as DescribeRepositories lists it.
-type Summary struct {
-	Name string
-	ARN  string
-	URI  string
+// Reads says what an observation reads beyond DescribeRepositories.
+type Reads struct {
+	Tags, Lifecycle, Access bool
 }
 
 func (r *Registry) guard(name string) error {
@@ -79,7 +130,8 @@ func (r *Registry) guard(name string) error {
 	return nil
 }
 
-// Describe returns the repository's name, ARN and URI, or found=false when it does not exist.
+// Describe returns the repository as DescribeRepositories describes it, or found=false when it
+// does not exist.
 func (r *Registry) Describe(ctx context.Context, name string) (Summary, bool, error) {
 	out, err := r.api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
 	var notFound *ecrtypes.RepositoryNotFoundException
@@ -95,29 +147,58 @@ func (r *Registry) Describe(ctx context.Context, name string) (Summary, bool, er
 }
 
 func summary(repo ecrtypes.Repository) Summary {
-	return Summary{
-		Name: aws.ToString(repo.RepositoryName),
-		ARN:  aws.ToString(repo.RepositoryArn),
-		URI:  aws.ToString(repo.RepositoryUri),
+	s := Summary{
+		Name:       aws.ToString(repo.RepositoryName),
+		ARN:        aws.ToString(repo.RepositoryArn),
+		URI:        aws.ToString(repo.RepositoryUri),
+		Mutability: Mutability{Mode: string(repo.ImageTagMutability)},
+		Encryption: Encryption{Type: string(ecrtypes.EncryptionTypeAes256)},
 	}
+	for _, f := range repo.ImageTagMutabilityExclusionFilters {
+		s.Mutability.Exclusions = append(s.Mutability.Exclusions, aws.ToString(f.Filter))
+	}
+	slices.Sort(s.Mutability.Exclusions)
+	if e := repo.EncryptionConfiguration; e != nil {
+		s.Encryption = Encryption{Type: string(e.EncryptionType), KMSKey: aws.ToString(e.KmsKey)}
+	}
+	return s
 }
 
-// Observe returns the repository with its tags and lifecycle policy, or nil when it does not
+// Observe describes the repository and reads what reads names, or returns nil when it does not
 // exist.
-func (r *Registry) Observe(ctx context.Context, name string) (*Repository, error) {
+func (r *Registry) Observe(ctx context.Context, name string, reads Reads) (*Repository, error) {
 	s, found, err := r.Describe(ctx, name)
 	if err != nil || !found {
 		return nil, err
 	}
-	tags, err := r.Tags(ctx, s.ARN)
-	if err != nil {
-		return nil, err
+	return r.Complete(ctx, s, reads)
+}
+
+// Complete reads what reads names for a repository already described (by a listing, say).
+func (r *Registry) Complete(ctx context.Context, s Summary, reads Reads) (*Repository, error) {
+	repo := &Repository{Summary: s}
+	if reads.Tags {
+		tags, err := r.Tags(ctx, s.ARN)
+		if err != nil {
+			return nil, err
+		}
+		repo.Tags = Known(tags)
 	}
-	policy, has, err := r.Policy(ctx, name)
-	if err != nil {
-		return nil, err
+	if reads.Lifecycle {
+		doc, err := r.Policy(ctx, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		repo.Lifecycle = Known(doc)
 	}
-	return &Repository{Name: s.Name, ARN: s.ARN, URI: s.URI, Tags: tags, Policy: policy, HasPolicy: has}, nil
+	if reads.Access {
+		doc, err := r.AccessPolicy(ctx, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		repo.Access = Known(doc)
+	}
+	return repo, nil
 }
 
 // Tags returns the repository's tags.
@@ -133,17 +214,30 @@ func (r *Registry) Tags(ctx context.Context, arn string) (map[string]string, err
 	return tags, nil
 }
 
-// Policy returns the repository's lifecycle policy text, or has=false when it has none.
-func (r *Registry) Policy(ctx context.Context, name string) (text string, has bool, err error) {
+// Policy returns the repository's lifecycle policy.
+func (r *Registry) Policy(ctx context.Context, name string) (Document, error) {
 	out, err := r.api.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
 	var none *ecrtypes.LifecyclePolicyNotFoundException
 	switch {
 	case errors.As(err, &none):
-		return "", false, nil
+		return Document{}, nil
 	case err != nil:
-		return "", false, fmt.Errorf("get lifecycle policy of %s: %w", name, err)
+		return Document{}, fmt.Errorf("get lifecycle policy of %s: %w", name, err)
 	}
-	return aws.ToString(out.LifecyclePolicyText), true, nil
+	return Document{Text: aws.ToString(out.LifecyclePolicyText), Exists: true}, nil
+}
+
+// AccessPolicy returns the repository's repository policy.
+func (r *Registry) AccessPolicy(ctx context.Context, name string) (Document, error) {
+	out, err := r.api.GetRepositoryPolicy(ctx, &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String(name)})
+	var none *ecrtypes.RepositoryPolicyNotFoundException
+	switch {
+	case errors.As(err, &none):
+		return Document{}, nil
+	case err != nil:
+		return Document{}, fmt.Errorf("get repository policy of %s: %w", name, err)
+	}
+	return Document{Text: aws.ToString(out.PolicyText), Exists: true}, nil
 }
 
 // Empty reports whether the repository holds no image.

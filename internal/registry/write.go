@@ -5,19 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 )
 
-// Settings are what a repository is created with. ECR applies them only at creation; encryption
-// cannot change afterwards at all.
+// Settings are what a repository is created with, all in the one CreateRepository call.
 type Settings struct {
-	Tags          map[string]string
-	ScanOnPush    bool
-	TagMutability string
-	// KMSKey, when set, encrypts with that key; otherwise AES256.
+	Tags       map[string]string
+	ScanOnPush bool
+	Mutability Mutability
+	// KMSKey, when set, encrypts with that key; otherwise AES256. ECR cannot change a
+	// repository's encryption after its creation.
 	KMSKey string
 }
 
@@ -34,11 +35,12 @@ func (r *Registry) Create(ctx context.Context, name string, s Settings) (repo Su
 		enc = &ecrtypes.EncryptionConfiguration{EncryptionType: ecrtypes.EncryptionTypeKms, KmsKey: aws.String(s.KMSKey)}
 	}
 	out, err := r.api.CreateRepository(ctx, &ecr.CreateRepositoryInput{
-		RepositoryName:             aws.String(name),
-		Tags:                       tagList(s.Tags),
-		ImageScanningConfiguration: &ecrtypes.ImageScanningConfiguration{ScanOnPush: s.ScanOnPush},
-		ImageTagMutability:         ecrtypes.ImageTagMutability(s.TagMutability),
-		EncryptionConfiguration:    enc,
+		RepositoryName:                     aws.String(name),
+		Tags:                               tagList(s.Tags),
+		ImageScanningConfiguration:         &ecrtypes.ImageScanningConfiguration{ScanOnPush: s.ScanOnPush},
+		ImageTagMutability:                 ecrtypes.ImageTagMutability(s.Mutability.Mode),
+		ImageTagMutabilityExclusionFilters: filters(s.Mutability.Exclusions),
+		EncryptionConfiguration:            enc,
 	})
 	var exists *ecrtypes.RepositoryAlreadyExistsException
 	switch {
@@ -48,6 +50,33 @@ func (r *Registry) Create(ctx context.Context, name string, s Settings) (repo Su
 		return Summary{}, false, fmt.Errorf("create repository %s: %w", name, err)
 	}
 	return summary(*out.Repository), true, nil
+}
+
+// settleDelays are the waits before each retry of a write that meets RepositoryNotFoundException
+// right after our own CreateRepository: about 3 seconds in all, enough for ECR's eventual
+// consistency as AWS Support describes it (terraform-provider-aws #3849), short enough that a
+// repository deleted meanwhile fails the invocation quickly.
+var settleDelays = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond}
+
+// AfterCreate runs write, a call on a repository this process has just created, retrying it
+// briefly while ECR still answers RepositoryNotFoundException: CreateRepository is eventually
+// consistent. Nowhere else is that answer retried; for a repository that existed before it
+// means the repository is gone.
+func (r *Registry) AfterCreate(ctx context.Context, write func() error) error {
+	err := write()
+	for _, d := range r.settle {
+		var notFound *ecrtypes.RepositoryNotFoundException
+		if !errors.As(err, &notFound) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+		err = write()
+	}
+	return err
 }
 
 // PutPolicy writes the whole lifecycle policy in one call. A policy is never deleted first: a
@@ -62,6 +91,49 @@ func (r *Registry) PutPolicy(ctx context.Context, name, text string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("put lifecycle policy of %s: %w", name, err)
+	}
+	return nil
+}
+
+// PutMutability sets the repository's tag mutability, with its exclusion filters for the
+// *_WITH_EXCLUSION modes. ECR changes it at any time; it applies to tags pushed afterwards.
+func (r *Registry) PutMutability(ctx context.Context, name string, m Mutability) error {
+	if err := r.guard(name); err != nil {
+		return err
+	}
+	_, err := r.api.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{
+		RepositoryName:                     aws.String(name),
+		ImageTagMutability:                 ecrtypes.ImageTagMutability(m.Mode),
+		ImageTagMutabilityExclusionFilters: filters(m.Exclusions),
+	})
+	if err != nil {
+		return fmt.Errorf("put image tag mutability of %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetAccess writes the whole repository policy in one call.
+func (r *Registry) SetAccess(ctx context.Context, name, text string) error {
+	if err := r.guard(name); err != nil {
+		return err
+	}
+	_, err := r.api.SetRepositoryPolicy(ctx, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String(name), PolicyText: aws.String(text)})
+	if err != nil {
+		return fmt.Errorf("set repository policy of %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteAccess deletes the repository policy. The caller has made sure it holds only the
+// product's statements; a policy already gone is no failure.
+func (r *Registry) DeleteAccess(ctx context.Context, name string) error {
+	if err := r.guard(name); err != nil {
+		return err
+	}
+	_, err := r.api.DeleteRepositoryPolicy(ctx, &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String(name)})
+	var none *ecrtypes.RepositoryPolicyNotFoundException
+	if err != nil && !errors.As(err, &none) {
+		return fmt.Errorf("delete repository policy of %s: %w", name, err)
 	}
 	return nil
 }
@@ -108,6 +180,14 @@ func (r *Registry) DeleteIfEmpty(ctx context.Context, name string) (deleted bool
 		return false, fmt.Errorf("delete repository %s: %w", name, err)
 	}
 	return true, nil
+}
+
+func filters(exclusions []string) []ecrtypes.ImageTagMutabilityExclusionFilter {
+	var out []ecrtypes.ImageTagMutabilityExclusionFilter
+	for _, f := range exclusions {
+		out = append(out, ecrtypes.ImageTagMutabilityExclusionFilter{Filter: aws.String(f), FilterType: ecrtypes.ImageTagMutabilityExclusionFilterTypeWildcard})
+	}
+	return out
 }
 
 // tagList renders tags sorted by key, so requests are deterministic.

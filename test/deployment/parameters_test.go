@@ -28,7 +28,13 @@ func TestParameters(t *testing.T) {
 		{name: "TeamTag", typ: "String", def: ptr("team")},
 		{name: "AllowedTeams", typ: "String", def: ptr("")},
 		{name: "ScanOnPush", typ: "String", def: ptr("true"), allowed: []string{"true", "false"}},
-		{name: "TagMutability", typ: "String", def: ptr("MUTABLE"), allowed: []string{"MUTABLE", "IMMUTABLE"}},
+		{name: "TagMutability", typ: "String", def: ptr("MUTABLE"), allowed: []string{"MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"}},
+		{name: "TagMutabilityExclusions", typ: "String", def: ptr("")},
+		{name: "PullAccounts", typ: "String", def: ptr("")},
+		{name: "PullOrgId", typ: "String", def: ptr("")},
+		{name: "UntaggedExpiryDays", typ: "String", def: ptr("")},
+		{name: "ProtectedTagPatterns", typ: "String", def: ptr("")},
+		{name: "CheckTags", typ: "String", def: ptr("false"), allowed: []string{"true", "false"}},
 		{name: "KmsKeyArn", typ: "String", def: ptr("")},
 		{name: "DriftMode", typ: "String", def: ptr("fix"), allowed: []string{"fix", "report"}},
 		{name: "LifecycleExempt", typ: "String", def: ptr("")},
@@ -128,9 +134,10 @@ func TestCompanyNamePattern(t *testing.T) {
 // configParameters are the SSM parameter names of the README's configuration table (overrides/... are
 // written by people, not by the template).
 var configParameters = []string{
-	"allowed-teams", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
-	"kms-key", "lifecycle-exempt", "on-project-delete", "project-repos", "scan-on-push",
-	"shared-repos", "tag-mutability", "team-tag",
+	"allowed-teams", "check-tags", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
+	"kms-key", "lifecycle-exempt", "on-project-delete", "project-repos", "protected-tag-patterns",
+	"pull-accounts", "pull-org-id", "scan-on-push", "shared-repos", "tag-mutability",
+	"tag-mutability-exclusions", "team-tag", "untagged-expiry-days",
 }
 
 func TestConfigParameters(t *testing.T) {

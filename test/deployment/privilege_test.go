@@ -63,11 +63,13 @@ func untaggedRepository(t *testing.T, w *world.World, name string) {
 }
 
 // TestProvisionFunctionCallsExactlyWhatItIsGranted runs every path of ProvisionFunction (create,
-// adopt, AddTags, retain, re-create, delete-if-empty) and compares the API operations it called
-// with the actions template.yaml grants it. A grant nobody uses, or a call nobody granted, fails.
+// adopt an existing repository whose settings differ, AddTags, retain, re-create,
+// delete-if-empty) with pull access configured, and compares the API operations it called with
+// the actions template.yaml grants it. A grant nobody uses, or a call nobody granted, fails.
 func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	w := world.New(t, server)
-	w.PutConfig(t, map[string]string{"company": "acme"})
+	// Adopted repositories are MUTABLE: PutImageTagMutability; pull access: Get/SetRepositoryPolicy.
+	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444"})
 	svc := &provision.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	ctx := world.Deadline(t)
@@ -95,10 +97,11 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 }
 
 // TestDriftFunctionCallsExactlyWhatItIsGranted does the same for DriftFunction: scan, fix,
-// create shared repositories, backfill a project whose repositories are partly there.
+// create shared repositories, backfill a project whose repositories are partly there, grant
+// pull access and withdraw it again.
 func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	w := world.New(t, server)
-	w.PutConfig(t, map[string]string{"company": "acme"})
+	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444"})
 	ctx := context.Background()
 	untaggedRepository(t, w, "acme-sm-risk-fraud-detect/training") // no managed tags: TagResource
 	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud-detect/inference"),
@@ -118,7 +121,16 @@ func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 		ConfigPath: configPath, Concurrency: 2, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard}
 	sum, err := svc.Handle(world.Deadline(t), json.RawMessage(`{"mode":"fix"}`))
 	if err != nil || sum.Created != 4 || sum.Fixed != 2 {
-		t.Fatalf("drift run: %+v, %v; want 3 shared + 1 project repository created, 2 policies fixed", sum, err)
+		t.Fatalf("drift run: %+v, %v; want 3 shared + 1 project repository created, 2 repositories fixed", sum, err)
+	}
+	// Pull access withdrawn: the Parameter Store Change makes the run read every repository
+	// policy, and delete those that held only the product's statement.
+	w.DeleteConfig(t, "pull-accounts")
+	withdrawn := sample("parameter-store-change.json", func(ev map[string]any) {
+		samples.Detail(ev)["name"], samples.Detail(ev)["operation"] = configPath+"/pull-accounts", "Delete"
+	})
+	if sum, err := svc.Handle(world.Deadline(t), withdrawn); err != nil || sum.Fixed != 6 {
+		t.Fatalf("drift run after the withdrawal: %+v, %v; want the 6 repository policies removed", sum, err)
 	}
 
 	if diff := cmp.Diff(keys(grantedActions(t, "DriftFunction")), keys(calledActions(w))); diff != "" {

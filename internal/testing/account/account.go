@@ -112,6 +112,19 @@ func (a *Account) PutConfig(ctx context.Context, values map[string]string) error
 	return nil
 }
 
+// DeleteConfig deletes configuration parameters, named relative to ConfigPath; one that is not
+// there is no failure.
+func (a *Account) DeleteConfig(ctx context.Context, names ...string) error {
+	for _, name := range names {
+		_, err := a.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(ConfigPath + "/" + name)})
+		var missing *ssmtypes.ParameterNotFound
+		if err != nil && !errors.As(err, &missing) {
+			return fmt.Errorf("delete parameter %s/%s: %w", ConfigPath, name, err)
+		}
+	}
+	return nil
+}
+
 // Repository is one ECR repository as moto holds it.
 type Repository struct {
 	Name, URI, ARN string
@@ -119,6 +132,12 @@ type Repository struct {
 	// Policy is the lifecycle policy text; HasPolicy is false when there is none.
 	Policy    string
 	HasPolicy bool
+	// Access is the repository policy text, "" when there is none.
+	Access string
+	// Mutability is the image tag mutability, Exclusions its filters; Encryption the
+	// encryption type, KMSKey its key.
+	Mutability, Encryption, KMSKey string
+	Exclusions                     []string
 }
 
 // Retention is N when the policy is exactly "keep the newest N images".
@@ -190,7 +209,13 @@ func (a *Account) Repository(ctx context.Context, name string) (repo Repository,
 func (a *Account) details(ctx context.Context, r ecrtypes.Repository) (Repository, error) {
 	repo := Repository{
 		Name: aws.ToString(r.RepositoryName), URI: aws.ToString(r.RepositoryUri),
-		ARN: aws.ToString(r.RepositoryArn), Tags: map[string]string{},
+		ARN: aws.ToString(r.RepositoryArn), Tags: map[string]string{}, Mutability: string(r.ImageTagMutability),
+	}
+	for _, f := range r.ImageTagMutabilityExclusionFilters {
+		repo.Exclusions = append(repo.Exclusions, aws.ToString(f.Filter))
+	}
+	if e := r.EncryptionConfiguration; e != nil {
+		repo.Encryption, repo.KMSKey = string(e.EncryptionType), aws.ToString(e.KmsKey)
 	}
 	tags, err := a.ECR.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: r.RepositoryArn})
 	if err != nil {
@@ -208,7 +233,28 @@ func (a *Account) details(ctx context.Context, r ecrtypes.Repository) (Repositor
 	default:
 		repo.Policy, repo.HasPolicy = aws.ToString(pol.LifecyclePolicyText), true
 	}
+	access, err := a.ECR.GetRepositoryPolicy(ctx, &ecr.GetRepositoryPolicyInput{RepositoryName: r.RepositoryName})
+	var noAccess *ecrtypes.RepositoryPolicyNotFoundException
+	switch {
+	case errors.As(err, &noAccess):
+	case err != nil:
+		return repo, fmt.Errorf("repository policy of %s: %w", repo.Name, err)
+	default:
+		repo.Access = aws.ToString(access.PolicyText)
+	}
 	return repo, nil
+}
+
+// SetMutabilityByHand switches the repository's image tag mutability, as a person at the
+// console would.
+func (a *Account) SetMutabilityByHand(ctx context.Context, name, mode string) error {
+	_, err := a.ECR.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{
+		RepositoryName: aws.String(name), ImageTagMutability: ecrtypes.ImageTagMutability(mode),
+	})
+	if err != nil {
+		return fmt.Errorf("put image tag mutability %s: %w", name, err)
+	}
+	return nil
 }
 
 // EditRetentionByHand does what a person at the console would: it reads the repository's

@@ -7,6 +7,7 @@
 package ecrfake
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -32,10 +33,19 @@ type Repository struct {
 	Name   string
 	Tags   map[string]string
 	Images int
-	// Policy is the lifecycle policy text, "" for none.
+	// Policy is the lifecycle policy text, "" for none; Access the repository policy's.
 	Policy string
+	Access string
+	// Mutability is MUTABLE when empty; Exclusions its filters.
+	Mutability string
+	Exclusions []string
+	// Encryption is AES256 when empty; KMSKey the key of KMS encryption.
+	Encryption string
+	KMSKey     string
 	// Created is what CreateRepository was given (nil for repositories seeded with Put).
 	Created *ecr.CreateRepositoryInput
+	// lag is how many more calls on the repository answer RepositoryNotFoundException.
+	lag int
 }
 
 // Registry is the fake ECR. The zero value is not usable; call New.
@@ -45,6 +55,8 @@ type Registry struct {
 	calls map[string]int
 	// pageSize is how many repositories a DescribeRepositories page holds at most.
 	pageSize int
+	// lag is what a created repository's lag starts at (see SetLag).
+	lag int
 }
 
 // New returns an empty registry whose listing pages hold at most 1,000 repositories, as ECR's.
@@ -57,6 +69,15 @@ func (r *Registry) SetPageSize(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pageSize = n
+}
+
+// SetLag makes the next n calls on every repository CreateRepository creates from now on
+// answer RepositoryNotFoundException, as ECR may right after a create: CreateRepository is
+// eventually consistent.
+func (r *Registry) SetLag(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lag = n
 }
 
 // Put adds or replaces a repository, as a person or another tool would have made it.
@@ -116,11 +137,22 @@ func (r *Registry) ResetCalls() {
 	clear(r.calls)
 }
 
-// call counts an operation and returns the repository it names (nil when there is none).
-// The caller holds r.mu.
+// call counts an operation and returns the repository it names (see lookup). The caller holds
+// r.mu.
 func (r *Registry) call(op, name string) *Repository {
 	r.calls[op]++
-	return r.repos[name]
+	return r.lookup(name)
+}
+
+// lookup returns the repository name, or nil when there is none or while its lag lasts. The
+// caller holds r.mu.
+func (r *Registry) lookup(name string) *Repository {
+	repo := r.repos[name]
+	if repo != nil && repo.lag > 0 {
+		repo.lag--
+		return nil
+	}
+	return repo
 }
 
 func arn(name string) string {
@@ -137,12 +169,22 @@ func notFound(name string) error {
 }
 
 func (repo *Repository) describe() ecrtypes.Repository {
-	return ecrtypes.Repository{
-		RepositoryName: aws.String(repo.Name),
-		RepositoryArn:  aws.String(arn(repo.Name)),
-		RepositoryUri:  aws.String(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, Region, repo.Name)),
-		RegistryId:     aws.String(Account),
+	d := ecrtypes.Repository{
+		RepositoryName:          aws.String(repo.Name),
+		RepositoryArn:           aws.String(arn(repo.Name)),
+		RepositoryUri:           aws.String(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, Region, repo.Name)),
+		RegistryId:              aws.String(Account),
+		ImageTagMutability:      ecrtypes.ImageTagMutability(cmp.Or(repo.Mutability, "MUTABLE")),
+		EncryptionConfiguration: &ecrtypes.EncryptionConfiguration{EncryptionType: ecrtypes.EncryptionType(cmp.Or(repo.Encryption, "AES256"))},
 	}
+	if repo.KMSKey != "" {
+		d.EncryptionConfiguration.KmsKey = aws.String(repo.KMSKey)
+	}
+	for _, f := range repo.Exclusions {
+		d.ImageTagMutabilityExclusionFilters = append(d.ImageTagMutabilityExclusionFilters,
+			ecrtypes.ImageTagMutabilityExclusionFilter{Filter: aws.String(f), FilterType: ecrtypes.ImageTagMutabilityExclusionFilterTypeWildcard})
+	}
+	return d
 }
 
 // DescribeRepositories lists repositories by name (every name must exist) or, without names,
@@ -154,8 +196,8 @@ func (r *Registry) DescribeRepositories(_ context.Context, in *ecr.DescribeRepos
 	out := &ecr.DescribeRepositoriesOutput{}
 	if len(in.RepositoryNames) > 0 {
 		for _, name := range in.RepositoryNames {
-			repo, ok := r.repos[name]
-			if !ok {
+			repo := r.lookup(name)
+			if repo == nil {
 				return nil, notFound(name)
 			}
 			out.Repositories = append(out.Repositories, repo.describe())
@@ -236,10 +278,18 @@ func (r *Registry) CreateRepository(_ context.Context, in *ecr.CreateRepositoryI
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	name := aws.ToString(in.RepositoryName)
-	if r.call("CreateRepository", name) != nil {
+	r.calls["CreateRepository"]++
+	if r.repos[name] != nil {
 		return nil, &ecrtypes.RepositoryAlreadyExistsException{Message: aws.String("The repository with name '" + name + "' already exists")}
 	}
-	repo := &Repository{Name: name, Tags: map[string]string{}, Created: in}
+	repo := &Repository{Name: name, Tags: map[string]string{}, Created: in, lag: r.lag,
+		Mutability: string(in.ImageTagMutability)}
+	for _, f := range in.ImageTagMutabilityExclusionFilters {
+		repo.Exclusions = append(repo.Exclusions, aws.ToString(f.Filter))
+	}
+	if e := in.EncryptionConfiguration; e != nil {
+		repo.Encryption, repo.KMSKey = string(e.EncryptionType), aws.ToString(e.KmsKey)
+	}
 	for _, t := range in.Tags {
 		repo.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
@@ -260,6 +310,71 @@ func (r *Registry) PutLifecyclePolicy(_ context.Context, in *ecr.PutLifecyclePol
 	}
 	repo.Policy = aws.ToString(in.LifecyclePolicyText)
 	return &ecr.PutLifecyclePolicyOutput{RepositoryName: in.RepositoryName, LifecyclePolicyText: in.LifecyclePolicyText}, nil
+}
+
+// PutImageTagMutability sets the mutability and its exclusion filters.
+func (r *Registry) PutImageTagMutability(_ context.Context, in *ecr.PutImageTagMutabilityInput, _ ...func(*ecr.Options)) (*ecr.PutImageTagMutabilityOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := aws.ToString(in.RepositoryName)
+	repo := r.call("PutImageTagMutability", name)
+	if repo == nil {
+		return nil, notFound(name)
+	}
+	repo.Mutability, repo.Exclusions = string(in.ImageTagMutability), nil
+	for _, f := range in.ImageTagMutabilityExclusionFilters {
+		repo.Exclusions = append(repo.Exclusions, aws.ToString(f.Filter))
+	}
+	return &ecr.PutImageTagMutabilityOutput{RepositoryName: in.RepositoryName, ImageTagMutability: in.ImageTagMutability}, nil
+}
+
+// GetRepositoryPolicy returns the repository policy text as it was set.
+func (r *Registry) GetRepositoryPolicy(_ context.Context, in *ecr.GetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := aws.ToString(in.RepositoryName)
+	repo := r.call("GetRepositoryPolicy", name)
+	switch {
+	case repo == nil:
+		return nil, notFound(name)
+	case repo.Access == "":
+		return nil, policyNotFound()
+	}
+	return &ecr.GetRepositoryPolicyOutput{RepositoryName: in.RepositoryName, PolicyText: aws.String(repo.Access)}, nil
+}
+
+// SetRepositoryPolicy stores the text as given.
+func (r *Registry) SetRepositoryPolicy(_ context.Context, in *ecr.SetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.SetRepositoryPolicyOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := aws.ToString(in.RepositoryName)
+	repo := r.call("SetRepositoryPolicy", name)
+	if repo == nil {
+		return nil, notFound(name)
+	}
+	repo.Access = aws.ToString(in.PolicyText)
+	return &ecr.SetRepositoryPolicyOutput{RepositoryName: in.RepositoryName, PolicyText: in.PolicyText}, nil
+}
+
+// DeleteRepositoryPolicy deletes the policy, or answers RepositoryPolicyNotFoundException.
+func (r *Registry) DeleteRepositoryPolicy(_ context.Context, in *ecr.DeleteRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.DeleteRepositoryPolicyOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := aws.ToString(in.RepositoryName)
+	repo := r.call("DeleteRepositoryPolicy", name)
+	switch {
+	case repo == nil:
+		return nil, notFound(name)
+	case repo.Access == "":
+		return nil, policyNotFound()
+	}
+	text := repo.Access
+	repo.Access = ""
+	return &ecr.DeleteRepositoryPolicyOutput{RepositoryName: in.RepositoryName, PolicyText: aws.String(text)}, nil
+}
+
+func policyNotFound() error {
+	return &ecrtypes.RepositoryPolicyNotFoundException{Message: aws.String("Repository policy does not exist for the repository")}
 }
 
 // TagResource adds or overwrites tags.

@@ -36,7 +36,22 @@ func (v *invariants) configure(path string, values map[string]string) {
 	for name, value := range values {
 		v.values[path+"/"+name] = value
 	}
-	cfg, err := config.Parse(path, v.values)
+	v.parse()
+}
+
+// forget records that the setup deleted parameters.
+func (v *invariants) forget(path string, names []string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, name := range names {
+		delete(v.values, path+"/"+name)
+	}
+	v.parse()
+}
+
+// parse re-reads the configuration as the product would. The caller holds v.mu.
+func (v *invariants) parse() {
+	cfg, err := config.Parse(v.path, v.values)
 	v.cfg, v.valid = cfg, err == nil
 }
 

@@ -82,6 +82,16 @@ func (w *World) PutConfig(t testing.TB, values map[string]string) {
 	}
 }
 
+// DeleteConfig deletes configuration parameters (names relative to account.ConfigPath) and tells
+// the invariants.
+func (w *World) DeleteConfig(t testing.TB, names ...string) {
+	t.Helper()
+	w.inv.forget(account.ConfigPath, names)
+	if err := w.Setup.DeleteConfig(context.Background(), names...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Sink collects the product's events (see account.RouteEvents).
 type Sink struct{ q *account.EventQueue }
 
@@ -104,6 +114,17 @@ func (s *Sink) Drain(t testing.TB) []account.Event {
 		t.Fatal(err)
 	}
 	return events
+}
+
+// Repository returns one repository as moto holds it, with its tags and policies; the test fails
+// when it does not exist.
+func (w *World) Repository(t testing.TB, name string) account.Repository {
+	t.Helper()
+	r, ok, err := w.Setup.Repository(context.Background(), name)
+	if err != nil || !ok {
+		t.Fatalf("repository %s: %v, exists %v", name, err, ok)
+	}
+	return r
 }
 
 // Repositories lists every repository name in moto.
