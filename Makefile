@@ -17,7 +17,7 @@ FUNCTIONS := provision drift
 # Tests that need moto_server or aws-lambda-rie carry this build tag; make unit runs the rest.
 INTEGRATION := integration
 
-.PHONY: help build test unit lint cfn-lint vet staticcheck bench demo rie fuzz clean
+.PHONY: help build test unit lint cfn-lint vet staticcheck bench bench-scale demo rie fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
 	$(GO) test -tags $(INTEGRATION) -run=NONE -bench=. -benchtime=1x -timeout 60m ./internal/drift
 	$(MAKE) --no-print-directory build ARCH=arm64
 	ls -l bin/arm64/provision/bootstrap bin/arm64/drift/bootstrap
+
+bench-scale: rie ## the drift bootstrap sweeping 100,000 repositories on moto (about an hour; docs/benchmarks.md)
+	$(GO) test -tags $(INTEGRATION) -run=NONE -bench=Sweep -benchtime=1x -timeout 150m ./test/scale
 
 FUZZTIME ?= 1m
 FUZZ_TARGETS := ./internal/projectevent:FuzzDecode ./internal/naming:FuzzProjectNamespace ./internal/lifecycle:FuzzEqual \

@@ -103,7 +103,7 @@ func run(ctx context.Context, opts options) error {
 	setup.add("product events", "EventBridge rule on the default bus -> SQS queue "+account.EventsQueue)
 	setup.write(&d.printer)
 
-	for _, step := range []func(context.Context) error{d.createProject, d.firstReconcile, d.handEdit, d.published} {
+	for _, step := range []func(context.Context) error{d.createProject, d.firstReconcile, d.handEdit, d.repair, d.published} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -228,6 +228,33 @@ func (d *demo) handEdit(ctx context.Context) error {
 	return nil
 }
 
+// repair: the CloudTrail record of a hand edit reaches DriftFunction, which puts that one
+// repository right within the invocation.
+func (d *demo) repair(ctx context.Context) error {
+	d.heading("4. A hand edit is undone at once")
+	if err := d.stack.Account.EditRetentionByHand(ctx, demoEdited, demoEditedCount); err != nil {
+		return err
+	}
+	d.para(fmt.Sprintf("Someone sets %s to keep %d images again. This time CloudTrail's "+
+		"PutLifecyclePolicy record reaches DriftFunction through EventBridge (the sample event), "+
+		"and it reconciles that one repository, without waiting for the next sweep:", demoEdited, demoEditedCount))
+	var sum stack.DriftSummary
+	took, err := d.invoke(ctx, d.stack.Drift, "ecr-put-lifecycle-policy.json", &sum)
+	if err != nil {
+		return err
+	}
+	d.result("DriftFunction", fmt.Sprintf("repair of %s after %s: %s", sum.Repository, sum.Event, counts(sum)), took)
+	n, err := d.retention(ctx, demoEdited)
+	if err != nil {
+		return err
+	}
+	if sum.Fixed != 1 || n != 10 {
+		return fmt.Errorf("the repair fixed %d and %s keeps %d images; want it fixed, keeping 10", sum.Fixed, demoEdited, n)
+	}
+	d.printf("   %s\n", d.st.green(fmt.Sprintf("%s keeps %d images again, one invocation after the edit.", demoEdited, n)))
+	return nil
+}
+
 // drift runs DriftFunction by hand in mode and prints its summary.
 func (d *demo) drift(ctx context.Context, mode config.Mode) (stack.DriftSummary, error) {
 	payload, _ := json.Marshal(map[string]config.Mode{"mode": mode})
@@ -241,7 +268,7 @@ func (d *demo) drift(ctx context.Context, mode config.Mode) (stack.DriftSummary,
 
 // published: the events, read back through the SQS target.
 func (d *demo) published(ctx context.Context) error {
-	d.heading("4. What the product published")
+	d.heading("5. What the product published")
 	d.para("Every result is an event on the default bus, source " + publish.Source + ". An EventBridge " +
 		"rule sends them to an SQS queue in moto; this is what it received:")
 	d.printf("\n")

@@ -29,10 +29,12 @@ func main() {
 		SageMaker: sagemaker.NewFromConfig(p.AWS, func(o *sagemaker.Options) {
 			o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond)
 		}),
-		Publisher:   p.Publisher,
-		ConfigPath:  p.Env.ConfigPath,
-		Concurrency: p.Env.Concurrency,
-		Logger:      p.Log,
+		Publisher:      p.Publisher,
+		ConfigPath:     p.Env.ConfigPath,
+		StateParameter: p.Env.StateParameter,
+		Concurrency:    p.Env.Concurrency,
+		ECRPerSecond:   p.Env.ECRPerSecond,
+		Logger:         p.Log,
 	}
 	lambda.Start(svc.Handle)
 }

@@ -131,9 +131,20 @@ func (p *Policy) Ours() []map[string]any {
 	return out
 }
 
+// Others returns everyone else's statements, in their order in the document.
+func (p *Policy) Others() []map[string]any {
+	var out []map[string]any
+	for _, st := range p.statements {
+		if !ours(st) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // Foreign reports whether anyone else wrote a statement of the policy.
 func (p *Policy) Foreign() bool {
-	return len(p.Ours()) < len(p.statements)
+	return len(p.Others()) > 0
 }
 
 // With returns the policy text with the product's statements replaced by want: every other
@@ -177,17 +188,21 @@ func encode(v any) (string, error) {
 
 // Differences compares the product's statements of an observed policy with want, by Sid,
 // and returns one line for each Sid whose statement differs: the expected and found canonical
-// forms ("" for a statement that should not be there, or is not).
+// forms ("" for a statement that should not be there, or is not). Two statements of one Sid
+// differ whatever they say: IAM applies both, so one could hide a wider grant behind the
+// other.
 func Differences(have, want []map[string]any) []Difference {
-	byID := func(list []map[string]any) map[string]map[string]any {
-		out := map[string]map[string]any{}
-		for _, st := range list {
-			sid, _ := st["Sid"].(string)
-			out[sid] = st
-		}
-		return out
+	h, count := map[string]map[string]any{}, map[string]int{}
+	for _, st := range have {
+		sid, _ := st["Sid"].(string)
+		h[sid] = st
+		count[sid]++
 	}
-	h, w := byID(have), byID(want)
+	w := map[string]map[string]any{}
+	for _, st := range want {
+		sid, _ := st["Sid"].(string)
+		w[sid] = st
+	}
 	var sids []string
 	for sid := range h {
 		sids = append(sids, sid)
@@ -202,14 +217,17 @@ func Differences(have, want []map[string]any) []Difference {
 	for _, sid := range sids {
 		hs, hok := h[sid]
 		ws, wok := w[sid]
-		if hok && wok && Equal(hs, ws) {
+		if hok && wok && count[sid] == 1 && Equal(hs, ws) {
 			continue
 		}
 		d := Difference{Sid: sid}
 		if wok {
 			d.Expected = Canonical(ws)
 		}
-		if hok {
+		switch {
+		case count[sid] > 1:
+			d.Found = fmt.Sprintf("%d statements with this Sid", count[sid])
+		case hok:
 			d.Found = Canonical(hs)
 		}
 		out = append(out, d)
@@ -311,29 +329,37 @@ func conditions(v any) any {
 	return out
 }
 
-// set turns a string or a list into a sorted list without duplicates, normalising strings with
-// norm; anything else is returned as it is.
+// set turns a string or a list into a sorted list without duplicates, strings normalised with
+// norm. Other elements (not valid in a policy, but a policy may hold anything) are kept, sorted
+// by their JSON text, so that a list's order never matters.
 func set(v any, norm func(string) string) any {
-	var list []any
-	switch v := v.(type) {
-	case []any:
-		list = v
-	default:
+	list, ok := v.([]any)
+	if !ok {
 		list = []any{v}
 	}
-	var out []string
-	for _, e := range list {
-		s, ok := e.(string)
-		if !ok {
-			return v
-		}
-		if norm != nil {
-			s = norm(s)
-		}
-		out = append(out, s)
+	type keyed struct {
+		key   string
+		value any
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	out := make([]keyed, 0, len(list))
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			if norm != nil {
+				s = norm(s)
+			}
+			out = append(out, keyed{"s" + s, s})
+			continue
+		}
+		text, _ := encode(e)
+		out = append(out, keyed{"j" + text, e})
+	}
+	slices.SortFunc(out, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	out = slices.CompactFunc(out, func(a, b keyed) bool { return a.key == b.key })
+	values := make([]any, len(out))
+	for i, k := range out {
+		values[i] = k.value
+	}
+	return values
 }
 
 func lower(s string) string { return strings.ToLower(s) }

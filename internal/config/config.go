@@ -122,9 +122,19 @@ func (c Config) Pull(repository string) []string {
 	return slices.Compact(slices.Sorted(slices.Values(slices.Concat(c.PullAccounts, c.NamespacePull[ns]))))
 }
 
-// PullConfigured reports whether pull access is configured for any repository.
-func (c Config) PullConfigured() bool {
-	return len(c.PullAccounts) > 0 || c.PullOrgID != "" || len(c.NamespacePull) > 0
+// PullScopes names where pull access is granted, sorted: "*" for every repository (pull-accounts
+// or pull-org-id), and each namespace with a pull-accounts override. When a scope goes, the
+// product's statements there are no longer wanted.
+func (c Config) PullScopes() []string {
+	var out []string
+	if len(c.PullAccounts) > 0 || c.PullOrgID != "" {
+		out = append(out, "*")
+	}
+	for ns := range c.NamespacePull {
+		out = append(out, ns)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // AccessParameter reports whether the parameter named (relative to the configuration path)

@@ -404,8 +404,12 @@ func (p *parser) protected(untaggedDays int) []string {
 	list := fields(v)
 	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: list}
 	if err := spec.Check(); err != nil {
+		most := lifecycle.MaxRules - 1 // the keep rule is always there
+		if untaggedDays > 0 {
+			most-- // and so is the untagged rule
+		}
 		p.fail(paramProtectedTags, v, fmt.Sprintf("space-separated tag patterns, each once, with at most %d '*' each, at most %d in all (%v)",
-			lifecycle.MaxWildcards, lifecycle.MaxRules-2, err))
+			lifecycle.MaxWildcards, most, err))
 		return nil
 	}
 	if len(list) == 0 {

@@ -16,11 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
@@ -193,72 +190,44 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// seeder arranges moto through its own client, concurrently and unrecorded.
+// seeder arranges moto through its own client, several calls at a time and unrecorded.
 type seeder struct {
-	ecr    *ecr.Client
+	setup  *account.Account
 	seeded map[string][]string
 }
 
 func newSeeder() *seeder {
-	cfg := account.SDK(server.URL, &wire.Recorder{Next: awshttp.NewBuildableClient().GetTransport()})
-	return &seeder{ecr: ecr.NewFromConfig(cfg), seeded: map[string][]string{}}
+	return &seeder{setup: account.New(server.URL), seeded: map[string][]string{}}
 }
 
 // namespace creates n managed repositories under company, the first time it is asked, each with
 // the desired policy; drift then spoils every other one.
-func (s *seeder) namespace(b *testing.B, company string, n int) []string {
+func (s *seeder) namespace(b testing.TB, company string, n int) []string {
 	if names, ok := s.seeded[company]; ok {
 		return names
 	}
-	types := []string{"preprocessing", "training", "inference"}
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("%s-sm-team%02d-project%05d/%s", company, i/3%25, i/3, types[i%3])
-	}
+	names := account.ProjectRepositoryNames(company, n)
 	began := time.Now()
-	s.each(b, names, func(ctx context.Context, name string) error {
-		_, err := s.ecr.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
-			Tags: []ecrtypes.Tag{{Key: aws.String("managed-by"), Value: aws.String("sagemaker-ecr-provisioner")}}})
-		if err != nil {
-			return err
-		}
-		_, err = s.ecr.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(lifecycle.Policy(10))})
-		return err
-	})
+	if err := s.setup.CreateManaged(context.Background(), names, lifecycle.Policy(10)); err != nil {
+		b.Fatal(err)
+	}
 	took := time.Since(began)
-	b.Logf("seeded %d repositories under %s in %s (%d calls, %.0f calls/s, 8 at a time)", n, company, took.Round(time.Millisecond), 2*n, float64(2*n)/took.Seconds())
+	b.Logf("seeded %d repositories under %s in %s (%d calls, %.0f calls/s)", n, company, took.Round(time.Millisecond), 2*n, float64(2*n)/took.Seconds())
 	s.seeded[company] = names
 	return names
 }
 
 // drift puts a policy that keeps 30 images, not 10, on every other repository.
-func (s *seeder) drift(b *testing.B, names []string) {
+func (s *seeder) drift(b testing.TB, names []string) {
 	began := time.Now()
 	var odd []string
 	for i := 1; i < len(names); i += 2 {
 		odd = append(odd, names[i])
 	}
-	s.each(b, odd, func(ctx context.Context, name string) error {
-		_, err := s.ecr.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(otherN)})
-		return err
-	})
-	b.Logf("drifted %d of %d repositories in %s", len(odd), len(names), time.Since(began).Round(time.Millisecond))
-}
-
-func (s *seeder) each(b *testing.B, names []string, fn func(context.Context, string) error) {
-	g, ctx := errgroup.WithContext(context.Background())
-	g.SetLimit(8)
-	for _, name := range names {
-		g.Go(func() error {
-			if err := fn(ctx, name); err != nil {
-				return fmt.Errorf("seed %s: %w", name, err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err := s.setup.PutPolicies(context.Background(), odd, otherN); err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("drifted %d of %d repositories in %s", len(odd), len(names), time.Since(began).Round(time.Millisecond))
 }
 
 // heapSampler records, every 5 ms while a run goes on, the largest heap in use (runtime/metrics:

@@ -136,8 +136,12 @@ func TestFixModeWritesExactlyTheDriftedPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	want := drift.Summary{Mode: "fix", Trigger: "manual", Scanned: 8, Compliant: 3, Drifted: 5, Fixed: 5, Exempt: 2, Complete: true}
-	sum.DurationMs = 0
+	want := drift.Summary{Mode: "fix", Trigger: "manual", Scanned: 8, Compliant: 3, Drifted: 5, Fixed: 5, Exempt: 2, Complete: true,
+		Swept: 10, SweepTotal: 10, CycleComplete: true}
+	if sum.OldestCheckAgeSeconds == nil || *sum.OldestCheckAgeSeconds > 60 {
+		t.Errorf("oldest check age: got %v; want the seconds since this run started, the cycle it completed", sum.OldestCheckAgeSeconds)
+	}
+	sum.DurationMs, sum.OldestCheckAgeSeconds = 0, nil
 	if diff := cmp.Diff(want, sum); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}

@@ -4,57 +4,100 @@ import (
 	"context"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// owner finds the owner of a project repository whose owner tags someone removed, so that the
-// plan can put them back: the repository's remaining tag (the project name, or the team, from
-// which the name follows) names the project, and SageMaker says whether it is alive and what
-// its team is. Only an owner SageMaker confirms, whose names make this very repository, is
-// taken; otherwise d is returned as it is, with the owner unknown and owner tags not compared.
-// Repositories whose tags are whole, or whose project is deleted, cost no call.
-func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, error) {
-	tags := o.Tags.Value
-	name, team := tags[naming.TagProjectName], tags[naming.TagTeam]
-	_, retired := tags[naming.TagProjectDeleted]
-	if retired || (name != "") == (team != "") {
-		return d, nil // whole, retired, or nothing left to tell the owner by
-	}
-	ns, _ := naming.Namespace(d.Name)
-	if name == "" {
-		name = strings.TrimPrefix(ns, r.cfg.Company+naming.ProjectNamespaceInfix+naming.Lower(team)+"-")
-	}
-	arn, ok := projectARN(o.ARN, name)
-	if !ok {
-		return d, nil
-	}
-	projectTags, gone, err := projects.Tags(ctx, r.svc.SageMaker, arn)
-	if err != nil || gone {
-		return d, err
-	}
-	p := projects.Identify(name, "", projectTags, r.cfg.TeamTag)
-	desired, err := reconcile.ProjectRepositories(r.cfg, p)
-	if err != nil {
-		return d, nil // the project cannot have repositories; nothing of it to put back
-	}
-	for _, want := range desired {
-		if want.Name == d.Name {
-			want.CheckAccess = want.CheckAccess || d.CheckAccess
-			return want, nil
-		}
-	}
-	return d, nil
+// place is the partition, Region and account that project ARNs are built in.
+type place struct {
+	partition, region, account string
 }
 
-// projectARN is the ARN of the SageMaker project name in the partition, Region and account of
-// a repository ARN (arn:aws:ecr:us-east-1:123456789012:repository/...).
-func projectARN(repositoryARN, name string) (string, bool) {
+// placeOf reads the place of an ECR repository ARN (arn:aws:ecr:us-east-1:123456789012:repository/...).
+func placeOf(repositoryARN string) (place, bool) {
 	parts := strings.SplitN(repositoryARN, ":", 6)
-	if len(parts) != 6 || parts[2] != "ecr" {
-		return "", false
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ecr" {
+		return place{}, false
 	}
-	return strings.Join([]string{"arn", parts[1], "sagemaker", parts[3], parts[4], "project/" + naming.Lower(name)}, ":"), true
+	return place{parts[1], parts[3], parts[4]}, true
+}
+
+// partitionOf is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+func (p place) projectARN(name string) string {
+	return strings.Join([]string{"arn", p.partition, "sagemaker", p.region, p.account, "project/" + naming.Lower(name)}, ":")
+}
+
+// owner finds, from SageMaker, the live project that owns the project repository name: the
+// one whose team and name make that repository. The repository's namespace is
+// <company>-sm-<team>-<project>, and a team may hold '-', so every split of it is a candidate
+// unless a remaining tag says which (tags may be nil: a deleted repository has none). Each
+// candidate costs one ListTags; the project must exist and carry that team. No candidate, or
+// two (the naming scheme's collision: team data with project science-x and team data-science
+// with project x), is no owner.
+func owner(ctx context.Context, api sagemaker.ListTagsAPIClient, cfg config.Config, at place, name string, tags map[string]string) (*projects.Project, error) {
+	ns, _ := naming.Namespace(name)
+	rest, ok := strings.CutPrefix(ns, cfg.Company+naming.ProjectNamespaceInfix)
+	if !ok {
+		return nil, nil
+	}
+	team, project := naming.Lower(tags[naming.TagTeam]), tags[naming.TagProjectName]
+	var found *projects.Project
+	for i := range len(rest) {
+		if rest[i] != '-' {
+			continue
+		}
+		t, p := rest[:i], rest[i+1:]
+		if !naming.ValidPart(t) || !naming.ValidPart(p) || (team != "" && t != team) || (project != "" && naming.Lower(project) != p) {
+			continue
+		}
+		if project != "" {
+			p = project // SageMaker's own spelling
+		}
+		ptags, gone, err := projects.Tags(ctx, api, at.projectARN(p))
+		if err != nil {
+			return nil, err
+		}
+		if gone {
+			continue
+		}
+		candidate := projects.Identify(p, "", ptags, cfg.TeamTag)
+		if naming.Lower(candidate.Team) != t {
+			continue
+		}
+		if found != nil {
+			return nil, nil // two projects make this name: a conflict for a person to resolve
+		}
+		found = &candidate
+	}
+	return found, nil
+}
+
+// projectDesired returns the desired state of the project repository name as its owner wants
+// it, or ok false when the owner's configuration has no such repository (a type no longer in
+// project-repos) or the owner cannot have repositories.
+func projectDesired(cfg config.Config, p projects.Project, name string) (reconcile.Desired, bool) {
+	desired, err := reconcile.ProjectRepositories(cfg, p)
+	if err != nil {
+		return reconcile.Desired{}, false
+	}
+	for _, d := range desired {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return reconcile.Desired{}, false
 }

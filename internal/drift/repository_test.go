@@ -18,7 +18,6 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -49,44 +48,32 @@ func managedRepository(t *testing.T, w *world.World, name string, opts ...func(*
 	}
 }
 
-// driftDetails decodes the drift events' details, by repository.
-func driftDetails(t *testing.T, events []account.Event) map[string]struct {
+// difference is one difference of a drift event, as a subscriber reads it.
+type difference struct {
+	Setting, Path, Expected, Found string
+	Fixable, Fixed                 bool
+}
+
+// driftDetail is a drift event's detail, as a subscriber reads it.
+type driftDetail struct {
+	Repository  string
 	Fixed       bool
-	Differences []struct {
-		Setting, Path, Expected, Found string
-		Fixable, Fixed                 bool
-	}
-} {
+	Differences []difference
+}
+
+// driftDetails decodes the drift events' details, by repository.
+func driftDetails(t *testing.T, events []account.Event) map[string]driftDetail {
 	t.Helper()
-	out := map[string]struct {
-		Fixed       bool
-		Differences []struct {
-			Setting, Path, Expected, Found string
-			Fixable, Fixed                 bool
-		}
-	}{}
+	out := map[string]driftDetail{}
 	for _, e := range events {
 		if e.DetailType != publish.DriftDetected && e.DetailType != publish.DriftFixed {
 			continue
 		}
-		var d struct {
-			Repository  string
-			Fixed       bool
-			Differences []struct {
-				Setting, Path, Expected, Found string
-				Fixable, Fixed                 bool
-			}
-		}
+		var d driftDetail
 		if err := json.Unmarshal(e.Detail, &d); err != nil {
 			t.Fatal(err)
 		}
-		out[d.Repository] = struct {
-			Fixed       bool
-			Differences []struct {
-				Setting, Path, Expected, Found string
-				Fixable, Fixed                 bool
-			}
-		}{d.Fixed, d.Differences}
+		out[d.Repository] = d
 	}
 	return out
 }
@@ -162,9 +149,8 @@ func TestPullAccessGrantedKeptAndWithdrawn(t *testing.T) {
 			t.Errorf("%s: our statements differ from a grant to %v: %+v", name, accounts, d)
 		}
 	}
-	churn, _ := access.Parse(w.Repository(t, "acme-sm-risk-churn/training").Access)
-	if !churn.Foreign() {
-		t.Error("the hand-written CI statement did not survive the fix run")
+	if !foreignKept(t, w.Repository(t, "acme-sm-risk-churn/training").Access) {
+		t.Error("the hand-written CI statement did not survive the fix run unchanged")
 	}
 
 	// A second run over the compliant world: one GetRepositoryPolicy a repository, no write.
@@ -179,15 +165,12 @@ func TestPullAccessGrantedKeptAndWithdrawn(t *testing.T) {
 		t.Errorf("second run: %d GetRepositoryPolicy; want one a repository, 3", got)
 	}
 
-	// Unconfigured: the Parameter Store Change of the deletion makes the run read every
-	// repository policy. Ours go; a policy that held only ours is deleted, the one with the CI
-	// statement keeps it.
+	// Unconfigured, and the Parameter Store Change of the deletion lost: the next scheduled
+	// run sees that the scopes it granted are gone, and reads every repository policy. Ours
+	// go; a policy that held only ours is deleted, the one with the CI statement keeps it.
 	w.DeleteConfig(t, "pull-accounts", "overrides/acme-sm-risk-fraud/pull-accounts")
-	withdrawn := samples.Edit("parameter-store-change.json", func(ev map[string]any) {
-		samples.Detail(ev)["name"], samples.Detail(ev)["operation"] = configPath+"/pull-accounts", "Delete"
-	})
 	w.Rec.Clear()
-	if sum, err := service(w).Handle(world.Deadline(t), withdrawn); err != nil || sum.Fixed != 3 {
+	if sum, err := service(w).Handle(world.Deadline(t), event("scheduled-event.json")); err != nil || sum.Fixed != 3 {
 		t.Fatalf("run after the withdrawal: %+v, %v; want 3 fixed", sum, err)
 	}
 	for _, name := range []string{"acme-sm-risk-fraud/training", "acme-sagemaker-shared/base-sklearn"} {
@@ -196,8 +179,8 @@ func TestPullAccessGrantedKeptAndWithdrawn(t *testing.T) {
 		}
 	}
 	left, err := access.Parse(w.Repository(t, "acme-sm-risk-churn/training").Access)
-	if err != nil || !left.Foreign() || len(left.Ours()) != 0 {
-		t.Errorf("acme-sm-risk-churn/training after the withdrawal: %v; want the CI statement alone", err)
+	if err != nil || len(left.Ours()) != 0 || !foreignKept(t, w.Repository(t, "acme-sm-risk-churn/training").Access) {
+		t.Errorf("acme-sm-risk-churn/training after the withdrawal: %v; want the CI statement alone, unchanged", err)
 	}
 	if got := w.Rec.Count("DeleteRepositoryPolicy"); got != 2 {
 		t.Errorf("DeleteRepositoryPolicy calls: %d; want 2, never on the policy someone else wrote in", got)
@@ -210,6 +193,70 @@ func TestPullAccessGrantedKeptAndWithdrawn(t *testing.T) {
 	}
 	if got := w.Rec.Count("GetRepositoryPolicy"); got != 0 {
 		t.Errorf("scheduled run without pull access: %d GetRepositoryPolicy; want none", got)
+	}
+}
+
+// foreignKept reports whether the policy text still holds the hand-written CI statement, as
+// IAM reads it.
+func foreignKept(t *testing.T, text string) bool {
+	t.Helper()
+	p, err := access.Parse(text)
+	if err != nil {
+		t.Fatalf("repository policy %s: %v", text, err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(foreignStatement), &want); err != nil {
+		t.Fatal(err)
+	}
+	return slices.ContainsFunc(p.Others(), func(st map[string]any) bool { return access.Equal(st, want) })
+}
+
+// A withdrawal seen in report mode is reported; the fix run after it takes the grant back.
+func TestWithdrawalReportedThenFixed(t *testing.T) {
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "create-project-repos": "false", "pull-accounts": "222233334444"})
+	managedRepository(t, w, "acme-sm-risk-fraud/training")
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Fixed != 1 {
+		t.Fatalf("granting run: %+v, %v", sum, err)
+	}
+	w.DeleteConfig(t, "pull-accounts")
+	if sum, err := service(w).Handle(world.Deadline(t), manual("report")); err != nil || sum.Drifted != 1 || sum.Fixed != 0 {
+		t.Errorf("report run: %+v, %v; want the statement reported, not removed", sum, err)
+	}
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Fixed != 1 {
+		t.Errorf("fix run: %+v, %v; want the statement removed", sum, err)
+	}
+	if text := w.Repository(t, "acme-sm-risk-fraud/training").Access; text != "" {
+		t.Errorf("repository policy after the fix run: %s; want none", text)
+	}
+	// The withdrawal is taken back: later runs read no repository policy.
+	w.Rec.Clear()
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Rec.Count("GetRepositoryPolicy"); got != 0 {
+		t.Errorf("run after the clean-up: %d GetRepositoryPolicy; want none", got)
+	}
+}
+
+// An exempt repository beside a missing sibling is not touched by the creation of the sibling.
+func TestExemptSiblingOfAMissingRepositoryIsNotWritten(t *testing.T) {
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "tag-mutability": "IMMUTABLE",
+		"pull-accounts": "222233334444", "lifecycle-exempt": "acme-sm-risk-fraud/inference"})
+	w.SageMaker.PutProject("fraud", "p-7", map[string]string{"team": "risk"})
+	managedRepository(t, w, "acme-sm-risk-fraud/inference") // MUTABLE, no pull statement
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.Created != 2 || sum.Exempt != 1 {
+		t.Fatalf("fix run: %+v, %v; want the 2 missing created, the exempt one counted", sum, err)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Repository == "acme-sm-risk-fraud/inference" {
+			t.Errorf("write to the exempt repository: %s", r.Operation)
+		}
+	}
+	if r := w.Repository(t, "acme-sm-risk-fraud/inference"); r.Mutability != "MUTABLE" || r.Access != "" {
+		t.Errorf("exempt repository: %s, policy %q; want it as it was", r.Mutability, r.Access)
 	}
 }
 
@@ -262,10 +309,7 @@ func TestEncryptionDifferenceIsReportedNeverFixed(t *testing.T) {
 			t.Errorf("%s run events: %v; want one Drift Detected", mode, got)
 		}
 		d := driftDetails(t, events)[name]
-		want := []struct {
-			Setting, Path, Expected, Found string
-			Fixable, Fixed                 bool
-		}{{"encryption", "encryptionType", "KMS", "AES256", false, false}}
+		want := []difference{{"encryption", "encryptionType", "KMS", "AES256", false, false}}
 		if diff := cmp.Diff(want, d.Differences); diff != "" {
 			t.Errorf("%s run: differences (-want +got):\n%s", mode, diff)
 		}

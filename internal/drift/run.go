@@ -2,7 +2,10 @@ package drift
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,23 +19,29 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 )
 
-// run is one reconciliation's state.
+// run is one invocation's state.
 type run struct {
-	svc    *Service
-	cfg    config.Config
-	fix    bool
-	log    *slog.Logger
-	engine reconcile.Engine
-	events *publish.Buffer
-	stopBy time.Time
-	// access reads every repository policy: a pull access parameter changed, so the product's
-	// statements may be where they are no longer wanted.
-	access bool
+	svc     *Service
+	cfg     config.Config
+	mode    config.Mode
+	trigger trigger
+	log     *slog.Logger
+	engine  reconcile.Engine
+	events  *publish.Buffer
+	// stopBy is when to stop starting work; finalBy when the state and the last events must
+	// be out (see budget).
+	stopBy, finalBy time.Time
+	// tally counts differences found and fixed by setting, for the metrics.
+	tally tally
 
 	mu sync.Mutex // guards the summary's counters while goroutines update them
 }
+
+func (r *run) fix() bool { return r.mode == config.ModeFix }
 
 // stopped reports whether the run's time budget is spent.
 func (r *run) stopped() bool {
@@ -45,95 +54,290 @@ func (r *run) count(f func()) {
 	f()
 }
 
-// reconcile observes and completes. The scan (every managed repository's policy, paced by the
-// ECR rate cap) and the discovery of SageMaker projects (one ListTags each, paced by the
-// SageMaker cap) run side by side: each waits on its own service, so the run takes as long as
-// the longer of the two, not their sum. Then what is missing is created: the shared
-// repositories and those of projects that lack them.
-func (r *run) reconcile(ctx context.Context, sum *Summary) error {
-	var (
-		found      []projects.Project
-		listedAll  = !r.cfg.CreateProjectRepos
-		listErr    error
-		discovered = make(chan struct{})
-	)
-	discovery, stopDiscovery := context.WithCancel(ctx)
-	defer stopDiscovery()
+// sweep is a scheduled, configuration-change or manual run: one invocation's share of the sweep
+// cycle over every managed repository, and of the discovery of SageMaker projects whose
+// repositories are missing. The two run side by side, each waiting on its own service's rate
+// cap, and each continues across invocations from the cursor kept in the state parameter, so
+// neither waits for the other to finish: every repository is checked at least once a cycle,
+// however many there are, and a missed project's repositories are created in the first run
+// that finds it.
+func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string, deadline time.Time) error {
+	store := r.svc.store()
+	now := r.svc.now()
+	scopes := sweep.Scopes(r.cfg.PullScopes())
+	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) { r.prepare(st, scopes) })
+	if err != nil {
+		return err
+	}
+	if !held {
+		sum.Status = handler.StatusSkipped
+		sum.Reason = "another run sweeps; this one leaves the sweep to it"
+		if st.Lease != nil {
+			sum.Reason = fmt.Sprintf("another run sweeps until %s; this one leaves the sweep to it", st.Lease.Until.Format(time.RFC3339))
+		}
+		if r.trigger.kind == handler.TriggerConfigChange {
+			// The run under way read the old configuration: the next one starts over with the new.
+			sum.Reason += ", and the next run starts the cycle over with the new configuration"
+			return r.svc.restartLater(ctx, store, r.trigger.access)
+		}
+		return nil
+	}
+	restarts := st.Restarts
+	cycle := r.cycle(&st, now)
+	listing, err := sweep.List(ctx, r.engine.Registry, r.cfg.Managed, cycle.After, r.batchLimit(now))
+	if err != nil {
+		return errors.Join(err, r.release(invocation, store, holder, nil, sum))
+	}
+
+	discovery := st.Discovery
+	var discovered bool
+	var discoveryErr error
+	done := make(chan struct{})
 	go func() {
-		defer close(discovered)
+		defer close(done)
 		if r.cfg.CreateProjectRepos {
-			found, listedAll, listErr = r.discover(discovery, sum)
+			discovered, discoveryErr = r.discover(ctx, &discovery, listing, sum)
+		} else {
+			discovered = true
 		}
 	}()
-	scan, err := r.engine.Scan(ctx, r.cfg, reconcile.ScanOptions{
-		Fix:         r.fix,
+	// The shared repositories need nothing from the discovery: complete them now.
+	r.complete(ctx, reconcile.Shared(r.cfg), listing, sum)
+	scan := r.engine.Scan(ctx, r.cfg, listing.Batch, reconcile.ScanOptions{
+		Fix:         r.fix(),
 		Concurrency: r.svc.Concurrency,
 		Tags:        r.cfg.CheckTags,
-		Access:      r.access,
+		Access:      cycle.Access,
 		Owner:       r.owner,
 		Stop:        r.stopped,
-		OnDrift:     func(res reconcile.Result) { r.events.Add(ctx, handler.DriftEvent(res)) },
+		OnDrift: func(res reconcile.Result) {
+			r.tally.add(res)
+			r.events.Add(ctx, handler.DriftEvent(res))
+		},
 		OnError: func(repo string, err error) {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
-	if err != nil {
-		stopDiscovery() // what it finds could not be used
-	} else if scan.Complete {
-		// The shared repositories need nothing from the discovery: complete them now.
-		r.complete(ctx, reconcile.Shared(r.cfg), scan.Seen, sum)
+	<-done
+
+	if scan.Last != "" {
+		cycle.After = scan.Last
 	}
-	<-discovered
+	cycle.Checked = listing.Position(cycle.After)
+	cycleDone := scan.Complete && !listing.Rest
 	r.count(func() {
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
-		sum.Exempt, sum.Errors, sum.Complete = scan.Exempt, sum.Errors+scan.Errors, scan.Complete
+		sum.Exempt, sum.Errors = scan.Exempt, sum.Errors+scan.Errors
+		sum.Swept, sum.SweepTotal, sum.CycleComplete = cycle.Checked, listing.Total(), cycleDone
+		sum.Complete = cycleDone && discovered && discoveryErr == nil
 	})
-	if err != nil || !scan.Complete {
-		return err // out of time, or the listing failed: the next run starts over
+	finished := r.svc.now()
+	withdrawn := true // until a fix cycle that read every repository policy completes
+	if cycleDone {
+		withdrawn = !(r.fix() && cycle.Access)
+		cycle.Finish(finished)
+		*cycle = sweep.Cycle{LastStarted: cycle.LastStarted, LastFinished: cycle.LastFinished}
 	}
-	g := errgroup.Group{}
-	g.SetLimit(max(1, r.svc.Concurrency))
-	for _, p := range found {
-		if r.stopped() {
-			sum.Complete = false
-			break
+	if oldest, ok := cycle.OldestCheck(); ok {
+		age := int64(finished.Sub(oldest).Seconds())
+		sum.OldestCheckAgeSeconds = &age
+	}
+	saveErr := r.release(invocation, store, holder, func(st *sweep.State) {
+		st.Discovery, st.Granted = discovery, scopes
+		if st.Restarts != restarts {
+			return // a restart was asked for while this run swept: the next run starts over
 		}
-		g.Go(func() error {
-			if desired, err := reconcile.ProjectRepositories(r.cfg, p); err == nil {
-				r.complete(ctx, desired, scan.Seen, sum)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	if !listedAll || listErr != nil {
-		sum.Complete = false
-	}
-	return listErr
+		st.Cycles[string(r.mode)] = cycle
+		st.Withdrawn = st.Withdrawn && withdrawn
+	}, sum)
+	return errors.Join(discoveryErr, saveErr)
 }
 
-// discover lists the SageMaker projects that should have repositories: live, with a team tag
-// that makes valid names. One that cannot have any is reported as rejected here.
-func (r *run) discover(ctx context.Context, sum *Summary) (found []projects.Project, listedAll bool, err error) {
-	var mu sync.Mutex
-	g := errgroup.Group{}
-	g.SetLimit(max(1, r.svc.Concurrency))
-	listedAll, err = projects.Walk(ctx, r.svc.SageMaker, func(p smtypes.ProjectSummary) bool {
-		if ctx.Err() != nil || r.stopped() {
-			return false
+// prepare brings the state up to this run before it sweeps, and is written with the lease: a
+// configuration change, or a pull access scope of the last run that is gone, starts every
+// cycle over; a scope gone or a pull access parameter changed means the product's statements
+// may be where they are no longer wanted, so the cycles read every repository policy until a
+// fix cycle has.
+func (r *run) prepare(st *sweep.State, scopes []string) {
+	gone := slices.ContainsFunc(st.Granted, func(s string) bool { return !slices.Contains(scopes, s) })
+	if gone || r.trigger.access {
+		st.Withdrawn = true
+	}
+	if gone || r.trigger.kind == handler.TriggerConfigChange {
+		st.Restarts++
+	}
+}
+
+// cycle returns the mode's sweep cycle in st, begun anew when it was begun under another
+// restart count (or never).
+func (r *run) cycle(st *sweep.State, now time.Time) *sweep.Cycle {
+	c := st.Cycles[string(r.mode)]
+	if c == nil {
+		c = &sweep.Cycle{}
+	}
+	if c.Started.IsZero() || c.Restarts != st.Restarts {
+		c.Begin(now, st.Withdrawn, st.Restarts)
+	}
+	return c
+}
+
+// batchLimit is how many repositories this invocation can check at most: every check costs
+// at least one ECR call, and the calls are capped. Without a cap or a deadline, all of them.
+func (r *run) batchLimit(now time.Time) int {
+	if r.svc.ECRPerSecond <= 0 || r.stopBy.IsZero() {
+		return 0
+	}
+	return max(1, int(r.stopBy.Sub(now).Seconds()*r.svc.ECRPerSecond))
+}
+
+// release writes what the run changed back through change (nil: nothing) and gives up the
+// lease (see sweep.Store.Release), even when the calls' context has ended, up to the run's
+// finalBy. A state that cannot be written is an error of the run: the next run checks this
+// run's share again, and the lease holds the sweep until this run's deadline.
+func (r *run) release(invocation context.Context, store *sweep.Store, holder string, change func(*sweep.State), sum *Summary) error {
+	ctx, cancel := finalContext(invocation, r.finalBy)
+	defer cancel()
+	err := store.Release(ctx, holder, func(st *sweep.State) {
+		if st.Cycles == nil {
+			st.Cycles = map[string]*sweep.Cycle{}
 		}
-		g.Go(func() error {
-			if project, ok := r.project(ctx, p, sum); ok {
-				mu.Lock()
-				found = append(found, project)
-				mu.Unlock()
-			}
-			return nil
-		})
-		return true
+		if change != nil {
+			change(st)
+		}
 	})
-	_ = g.Wait()
-	return found, listedAll && ctx.Err() == nil && !r.stopped(), err
+	if err != nil {
+		r.count(func() { sum.Errors++ })
+		r.log.ErrorContext(ctx, "sweep state not saved", "error", err.Error())
+	}
+	return err
+}
+
+// restartLater asks the next run that sweeps to start its cycles over, and to read every
+// repository policy when a pull access parameter changed. (A release under way may write over
+// it; the scopes the next run compares still find a scope that went.)
+func (s *Service) restartLater(ctx context.Context, store *sweep.Store, access bool) error {
+	st, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	st.Restarts++
+	st.Withdrawn = st.Withdrawn || access
+	return store.Save(ctx, st)
+}
+
+// discover is this invocation's share of the discovery: the projects created since the last
+// run first (the head), then on down from the cursor (the tail), newest first, until the time
+// is spent or every project has been seen. For each live project with a team tag that makes
+// valid names, the repositories the listing lacks are created (fix mode) or reported. The
+// cursors move only over projects whose visit finished: one cut off by the end of the run's
+// time is looked at again by the next run. done is true when the discovery cycle completed in
+// this run.
+func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
+	now := r.svc.now()
+	if d.Started.IsZero() {
+		d.Begin(now)
+	}
+	going := func() bool { return ctx.Err() == nil && !r.stopped() }
+	// visits walks projects in window, visiting each concurrently; it returns whether the walk
+	// saw every project of the window, and the visits in walk order with whether each finished.
+	type visited struct {
+		project  smtypes.ProjectSummary
+		finished bool
+	}
+	visits := func(w projects.Window, skip func(smtypes.ProjectSummary) bool) (bool, []*visited, error) {
+		var out []*visited // in walk order; each finished is read after g.Wait
+		g := errgroup.Group{}
+		g.SetLimit(max(1, r.svc.Concurrency))
+		all, err := projects.Walk(ctx, r.svc.SageMaker, w, func(p smtypes.ProjectSummary) bool {
+			if skip != nil && skip(p) {
+				return true
+			}
+			if !going() {
+				return false
+			}
+			v := &visited{project: p}
+			out = append(out, v)
+			g.Go(func() error {
+				v.finished = r.visit(ctx, p, listing, sum)
+				return nil
+			})
+			return true
+		})
+		_ = g.Wait()
+		return all, out, err
+	}
+
+	// The head overlaps the last run's by a minute: ListProjects may show a project a little
+	// after its creation time.
+	head, seen, err := visits(projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
+	if err != nil || !head {
+		return false, r.discoveryFailed(ctx, err, sum)
+	}
+	if !slices.ContainsFunc(seen, func(v *visited) bool { return !v.finished }) {
+		d.Newest = now
+	}
+	byHead := map[string]bool{}
+	for _, v := range seen {
+		byHead[aws.ToString(v.project.ProjectArn)] = true
+	}
+
+	// The tail: below the cursor, and at the cursor's own creation time those not yet done
+	// (projects can share a creation time); not again those the head just looked at.
+	cursor := *d
+	tail, seen, err := visits(projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
+		return byHead[aws.ToString(p.ProjectArn)] ||
+			aws.ToTime(p.CreationTime).Equal(cursor.Before) && slices.Contains(cursor.Done, aws.ToString(p.ProjectName))
+	})
+	finishedAll := true
+	for _, v := range seen {
+		if !v.finished {
+			finishedAll = false
+			break
+		}
+		d.Visited(aws.ToTime(v.project.CreationTime), aws.ToString(v.project.ProjectName))
+	}
+	if err != nil {
+		return false, r.discoveryFailed(ctx, err, sum)
+	}
+	if tail && finishedAll && going() {
+		d.LastFinished, d.Started = r.svc.now(), time.Time{}
+		return true, nil
+	}
+	return false, nil
+}
+
+// headOverlap is how far back before the last run's start the discovery's head looks again.
+const headOverlap = time.Minute
+
+// visit looks at one listed project and completes its repositories; finished is false when the
+// run's time ran out before it could.
+func (r *run) visit(ctx context.Context, p smtypes.ProjectSummary, listing *sweep.Listing, sum *Summary) (finished bool) {
+	if ctx.Err() != nil || r.stopped() {
+		return false
+	}
+	project, ok := r.project(ctx, p, sum)
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case !ok:
+		return true // nothing to do for it, or its failure is counted
+	}
+	desired, err := reconcile.ProjectRepositories(r.cfg, project)
+	if err != nil {
+		return true
+	}
+	return r.complete(ctx, desired, listing, sum) && ctx.Err() == nil
+}
+
+// discoveryFailed counts a listing of projects that failed as one error; one that stopped
+// because the run is out of time is no failure.
+func (r *run) discoveryFailed(ctx context.Context, err error, sum *Summary) error {
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	r.count(func() { sum.Errors++ })
+	r.log.ErrorContext(ctx, "SageMaker projects not listed", "error", err.Error())
+	return err
 }
 
 // project reads one project's tags and says whether it is to have repositories.
@@ -164,28 +368,42 @@ func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summar
 	return project, true
 }
 
-// complete creates what is missing from desired (fix mode) or reports it (report mode).
-func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen map[string]struct{}, sum *Summary) {
-	var missing []string
+// complete creates what the listing lacks of desired (fix mode) or reports it (report mode).
+// It is false when the run's time was spent before it could start.
+func (r *run) complete(ctx context.Context, desired []reconcile.Desired, listing *sweep.Listing, sum *Summary) bool {
+	var missing []reconcile.Desired
 	for _, d := range desired {
-		if _, ok := seen[d.Name]; !ok {
-			missing = append(missing, d.Name)
+		if !listing.Has(d.Name) {
+			missing = append(missing, d)
 		}
 	}
-	if len(missing) == 0 {
-		return
+	switch {
+	case len(missing) == 0:
+		return true
+	case r.stopped():
+		return false
 	}
 	r.count(func() { sum.Missing += len(missing) })
-	if !r.fix {
-		for _, d := range desired {
-			if _, ok := seen[d.Name]; !ok {
-				step := reconcile.Plan(d, nil, false)
-				r.events.Add(ctx, handler.DriftEvent(reconcile.Result{Repository: d.Name, Retention: d.Retention(), Differences: step.Differences}))
-			}
+	if !r.fix() {
+		for _, d := range missing {
+			r.reportMissing(ctx, d)
 		}
-		return
+		return true
 	}
-	results, err := r.engine.Sync(ctx, desired, true)
+	r.create(ctx, desired, sum)
+	return true
+}
+
+// reportMissing reports, in report mode, a repository that should exist and does not.
+func (r *run) reportMissing(ctx context.Context, d reconcile.Desired) {
+	res := reconcile.Result{Repository: d.Name, Retention: d.Retention(), Differences: reconcile.Plan(d, nil, false).Differences}
+	r.tally.add(res)
+	r.events.Add(ctx, handler.DriftEvent(res))
+}
+
+// create creates what is missing of desired, and announces it.
+func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summary) {
+	results, err := r.engine.CreateMissing(ctx, desired)
 	created := 0
 	for _, res := range results {
 		if res.Outcome == reconcile.Created {
@@ -209,9 +427,39 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, seen ma
 	case err != nil:
 		r.count(func() { sum.Errors++ })
 		r.events.Add(ctx, failed(handler.StatusFailed))
-		r.log.ErrorContext(ctx, "repositories not created", "missing", missing, "error", err.Error())
+		r.log.ErrorContext(ctx, "repositories not created", "error", err.Error())
 	case created > 0:
 		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: handler.ProvisionedDetail{
 			Scope: scope, Project: project, ProjectID: projectID, Team: team, Trigger: handler.TriggerDrift, Repositories: results}})
 	}
+}
+
+// owner completes, for a sweep that reads tags, the desired state of a project repository
+// whose owner tags someone removed, or whose project was deleted (it may be back), so that the
+// plan puts the tags back as the live owner wants them. Repositories whose owner tags are whole
+// and whose project is not deleted cost no call.
+func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, error) {
+	tags := o.Tags.Value
+	_, retired := tags[naming.TagProjectDeleted]
+	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
+		return d, nil
+	}
+	at, ok := placeOf(o.ARN)
+	if !ok {
+		return d, nil
+	}
+	p, err := owner(ctx, r.svc.SageMaker, r.cfg, at, d.Name, tags)
+	if err != nil {
+		// The rest of the repository is still checked; its owner tags wait for the next cycle.
+		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
+		return d, nil
+	}
+	if p == nil {
+		return d, nil
+	}
+	if want, ok := projectDesired(r.cfg, *p, d.Name); ok {
+		want.CheckAccess = want.CheckAccess || d.CheckAccess
+		return want, nil
+	}
+	return d, nil
 }

@@ -1,7 +1,9 @@
 // Package drift is the handler of DriftFunction, the level-triggered half of the product: on a
 // schedule, on a configuration change or by hand it makes every managed repository say what
-// the configuration says (fix mode), or reports precisely where it does not (report mode).
-// Whatever events were missed and whatever people changed by hand, a run converges.
+// the configuration says (fix mode), or reports precisely where it does not (report mode); on
+// the CloudTrail record of a hand edit it does the same for that one repository at once.
+// Whatever events were missed and whatever people changed by hand, the sweep converges, however
+// many invocations it takes (see internal/sweep).
 package drift
 
 import (
@@ -12,35 +14,50 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/metrics"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 )
 
-// ProjectsAPI is what the backfill asks SageMaker: which projects exist, and their tags.
+// ProjectsAPI is what the reconciler asks SageMaker: which projects exist, their tags, and,
+// before it creates a deleted repository again, whether its project is being deleted.
 type ProjectsAPI interface {
 	sagemaker.ListProjectsAPIClient
 	sagemaker.ListTagsAPIClient
+	projects.DescribeAPI
+}
+
+// ParametersAPI is what the reconciler asks Parameter Store: the configuration, and its own
+// state between invocations.
+type ParametersAPI interface {
+	config.ParametersAPI
+	sweep.ParameterAPI
 }
 
 // Service runs drift reconciliations.
 type Service struct {
-	SSM        config.ParametersAPI
+	SSM        ParametersAPI
 	ECR        registry.API
 	SageMaker  ProjectsAPI
 	Publisher  *publish.Publisher
 	ConfigPath string
+	// StateParameter is the SSM parameter the sweep keeps its state in (see sweep.Store).
+	StateParameter string
 	// Concurrency bounds the repositories and projects handled at once.
 	Concurrency int
-	Logger      *slog.Logger
+	// ECRPerSecond is the ECR client's rate cap (0: none); it bounds how many repositories one
+	// invocation takes on, and so what it holds in memory.
+	ECRPerSecond float64
+	Logger       *slog.Logger
 	// Metrics receives the run's Embedded Metric Format line; stdout when nil.
 	Metrics io.Writer
 	// Now is the clock; time.Now when nil.
@@ -63,9 +80,22 @@ type Summary struct {
 	Rejected int `json:"rejected"`
 	// Unpublished counts result events EventBridge refused after every retry; they are in the
 	// log instead.
-	Unpublished int  `json:"unpublished"`
-	Errors      int  `json:"errors"`
-	Complete    bool `json:"complete"`
+	Unpublished int `json:"unpublished"`
+	Errors      int `json:"errors"`
+	// Complete is true when the run got through everything it set out to do: the sweep cycle
+	// and the project discovery both completed (or the one repository was repaired).
+	Complete bool `json:"complete"`
+	// Swept says how far the sweep cycle has come: how many of the SweepTotal managed
+	// repositories it has checked; CycleComplete that this run completed the cycle.
+	Swept         int  `json:"swept"`
+	SweepTotal    int  `json:"sweepTotal"`
+	CycleComplete bool `json:"cycleComplete"`
+	// OldestCheckAgeSeconds bounds how long ago any managed repository was last checked: the
+	// age of the start of the last completed cycle. Null until a cycle has completed.
+	OldestCheckAgeSeconds *int64 `json:"oldestCheckAgeSeconds"`
+	// Repository and Event name the repository a hand edit's record repaired, and the call.
+	Repository string `json:"repository,omitempty"`
+	Event      string `json:"event,omitempty"`
 	// DurationMs is the run's wall time.
 	DurationMs int64 `json:"durationMs"`
 	// Status is set only when the run did not reconcile (ignored, disabled, rejected, failed),
@@ -102,25 +132,35 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		return Summary{Trigger: trig.kind, Status: handler.StatusFailed, Reason: err.Error()}, err
 	}
 
-	r := &run{svc: s, cfg: cfg, fix: mode == config.ModeFix, log: log, access: trig.access,
+	r := &run{svc: s, cfg: cfg, mode: mode, trigger: trig, log: log,
 		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
 		events: publish.NewBuffer(s.Publisher)}
 	invocation := ctx
 	var cancel context.CancelFunc
-	r.stopBy, ctx, cancel = budget(ctx, start)
+	r.stopBy, r.finalBy, ctx, cancel = budget(ctx, start)
 	defer cancel()
-	err = r.reconcile(ctx, &sum)
+	if trig.edit != nil {
+		sum.Event = trig.edit.Call
+		err = r.repair(ctx, trig.edit, trig.at, &sum)
+		sum.Complete = err == nil
+	} else {
+		deadline, ok := invocation.Deadline()
+		if !ok {
+			deadline = start.Add(15 * time.Minute) // Lambda's longest; only runs outside Lambda have none
+		}
+		err = r.sweep(ctx, invocation, &sum, holder(invocation, start), deadline)
+	}
 	sum.DurationMs = s.now().Sub(start).Milliseconds()
 
 	// The last events go out even when the calls' context has ended, but not past the
 	// invocation's own deadline: a summary cut off by the timeout is lost either way.
-	final, cancelFinal := finalContext(invocation)
+	final, cancelFinal := finalContext(invocation, r.finalBy)
 	defer cancelFinal()
 	r.events.Flush(final) // so the completed event counts every undelivered result before it
 	sum.Unpublished = r.events.Undelivered()
 	r.events.Add(final, publish.Event{DetailType: publish.ReconcileCompleted, Detail: sum})
 	sum.Unpublished = r.events.Flush(final)
-	s.writeMetrics(sum)
+	s.writeMetrics(sum, &r.tally)
 	if err == nil && sum.Errors > 0 {
 		err = &ReconcileError{Failed: sum.Errors}
 	}
@@ -142,27 +182,29 @@ func (e *ReconcileError) Error() string {
 	return fmt.Sprintf("%d repositories or projects could not be reconciled; see the log and the events", e.Failed)
 }
 
-// budget reads the Lambda deadline and returns when to stop starting new work, and a context
-// for the AWS calls that ends a few seconds before the deadline, so the run reports what it did
-// instead of being killed. Work stops at a tenth of the time left (between 2 s and 60 s) before
-// the deadline: enough for the calls under way, their retries, and the final events.
-func budget(ctx context.Context, start time.Time) (time.Time, context.Context, context.CancelFunc) {
+// budget reads the Lambda deadline and returns when to stop starting new work, when what must
+// go out whatever happens (the sweep's state, the last events) must be out, and a context for
+// the AWS calls, so that the run reports what it did instead of being killed. Work stops at a
+// tenth of the time left (between 2 s and 60 s) before the deadline: the calls under way and
+// their retries have until half that margin before the deadline, the state and the events until
+// a quarter. Outside Lambda (no deadline) every bound is zero: no bound.
+func budget(ctx context.Context, start time.Time) (stopBy, finalBy time.Time, calls context.Context, cancel context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		return time.Time{}, ctx, func() {}
+		return time.Time{}, time.Time{}, ctx, func() {}
 	}
 	margin := min(max(deadline.Sub(start)/10, 2*time.Second), 60*time.Second)
-	calls, cancel := context.WithDeadline(ctx, deadline.Add(-margin/2))
-	return deadline.Add(-margin), calls, cancel
+	calls, cancel = context.WithDeadline(ctx, deadline.Add(-margin/2))
+	return deadline.Add(-margin), deadline.Add(-margin / 4), calls, cancel
 }
 
-// finalContext outlives the work's context but ends a second before the invocation's deadline.
-func finalContext(invocation context.Context) (context.Context, context.CancelFunc) {
+// finalContext outlives the calls' context, up to by (no bound when zero).
+func finalContext(invocation context.Context, by time.Time) (context.Context, context.CancelFunc) {
 	ctx := context.WithoutCancel(invocation)
-	if deadline, ok := invocation.Deadline(); ok {
-		return context.WithDeadline(ctx, deadline.Add(-time.Second))
+	if by.IsZero() {
+		return ctx, func() {}
 	}
-	return ctx, func() {}
+	return context.WithDeadline(ctx, by)
 }
 
 func (s *Service) now() time.Time {
@@ -172,17 +214,15 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-func (s *Service) writeMetrics(sum Summary) {
-	w := s.Metrics
-	if w == nil {
-		w = os.Stdout
+// store is the sweep's state parameter.
+func (s *Service) store() *sweep.Store {
+	return &sweep.Store{API: s.SSM, Name: cmp.Or(s.StateParameter, handler.StateParameter(s.ConfigPath))}
+}
+
+// holder names this invocation in the sweep's lease: its Lambda request id, or its start time.
+func holder(ctx context.Context, start time.Time) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
 	}
-	count := func(name string, v int) metrics.Metric {
-		return metrics.Metric{Name: name, Value: float64(v), Unit: "Count"}
-	}
-	_ = metrics.Write(w, s.now(), map[string]string{"Function": "drift", "Mode": string(sum.Mode)},
-		count("Scanned", sum.Scanned), count("Drifted", sum.Drifted), count("Fixed", sum.Fixed),
-		count("Created", sum.Created), count("Errors", sum.Errors), count("Unpublished", sum.Unpublished),
-		count("Incomplete", map[bool]int{true: 0, false: 1}[sum.Complete]),
-		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"})
+	return fmt.Sprintf("run-%d", start.UnixNano())
 }

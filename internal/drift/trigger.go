@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 )
 
 // trigger is what started a run, and the mode it asks for ("" means drift-mode decides).
@@ -19,7 +21,25 @@ type trigger struct {
 	ignored string
 	// access is set when a pull access parameter changed.
 	access bool
+	// edit, for an aws.ecr CloudTrail record, is the hand edit to repair, and at the account
+	// and Region the record came from.
+	edit *edit
+	at   place
 }
+
+// edit is a call someone made on one repository, as CloudTrail recorded it.
+type edit struct {
+	// Call is the CloudTrail eventName, e.g. PutLifecyclePolicy.
+	Call string
+	// Repository is the repository it named.
+	Repository string
+	// By is who made it (userIdentity.arn), for the log.
+	By string
+}
+
+// repairCalls are the ECR calls whose record starts the repair of the repository they name.
+var repairCalls = []string{"PutLifecyclePolicy", "DeleteLifecyclePolicy", "SetRepositoryPolicy", "DeleteRepositoryPolicy",
+	"PutImageTagMutability", "TagResource", "UntagResource", "DeleteRepository"}
 
 // decodeTrigger reads the invocation payload: an EventBridge Scheduled Event, a Parameter Store
 // Change under the configuration path, or a manual {} / {"mode":"report"|"fix"}.
@@ -62,6 +82,47 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", change.Name, configPath)}, nil
 		}
 		return trigger{kind: handler.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
+	case ev.Source == "aws.ecr" && ev.DetailType == "AWS API Call via CloudTrail":
+		t, err := decodeEdit(ev.Detail)
+		t.at = place{partition: partitionOf(ev.Region), region: ev.Region, account: ev.AccountID}
+		return t, err
 	}
 	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil
+}
+
+// decodeEdit reads the CloudTrail record of an ECR call. Records that cannot start a repair (a
+// failed call, another call, no repository named, a record that does not parse) are ignored
+// with the reason: retrying them cannot help, and the sweep still sees every repository.
+func decodeEdit(detail json.RawMessage) (trigger, error) {
+	var ct struct {
+		EventName         string `json:"eventName"`
+		ErrorCode         string `json:"errorCode"`
+		RequestParameters *struct {
+			RepositoryName string `json:"repositoryName"`
+			ResourceArn    string `json:"resourceArn"`
+		} `json:"requestParameters"`
+		UserIdentity struct {
+			ARN string `json:"arn"`
+		} `json:"userIdentity"`
+	}
+	if err := json.Unmarshal(detail, &ct); err != nil {
+		return trigger{ignored: fmt.Sprintf("malformed ECR CloudTrail record: %v", err)}, nil
+	}
+	switch {
+	case ct.ErrorCode != "":
+		return trigger{ignored: fmt.Sprintf("%s failed with %s; nothing changed", ct.EventName, ct.ErrorCode)}, nil
+	case !slices.Contains(repairCalls, ct.EventName):
+		return trigger{ignored: fmt.Sprintf("ECR call %q changes nothing the product keeps", ct.EventName)}, nil
+	case ct.RequestParameters == nil:
+		return trigger{ignored: fmt.Sprintf("malformed ECR CloudTrail record: %s without requestParameters", ct.EventName)}, nil
+	}
+	name := ct.RequestParameters.RepositoryName
+	if name == "" {
+		// TagResource and UntagResource name the repository by its ARN.
+		_, name, _ = strings.Cut(ct.RequestParameters.ResourceArn, ":repository/")
+	}
+	if err := naming.CheckRepository(name); err != nil {
+		return trigger{ignored: fmt.Sprintf("malformed ECR CloudTrail record: %s names no repository (%v)", ct.EventName, err)}, nil
+	}
+	return trigger{kind: handler.TriggerRepair, edit: &edit{Call: ct.EventName, Repository: name, By: ct.UserIdentity.ARN}}, nil
 }

@@ -61,13 +61,13 @@ func DriftEvent(r reconcile.Result) publish.Event {
 	for _, diff := range r.Differences {
 		d.Fixed = d.Fixed || diff.Fixed
 	}
-	if len(r.Differences) > 0 {
-		switch first := r.Differences[0]; {
-		case first.Setting == reconcile.SettingRepository:
+	for _, diff := range r.Differences {
+		switch {
+		case diff.Setting == reconcile.SettingRepository:
 			d.Reason = "repository-missing"
-		case first.Setting == reconcile.SettingLifecycle && first.Path == "":
+		case diff.Setting == reconcile.SettingLifecycle && diff.Path == "" && d.Reason == "different":
 			d.Reason = "missing"
-		case first.Setting == reconcile.SettingLifecycle && first.Path == "(unparsable)":
+		case diff.Setting == reconcile.SettingLifecycle && diff.Path == "(unparsable)" && d.Reason == "different":
 			d.Reason = "unparsable"
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 )
@@ -16,6 +17,9 @@ type Env struct {
 	ConfigPath string
 	// EventBus is EVENT_BUS_NAME, "default" when unset.
 	EventBus string
+	// StateParameter is STATE_PARAMETER: the SSM parameter the reconciler keeps its sweep's
+	// state in; StateParameter(ConfigPath) when unset.
+	StateParameter string
 	// Concurrency is how many repositories the reconciler handles at once (MAX_CONCURRENCY,
 	// default 8).
 	Concurrency int
@@ -25,6 +29,13 @@ type Env struct {
 	SageMakerPerSecond float64
 }
 
+// StateParameter is where the reconciler keeps its state by default: beside the configuration
+// path, not under it (a write under it would start a configuration-change run, and the
+// configuration would read it as an unknown parameter).
+func StateParameter(configPath string) string {
+	return strings.TrimRight(configPath, "/") + "-state"
+}
+
 // FromEnv reads the Env with its defaults, failing with the variable's name on a value that is
 // not usable.
 func FromEnv() (Env, error) {
@@ -32,6 +43,7 @@ func FromEnv() (Env, error) {
 		ConfigPath: cmp.Or(os.Getenv("CONFIG_PATH"), config.DefaultPath),
 		EventBus:   cmp.Or(os.Getenv("EVENT_BUS_NAME"), "default"),
 	}
+	e.StateParameter = cmp.Or(os.Getenv("STATE_PARAMETER"), StateParameter(e.ConfigPath))
 	var err error
 	if e.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
 		return e, err

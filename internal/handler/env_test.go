@@ -11,8 +11,8 @@ func TestFromEnv(t *testing.T) {
 		want                       Env
 		err                        string
 	}{
-		{name: "defaults", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5}},
-		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5}},
+		{name: "defaults", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5}},
+		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5}},
 		{name: "zero concurrency", concurrency: "0", err: `MAX_CONCURRENCY="0"`},
 		{name: "word", ecr: "fast", err: `ECR_MAX_RPS="fast"`},
 		{name: "negative", sm: "-1", err: `SAGEMAKER_MAX_RPS="-1"`},
@@ -24,6 +24,7 @@ func TestFromEnv(t *testing.T) {
 			t.Setenv("SAGEMAKER_MAX_RPS", tc.sm)
 			t.Setenv("CONFIG_PATH", "")
 			t.Setenv("EVENT_BUS_NAME", "")
+			t.Setenv("STATE_PARAMETER", "")
 			got, err := FromEnv()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -42,7 +43,7 @@ func TestFromEnvNamesTheContractsVariables(t *testing.T) {
 	t.Setenv("CONFIG_PATH", "/platform/ecr-staging")
 	t.Setenv("EVENT_BUS_NAME", "platform-events")
 	got, err := FromEnv()
-	if err != nil || got.ConfigPath != "/platform/ecr-staging" || got.EventBus != "platform-events" {
+	if err != nil || got.ConfigPath != "/platform/ecr-staging" || got.EventBus != "platform-events" || got.StateParameter != "/platform/ecr-staging-state" {
 		t.Errorf("got %+v, %v; want CONFIG_PATH and EVENT_BUS_NAME as set", got, err)
 	}
 }

@@ -45,6 +45,8 @@ const (
 	TriggerManual       Trigger = "manual"
 	// TriggerDrift is the trigger of repositories the reconciler created.
 	TriggerDrift Trigger = "drift"
+	// TriggerRepair is a CloudTrail record of a hand edit of one managed repository.
+	TriggerRepair Trigger = "repair"
 )
 
 // ErrDisabled is what Open returns when the configuration says enabled=false: nothing is to be

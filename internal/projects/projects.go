@@ -117,6 +117,18 @@ type DescribeAPI interface {
 	DescribeProject(ctx context.Context, in *sagemaker.DescribeProjectInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProjectOutput, error)
 }
 
+// Gone reports whether SageMaker no longer knows the project named, or says it is Going.
+func Gone(ctx context.Context, api DescribeAPI, name string) (bool, error) {
+	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
+	if notFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe project %s: %w", name, err)
+	}
+	return Going(out.ProjectStatus), nil
+}
+
 // Deleted reports whether the project named is deleted, or being deleted, as of a DeleteProject
 // record made at deletedAt: SageMaker no longer knows it, or says it is Going. A project that
 // exists and was created after the record is a new one of the same name: not deleted.
@@ -135,13 +147,25 @@ func Deleted(ctx context.Context, api DescribeAPI, name string, deletedAt time.T
 	return deletedAt.IsZero() || !created.After(deletedAt), nil
 }
 
-// Walk calls fn for every live project, newest first (the likeliest to have missed their
-// event), a page of 100 at a time. It stops when fn returns false, ctx ends or a page cannot
-// be read; done is true when it saw every project.
-func Walk(ctx context.Context, api sagemaker.ListProjectsAPIClient, fn func(smtypes.ProjectSummary) bool) (done bool, err error) {
-	pages := sagemaker.NewListProjectsPaginator(api, &sagemaker.ListProjectsInput{
+// Window bounds the creation time of the projects Walk lists; a zero bound is no bound.
+type Window struct {
+	After, Before time.Time
+}
+
+// Walk calls fn for every live project created in the window, newest first (the likeliest to
+// have missed their event), a page of 100 at a time. It stops when fn returns false, ctx ends
+// or a page cannot be read; done is true when it saw every project of the window.
+func Walk(ctx context.Context, api sagemaker.ListProjectsAPIClient, w Window, fn func(smtypes.ProjectSummary) bool) (done bool, err error) {
+	in := &sagemaker.ListProjectsInput{
 		MaxResults: aws.Int32(100), SortBy: smtypes.ProjectSortByCreationTime, SortOrder: smtypes.ProjectSortOrderDescending,
-	})
+	}
+	if !w.After.IsZero() {
+		in.CreationTimeAfter = aws.Time(w.After)
+	}
+	if !w.Before.IsZero() {
+		in.CreationTimeBefore = aws.Time(w.Before)
+	}
+	pages := sagemaker.NewListProjectsPaginator(api, in)
 	for pages.HasMorePages() {
 		if ctx.Err() != nil {
 			return false, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -86,10 +87,12 @@ func TestReportModeProvisioningCreatesButDoesNotFix(t *testing.T) {
 	if len(writes) != 0 {
 		t.Errorf("report mode wrote %v to the existing repository", writes)
 	}
-	for _, r := range sum.Repositories {
-		if r.Repository == "acme-sm-data-science-churn-model/training" && (r.Outcome != "drifted" || len(r.Differences) == 0) {
-			t.Errorf("existing repository: %+v; want drifted, with its differences", r)
-		}
+	i := slices.IndexFunc(sum.Repositories, func(r reconcile.Result) bool { return r.Repository == "acme-sm-data-science-churn-model/training" })
+	if i < 0 {
+		t.Fatalf("results %+v: none for the existing repository", sum.Repositories)
+	}
+	if r := sum.Repositories[i]; r.Outcome != reconcile.Drifted || len(r.Differences) == 0 {
+		t.Errorf("existing repository: %+v; want drifted, with its differences", r)
 	}
 	if r := w.Repository(t, "acme-sm-data-science-churn-model/inference"); r.Mutability != "IMMUTABLE" || !r.HasPolicy {
 		t.Errorf("new repository: %+v; want it created IMMUTABLE with its policy", r)

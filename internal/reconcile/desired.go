@@ -25,7 +25,8 @@ type Desired struct {
 	// a project repository known only by its name (the sweep's), whose owner tags are then not
 	// compared and whose conflicts are not judged.
 	Owner *projects.Project
-	// Lifecycle is the lifecycle policy, Policy its text; Exempt means it is left alone.
+	// Lifecycle is the lifecycle policy, Policy its text; Exempt means it is left alone, and
+	// the repository gets no pull access of the product's.
 	Lifecycle lifecycle.Spec
 	Policy    string
 	Exempt    bool
@@ -107,7 +108,13 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		}
 	}
 	spec := cfg.Lifecycle(name)
-	pull := access.Grant{Accounts: cfg.Pull(name), Organization: cfg.PullOrgID}
+	exempt := cfg.Exempt(name)
+	// An exempt repository belongs to its owners beyond its creation: no pull access of ours
+	// either, which the reconciler, leaving it alone, could never take back.
+	var pull access.Grant
+	if !exempt {
+		pull = access.Grant{Accounts: cfg.Pull(name), Organization: cfg.PullOrgID}
+	}
 	return Desired{
 		Name:        name,
 		Type:        repoType,
@@ -115,7 +122,7 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		Owner:       owner,
 		Lifecycle:   spec,
 		Policy:      spec.Text(),
-		Exempt:      cfg.Exempt(name),
+		Exempt:      exempt,
 		Mutability:  registry.Mutability{Mode: cfg.TagMutability, Exclusions: cfg.TagMutabilityExclusions},
 		Tags:        tags,
 		Pull:        pull,

@@ -60,11 +60,22 @@ func (d Desired) Reads(tags bool) registry.Reads {
 // repository is handled concurrently. The error joins every repository's failure; the results
 // say which succeeded.
 func (e *Engine) Sync(ctx context.Context, desired []Desired, fix bool) ([]Result, error) {
+	return e.sync(ctx, desired, fix, func(d Desired) registry.Reads { return d.Reads(true) }, func(Step) bool { return true })
+}
+
+// CreateMissing creates the repositories of desired that do not exist, and leaves the others
+// as they are: they are the sweep's to check. It still reads the others' tags and rejects the
+// whole set when any of them names another project, as Sync does.
+func (e *Engine) CreateMissing(ctx context.Context, desired []Desired) ([]Result, error) {
+	return e.sync(ctx, desired, true, func(Desired) registry.Reads { return registry.Reads{Tags: true} }, func(s Step) bool { return s.Create })
+}
+
+func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads func(Desired) registry.Reads, apply func(Step) bool) ([]Result, error) {
 	observed := make([]*registry.Repository, len(desired))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, d := range desired {
 		g.Go(func() error {
-			o, err := e.Registry.Observe(gctx, d.Name, d.Reads(true))
+			o, err := e.Registry.Observe(gctx, d.Name, reads(d))
 			observed[i] = o
 			return err
 		})
@@ -100,6 +111,10 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fix bool) ([]Resul
 	errs := make([]error, len(steps))
 	var wg errgroup.Group
 	for i, s := range steps {
+		if !apply(s) {
+			results[i] = Result{Repository: s.Desired.Name, Retention: s.Desired.Retention(), Outcome: Unchanged, URI: s.Observed.URI}
+			continue
+		}
 		wg.Go(func() error {
 			results[i], errs[i] = e.Apply(ctx, s)
 			return nil

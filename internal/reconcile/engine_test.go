@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -212,7 +213,6 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 	cfg := testConfig(t) // acme-sm-risk-fraud/inference is exempt
 	for _, fix := range []bool{true, false} {
 		e, fake := engineOn(t, cfg)
-		fake.SetPageSize(2) // five repositories: three pages
 		for name, policy := range map[string]string{
 			"acme-sm-risk-fraud/training":        lifecycle.Policy(10),
 			"acme-sm-risk-fraud/preprocessing":   lifecycle.Policy(30),
@@ -224,24 +224,18 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 		}
 		var mu sync.Mutex // OnDrift is called from the scan's workers
 		var drifted []string
-		res, err := e.Scan(context.Background(), cfg, ScanOptions{Fix: fix, Concurrency: 2,
+		res := e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Fix: fix, Concurrency: 2,
 			OnDrift: func(r Result) { mu.Lock(); drifted = append(drifted, r.Repository); mu.Unlock() }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := ScanResult{Scanned: 3, Compliant: 1, Drifted: 2, Exempt: 1, Complete: true}
+		want := ScanResult{Scanned: 3, Compliant: 1, Drifted: 2, Exempt: 1, Complete: true, Last: "acme-sm-risk-fraud/training"}
 		wantWrites := map[string]int{}
 		if fix {
 			want.Fixed, wantWrites["PutLifecyclePolicy"] = 2, 2
 		}
-		if diff := cmp.Diff(want, res, cmpIgnoreSeen); diff != "" {
+		if diff := cmp.Diff(want, res); diff != "" {
 			t.Errorf("fix=%v: scan (-want +got):\n%s", fix, diff)
 		}
 		if diff := cmp.Diff(wantWrites, fake.Writes()); diff != "" {
 			t.Errorf("fix=%v: writes (-want +got):\n%s", fix, diff)
-		}
-		if fake.Calls()["DescribeRepositories"] != 3 {
-			t.Errorf("fix=%v: %d listing calls; want 3 pages", fix, fake.Calls()["DescribeRepositories"])
 		}
 		if len(drifted) != 2 {
 			t.Errorf("fix=%v: drift reported for %v; want the 2 drifted", fix, drifted)
@@ -250,6 +244,43 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 			t.Errorf("fix=%v: an unmanaged repository's policy changed", fix)
 		}
 	}
+}
+
+// A check cut off by the end of the run's context is neither an error nor passed by the cursor:
+// the next run checks it again. A repository deleted after the listing is gone, not an error.
+func TestScanCursorStopsBeforeWhatItCouldNotCheck(t *testing.T) {
+	cfg := testConfig(t)
+	e, fake := engineOn(t, cfg)
+	for _, name := range []string{"acme-sm-risk-fraud/preprocessing", "acme-sm-risk-fraud/training"} {
+		fake.Put(ecrfake.Repository{Name: name, Policy: lifecycle.Policy(10)})
+	}
+	batch := listed(t, e)
+
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	cut := &Engine{Registry: registry.New(contextAware{fake}, cfg.Managed)}
+	res := cut.Scan(ended, cfg, batch, ScanOptions{Fix: true, Concurrency: 1})
+	if want := (ScanResult{}); res != want {
+		t.Errorf("scan with its context ended: %+v; want nothing checked, no error, incomplete, no cursor", res)
+	}
+
+	if _, err := fake.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud/training")}); err != nil {
+		t.Fatal(err)
+	}
+	res = e.Scan(context.Background(), cfg, batch, ScanOptions{Fix: true, Concurrency: 1})
+	if want := (ScanResult{Scanned: 1, Compliant: 1, Gone: 1, Complete: true, Last: "acme-sm-risk-fraud/training"}); res != want {
+		t.Errorf("scan after a deletion: %+v; want %+v", res, want)
+	}
+}
+
+// contextAware fails GetLifecyclePolicy once its context has ended, as the SDK does.
+type contextAware struct{ *ecrfake.Registry }
+
+func (c contextAware) GetLifecyclePolicy(ctx context.Context, in *ecr.GetLifecyclePolicyInput, opts ...func(*ecr.Options)) (*ecr.GetLifecyclePolicyOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Registry.GetLifecyclePolicy(ctx, in, opts...)
 }
 
 // CreateRepository is eventually consistent: right after our own create, ECR may still answer
@@ -309,12 +340,8 @@ func TestScanKeepsTheWholeRepositoryTrue(t *testing.T) {
 	results := map[string]Result{}
 	scan := func(fix bool) ScanResult {
 		t.Helper()
-		res, err := e.Scan(context.Background(), cfg, ScanOptions{Fix: fix, Concurrency: 2,
+		return e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Fix: fix, Concurrency: 2,
 			OnDrift: func(r Result) { mu.Lock(); results[r.Repository] = r; mu.Unlock() }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
 	}
 
 	if got := scan(false); got.Drifted != 2 || got.Fixed != 0 {
@@ -363,4 +390,15 @@ func TestScanKeepsTheWholeRepositoryTrue(t *testing.T) {
 	if w := fake.Writes(); len(w) != 0 {
 		t.Errorf("second fix run wrote %v", w)
 	}
+}
+
+// listed is every repository in the registry, in name order, as a sweep's batch.
+func listed(t *testing.T, e *Engine) []registry.Summary {
+	t.Helper()
+	var out []registry.Summary
+	if err := e.Registry.Walk(context.Background(), func(s registry.Summary) error { out = append(out, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(out, func(a, b registry.Summary) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

@@ -83,10 +83,14 @@ func Plan(d Desired, o *registry.Repository, fix bool) Step {
 	s := Step{Desired: d, Observed: o, Fix: fix}
 	if o == nil {
 		s.Create, s.PutLifecycle = true, !d.Exempt
-		if !d.Pull.Empty() {
-			s.SetAccess, _ = access.New(d.Pull.Statements()) // our own statements always encode
-		}
 		s.Differences = []Difference{{Setting: SettingRepository, Expected: d.Name, Found: absent, Fixable: true}}
+		if !d.Pull.Empty() {
+			text, err := access.New(d.Pull.Statements())
+			if err != nil {
+				s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Expected: "the product's statements", Found: err.Error()})
+			}
+			s.SetAccess = text
+		}
 		return s
 	}
 	if o.Tags.Known {
@@ -100,8 +104,10 @@ func Plan(d Desired, o *registry.Repository, fix bool) Step {
 			s.PutLifecycle = fix
 		}
 	}
-	if !d.Mutability.Equal(o.Mutability) {
-		s.Differences = append(s.Differences, mutabilityDifferences(d.Mutability, o.Mutability)...)
+	// DescribeRepositories always reports the mutability; an empty one was not reported, and
+	// is unknown.
+	if diffs := mutabilityDifferences(d.Mutability, o.Mutability); o.Mutability.Mode != "" && len(diffs) > 0 {
+		s.Differences = append(s.Differences, diffs...)
 		s.PutMutability = fix
 	}
 	if o.Tags.Known {
@@ -110,7 +116,9 @@ func Plan(d Desired, o *registry.Repository, fix bool) Step {
 	if d.CheckAccess && o.Access.Known {
 		s.planAccess(d, o.Access.Value, fix)
 	}
-	s.Differences = append(s.Differences, encryptionDifferences(d.KMSKey, o.Encryption)...)
+	if o.Encryption.Type != "" { // likewise: empty is not reported, unknown
+		s.Differences = append(s.Differences, encryptionDifferences(d.KMSKey, o.Encryption)...)
+	}
 	return s
 }
 
@@ -200,7 +208,13 @@ func (s *Step) planAccess(d Desired, have registry.Document, fix bool) {
 		s.DeleteAccess = true
 		return
 	}
-	s.SetAccess, _ = policy.With(want) // decoded JSON always encodes again
+	text, err := policy.With(want)
+	if err != nil {
+		// Decoded JSON always encodes again; should it not, nothing is written.
+		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(unencodable)", Expected: "a policy document", Found: err.Error()})
+		return
+	}
+	s.SetAccess = text
 }
 
 // keyARN is a KMS key ARN, the form ECR reports a repository's key in.
@@ -215,7 +229,7 @@ func encryptionDifferences(wantKey string, have registry.Encryption) []Differenc
 		wantType = "KMS"
 	}
 	if have.Type != wantType {
-		return []Difference{{Setting: SettingEncryption, Path: "encryptionType", Expected: wantType, Found: orAbsent(have.Type)}}
+		return []Difference{{Setting: SettingEncryption, Path: "encryptionType", Expected: wantType, Found: have.Type}}
 	}
 	if wantKey == "" || have.KMSKey == "" || strings.HasPrefix(wantKey, "alias/") || strings.Contains(wantKey, ":alias/") {
 		return nil

@@ -88,6 +88,7 @@ func TestPlan(t *testing.T) {
 	}{
 		{name: "missing", desired: training,
 			want: planned{Create: true, PutLifecycle: true, Differences: []Difference{{Setting: SettingRepository, Expected: training.Name, Found: absent, Fixable: true}}}},
+		{name: "exempt: no pull access of ours", desired: repositoryOf(t, cfgWithPull(t), 2), want: planned{Create: true, Differences: []Difference{{Setting: SettingRepository, Expected: exempt.Name, Found: absent, Fixable: true}}}},
 		{name: "missing and exempt", desired: exempt,
 			want: planned{Create: true, Differences: []Difference{{Setting: SettingRepository, Expected: exempt.Name, Found: absent, Fixable: true}}}},
 		{name: "missing, with pull access", desired: pulled,
@@ -131,10 +132,16 @@ func TestPlan(t *testing.T) {
 			observed: observedAs(unpulled, func(o *registry.Repository) { o.Access.Value = registry.Document{Text: ours, Exists: true} }), fix: true,
 			want: planned{DeleteAccess: true, Differences: []Difference{{Setting: SettingAccess, Path: "Statement[" + access.SidAccounts + "]",
 				Expected: absent, Found: access.Canonical(pulled.Pull.Statements()[0]), Fixable: true}}}},
-		{name: "pull access withdrawn: a foreign statement keeps the policy", desired: unpulled,
+		{name: "pull access withdrawn, nothing of ours left: a foreign policy is left alone", desired: unpulled,
 			observed: observedAs(unpulled, func(o *registry.Repository) {
 				o.Access.Value = registry.Document{Text: `{"Version":"2012-10-17","Statement":[` + foreignStatement + `]}`, Exists: true}
 			}), fix: true},
+		{name: "pull access withdrawn, ours beside a foreign statement: rewritten without ours, never deleted", desired: unpulled,
+			observed: observedAs(unpulled, func(o *registry.Repository) {
+				o.Access.Value = registry.Document{Text: `{"Version":"2012-10-17","Statement":[` + foreignStatement + `,` + access.Canonical(pulled.Pull.Statements()[0]) + `]}`, Exists: true}
+			}), fix: true,
+			want: planned{SetAccess: true, Differences: []Difference{{Setting: SettingAccess, Path: "Statement[" + access.SidAccounts + "]",
+				Expected: absent, Found: access.Canonical(pulled.Pull.Statements()[0]), Fixable: true}}}},
 		{name: "a policy that does not parse is reported, never overwritten", desired: pulled,
 			observed: observedAs(pulled, func(o *registry.Repository) { o.Access.Value = registry.Document{Text: "{", Exists: true} }), fix: true,
 			want: planned{Differences: []Difference{{Setting: SettingAccess, Path: "(unparsable)", Expected: "a policy document",
@@ -161,6 +168,23 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// repositoryOf is the i-th repository of the test's project under cfg.
+func repositoryOf(t *testing.T, cfg config.Config, i int) Desired {
+	t.Helper()
+	desired, err := ProjectRepositories(cfg, projects.Project{Name: "Fraud", ID: "p-1", Team: "Risk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return desired[i]
+}
+
+// cfgWithPull is the test configuration with pull access granted.
+func cfgWithPull(t *testing.T) config.Config {
+	cfg := testConfig(t)
+	cfg.PullAccounts = []string{"222233334444"}
+	return cfg
 }
 
 func TestPlanEncryptionKeys(t *testing.T) {

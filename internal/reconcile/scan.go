@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 
@@ -40,8 +39,7 @@ type ScanOptions struct {
 	OnError func(repository string, err error)
 }
 
-// ScanResult counts what a scan saw. Seen holds the name of every managed repository, for the
-// caller to find what is missing; it is the only thing kept per repository.
+// ScanResult counts what a scan saw.
 type ScanResult struct {
 	Scanned   int
 	Compliant int
@@ -49,38 +47,53 @@ type ScanResult struct {
 	Fixed     int
 	Exempt    int
 	Errors    int
-	Complete  bool
-	Seen      map[string]struct{}
+	// Gone counts repositories deleted between the listing and their check: nothing to do.
+	Gone int
+	// Complete is true when every repository of the batch was checked. Last is the name of
+	// the last one up to which every check finished, "" when none did: a check cut off by the
+	// end of ctx (the run's own time) is not passed, so the next run checks it again. A check
+	// that failed otherwise is passed and counted in Errors: a repository that always fails
+	// must not hold up the ones after it.
+	Complete bool
+	Last     string
 }
 
-// Scan walks every repository a page at a time and reconciles each one in the managed
-// namespaces through the one plan: DescribeRepositories gives its tag mutability and
-// encryption, one GetLifecyclePolicy its lifecycle policy, and only where the options or the
-// configuration ask for them a ListTagsForResource and a GetRepositoryPolicy; one write a
-// drifted setting in fix mode, nothing else. Repositories outside the managed namespaces are
-// skipped without a call; exempt ones are counted and left alone entirely.
-func (e *Engine) Scan(ctx context.Context, cfg config.Config, opts ScanOptions) (ScanResult, error) {
-	res := ScanResult{Complete: true, Seen: map[string]struct{}{}}
+// Scan reconciles the repositories of a batch (as DescribeRepositories described them, so
+// their tag mutability and encryption are known), in order, each through the one plan: one
+// GetLifecyclePolicy a repository, and only where the options or the configuration ask for
+// them a ListTagsForResource and a GetRepositoryPolicy; one write a drifted setting in fix
+// mode, nothing else. Repositories outside the managed namespaces are skipped without a call;
+// exempt ones are counted and left alone entirely.
+func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.Summary, opts ScanOptions) ScanResult {
+	res := ScanResult{Complete: true}
 	var mu sync.Mutex
 	count := func(f func()) { mu.Lock(); f(); mu.Unlock() }
 
 	g := errgroup.Group{}
 	g.SetLimit(max(1, opts.Concurrency))
-	errStop := errStopped{}
-	err := e.Registry.Walk(ctx, func(s registry.Summary) error {
-		if !cfg.Managed(s.Name) {
-			return nil
-		}
+	taken, cut := 0, len(batch) // batch[:taken] were taken on; batch[cut] is the first cut off
+	for i, s := range batch {
 		if opts.Stop != nil && opts.Stop() {
-			return errStop
+			break
 		}
-		res.Seen[s.Name] = struct{}{}
+		taken = i + 1
+		if !cfg.Managed(s.Name) {
+			continue
+		}
 		if cfg.Exempt(s.Name) {
 			count(func() { res.Exempt++ })
-			return nil
+			continue
 		}
 		g.Go(func() error {
 			r, err := e.check(ctx, cfg, s, opts)
+			if err != nil && ctx.Err() != nil {
+				count(func() { cut = min(cut, i) }) // out of time, not a failure: checked next run
+				return nil
+			}
+			if registry.IsNotFound(err) {
+				count(func() { res.Gone++ })
+				return nil
+			}
 			count(func() {
 				res.Scanned++
 				switch {
@@ -104,21 +117,18 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, opts ScanOptions) 
 			}
 			return nil
 		})
-		return nil
-	})
+	}
 	_ = g.Wait()
-	if errors.Is(err, errStop) {
-		res.Complete, err = false, nil
+	done := min(taken, cut)
+	res.Complete = done == len(batch)
+	for _, s := range slices.Backward(batch[:done]) {
+		if cfg.Managed(s.Name) {
+			res.Last = s.Name
+			break
+		}
 	}
-	if err != nil {
-		res.Complete = false
-	}
-	return res, err
+	return res
 }
-
-type errStopped struct{}
-
-func (errStopped) Error() string { return "time budget spent" }
 
 // check observes one listed repository, plans it and applies the plan. The result carries the
 // differences found, also when the fix failed.
@@ -129,7 +139,7 @@ func (e *Engine) check(ctx context.Context, cfg config.Config, s registry.Summar
 	if err != nil {
 		return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 	}
-	if opts.Owner != nil && o.Tags.Known && d.Owner == nil && d.Scope == naming.ScopeProject {
+	if opts.Owner != nil && o.Tags.Known && d.Scope == naming.ScopeProject {
 		if d, err = opts.Owner(ctx, d, o); err != nil {
 			return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 		}

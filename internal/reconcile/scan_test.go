@@ -6,13 +6,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
 )
-
-var cmpIgnoreSeen = cmpopts.IgnoreFields(ScanResult{}, "Seen")
 
 func TestScanStopsStartingWorkWhenTold(t *testing.T) {
 	for _, tc := range []struct {
@@ -20,9 +17,9 @@ func TestScanStopsStartingWorkWhenTold(t *testing.T) {
 		stopAfter int // Stop answers true from this check on
 		want      ScanResult
 	}{
-		{name: "never", stopAfter: 1000, want: ScanResult{Scanned: 10, Drifted: 10, Fixed: 10, Complete: true}},
+		{name: "never", stopAfter: 1000, want: ScanResult{Scanned: 10, Drifted: 10, Fixed: 10, Complete: true, Last: "acme-sm-t-p9/training"}},
 		{name: "at once", stopAfter: 0, want: ScanResult{}},
-		{name: "midway", stopAfter: 4, want: ScanResult{Scanned: 4, Drifted: 4, Fixed: 4}},
+		{name: "midway", stopAfter: 4, want: ScanResult{Scanned: 4, Drifted: 4, Fixed: 4, Last: "acme-sm-t-p3/training"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, fake := engineOn(t, testConfig(t))
@@ -30,12 +27,9 @@ func TestScanStopsStartingWorkWhenTold(t *testing.T) {
 				fake.Put(ecrfake.Repository{Name: fmt.Sprintf("acme-sm-t-p%d/training", i), Policy: lifecycle.Policy(99)})
 			}
 			checks := 0
-			got, err := e.Scan(context.Background(), testConfig(t), ScanOptions{Fix: true, Concurrency: 3,
+			got := e.Scan(context.Background(), testConfig(t), listed(t, e), ScanOptions{Fix: true, Concurrency: 3,
 				Stop: func() bool { checks++; return checks > tc.stopAfter }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got, cmpIgnoreSeen); diff != "" {
+			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("scan (-want +got):\n%s", diff)
 			}
 			if puts := fake.Calls()["PutLifecyclePolicy"]; puts != tc.want.Fixed {

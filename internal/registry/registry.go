@@ -77,18 +77,15 @@ type Observed[T any] struct {
 func Known[T any](v T) Observed[T] { return Observed[T]{Value: v, Known: true} }
 
 // Mutability is a repository's image tag mutability: MUTABLE, IMMUTABLE, or one of the
-// *_WITH_EXCLUSION modes with its wildcard filters (sorted).
+// *_WITH_EXCLUSION modes with its wildcard filters (sorted). An empty Mode was not reported,
+// and is unknown.
 type Mutability struct {
 	Mode       string
 	Exclusions []string
 }
 
-// Equal reports whether two mutabilities are the same, filters as a set.
-func (m Mutability) Equal(o Mutability) bool {
-	return m.Mode == o.Mode && slices.Equal(m.Exclusions, o.Exclusions)
-}
-
-// Encryption is how a repository is encrypted: AES256, or KMS with a key.
+// Encryption is how a repository is encrypted: AES256, or KMS with a key. A zero Encryption was
+// not reported, and is unknown.
 type Encryption struct {
 	Type   string
 	KMSKey string
@@ -130,6 +127,13 @@ func (r *Registry) guard(name string) error {
 	return nil
 }
 
+// IsNotFound reports whether err says the repository does not exist (any more): deleted since
+// it was listed, say.
+func IsNotFound(err error) bool {
+	var notFound *ecrtypes.RepositoryNotFoundException
+	return errors.As(err, &notFound)
+}
+
 // Describe returns the repository as DescribeRepositories describes it, or found=false when it
 // does not exist.
 func (r *Registry) Describe(ctx context.Context, name string) (Summary, bool, error) {
@@ -152,7 +156,6 @@ func summary(repo ecrtypes.Repository) Summary {
 		ARN:        aws.ToString(repo.RepositoryArn),
 		URI:        aws.ToString(repo.RepositoryUri),
 		Mutability: Mutability{Mode: string(repo.ImageTagMutability)},
-		Encryption: Encryption{Type: string(ecrtypes.EncryptionTypeAes256)},
 	}
 	for _, f := range repo.ImageTagMutabilityExclusionFilters {
 		s.Mutability.Exclusions = append(s.Mutability.Exclusions, aws.ToString(f.Filter))

@@ -44,7 +44,8 @@ func TestFunctionEnvironment(t *testing.T) {
 	tpl := loadTemplate(t)
 	common := map[string]string{"CONFIG_PATH": "${ConfigPath}", "EVENT_BUS_NAME": "${EventBusName}"}
 	drift := maps.Clone(common)
-	maps.Copy(drift, map[string]string{"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5", "GOMEMLIMIT": "100MiB"})
+	maps.Copy(drift, map[string]string{"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5", "GOMEMLIMIT": "100MiB",
+		"STATE_PARAMETER": "${ConfigPath}-state"})
 	for fn, want := range map[string]map[string]string{provisionID: common, driftID: drift} {
 		t.Run(fn, func(t *testing.T) {
 			vars, _ := lookup(functionProperties(t, tpl, fn), "Environment", "Variables").(map[string]any)

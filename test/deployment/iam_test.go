@@ -201,8 +201,11 @@ var wantGrants = map[string]map[string][]string{
 	},
 	driftID: {
 		"ssm:GetParametersByPath":    {arnConfigPath, arnConfigTree},
+		"ssm:GetParameter":           {arnStateParameter},
+		"ssm:PutParameter":           {arnStateParameter},
 		"sagemaker:ListProjects":     {"*"},
 		"sagemaker:ListTags":         {arnProjects},
+		"sagemaker:DescribeProject":  {arnProjects},
 		"ecr:DescribeRepositories":   {arnAnyRepo},
 		"ecr:GetLifecyclePolicy":     {arnProjectRepos, arnSharedRepos},
 		"ecr:PutLifecyclePolicy":     {arnProjectRepos, arnSharedRepos},
@@ -316,6 +319,9 @@ func TestResourcesByService(t *testing.T) {
 			}
 			return res == arnProjectRepos || res == arnSharedRepos
 		case "ssm":
+			if action == "ssm:GetParameter" || action == "ssm:PutParameter" {
+				return res == arnStateParameter // the only parameter the product writes
+			}
 			return res == arnConfigPath || res == arnConfigTree
 		case "events":
 			return action == "events:PutEvents" && res == arnBus

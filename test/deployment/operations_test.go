@@ -3,6 +3,7 @@ package deployment
 // What an operator relies on: the dead-letter queue, log groups, alarms and outputs.
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,6 +164,9 @@ func TestOutputs(t *testing.T) {
 		"ProjectTagChangeRuleName":   "${ProvisionFunctionProjectTagChange}",
 		"DriftScheduleRuleName":      "${DriftFunctionSchedule}",
 		"ConfigChangeRuleName":       "${DriftFunctionConfigChange}",
+		"RepositoryEditRuleName":     "${DriftFunctionRepositoryEdit}",
+		"SweepStateParameter":        "${SweepState}",
+		"DashboardName":              "${Dashboard}",
 	}
 	outputs, _ := tpl["Outputs"].(map[string]any)
 	if g, w := sortedKeys(outputs), sortedKeys(want); !slices.Equal(g, w) {
@@ -174,5 +178,38 @@ func TestOutputs(t *testing.T) {
 				t.Errorf("Value: got %q; want %q", g, w)
 			}
 		})
+	}
+}
+
+// TestDashboard: the dashboard's body is valid JSON once CloudFormation has substituted it, and
+// it shows what the README says it does: the sweep's progress, cycles and oldest check, the
+// differences found and fixed by setting, the repairs by event, errors, incomplete runs and
+// duration.
+func TestDashboard(t *testing.T) {
+	tpl := loadTemplate(t)
+	body := resolveSub(t, str(resource(t, tpl, "Dashboard"), "Properties", "DashboardBody"), map[string]string{
+		"AWS::Region": "us-east-1", "ProvisionFunction": "stack-provision", "DriftFunction": "stack-drift",
+		"DeadLetterQueue.QueueName": "stack-DeadLetterQueue-1",
+	})
+	var doc struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string  `json:"title"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("DashboardBody is not JSON: %v\n%s", err, body)
+	}
+	text := body
+	for _, metric := range []string{"SweepProgress", "CycleComplete", "OldestCheckAge", `Differences\"`, "DifferencesFixed",
+		"Repairs", "Incomplete", `"Errors"`, `"Duration"`} {
+		if !strings.Contains(text, metric) {
+			t.Errorf("the dashboard shows no %s", metric)
+		}
+	}
+	if len(doc.Widgets) < 8 {
+		t.Errorf("widgets: %d; want at least 8", len(doc.Widgets))
 	}
 }

@@ -145,6 +145,9 @@ func TestConfigParameters(t *testing.T) {
 	params, _ := tpl["Parameters"].(map[string]any)
 	var got []string
 	for _, id := range resourceIDs(tpl, "AWS::SSM::Parameter") {
+		if id == "SweepState" {
+			continue // the reconciler's state, not configuration (TestSweepState)
+		}
 		r := resource(t, tpl, id)
 		name, ok := strings.CutPrefix(str(r, "Properties", "Name"), "${ConfigPath}/")
 		if !ok {
@@ -180,5 +183,18 @@ func TestConfigParameters(t *testing.T) {
 	// SharedRepos may not be empty: the product's value for none is "none".
 	if str(params, "SharedRepos", "MinLength") != "1" {
 		t.Errorf("SharedRepos MinLength: got %q; want \"1\"", str(params, "SharedRepos", "MinLength"))
+	}
+}
+
+// TestSweepState: the reconciler's state lives beside the configuration path, not under it, so
+// writing it starts no configuration-change run and is never read as configuration.
+func TestSweepState(t *testing.T) {
+	tpl := loadTemplate(t)
+	r := resource(t, tpl, "SweepState")
+	if got := str(r, "Properties", "Name"); got != "${ConfigPath}-state" {
+		t.Errorf("Name: got %q; want ${ConfigPath}-state", got)
+	}
+	if got := str(functionProperties(t, tpl, driftID), "Environment", "Variables", "STATE_PARAMETER"); got != "${ConfigPath}-state" {
+		t.Errorf("DriftFunction STATE_PARAMETER: got %q; want ${ConfigPath}-state", got)
 	}
 }

@@ -97,11 +97,12 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 }
 
 // TestDriftFunctionCallsExactlyWhatItIsGranted does the same for DriftFunction: scan, fix,
-// create shared repositories, backfill a project whose repositories are partly there, grant
-// pull access and withdraw it again.
+// create shared repositories, backfill a project whose repositories are partly there, keep
+// tags (check-tags), grant pull access and withdraw it again, keep the sweep's state, repair a
+// deleted repository.
 func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	w := world.New(t, server)
-	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444"})
+	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444", "check-tags": "true"})
 	ctx := context.Background()
 	untaggedRepository(t, w, "acme-sm-risk-fraud-detect/training") // no managed tags: TagResource
 	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud-detect/inference"),
@@ -131,6 +132,18 @@ func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	})
 	if sum, err := svc.Handle(world.Deadline(t), withdrawn); err != nil || sum.Fixed != 6 {
 		t.Fatalf("drift run after the withdrawal: %+v, %v; want the 6 repository policies removed", sum, err)
+	}
+	// A project repository deleted by hand: the repair asks SageMaker whether the project is
+	// being deleted (DescribeProject), then creates it again.
+	if _, err := w.Setup.ECR.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud-detect/training"), Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := sample("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+		samples.Detail(ev)["eventName"] = "DeleteRepository"
+		samples.Detail(ev)["requestParameters"] = map[string]any{"repositoryName": "acme-sm-risk-fraud-detect/training"}
+	})
+	if sum, err := svc.Handle(world.Deadline(t), deleted); err != nil || sum.Created != 1 {
+		t.Fatalf("repair of a deleted repository: %+v, %v; want it created again", sum, err)
 	}
 
 	if diff := cmp.Diff(keys(grantedActions(t, "DriftFunction")), keys(calledActions(w))); diff != "" {

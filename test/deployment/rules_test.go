@@ -18,10 +18,27 @@ import (
 func matchesPattern(t testing.TB, pattern, event map[string]any) bool {
 	t.Helper()
 	for key, want := range pattern {
+		if key == "$or" {
+			// Matches when any of the alternatives, each a pattern at this level, does.
+			alts, ok := want.([]any)
+			if !ok || !slices.ContainsFunc(alts, func(a any) bool {
+				sub, ok := a.(map[string]any)
+				if !ok {
+					t.Fatalf("$or alternative %#v: want a mapping", a)
+				}
+				return matchesPattern(t, sub, event)
+			}) {
+				return false
+			}
+			continue
+		}
 		got, present := event[key]
 		switch w := want.(type) {
 		case map[string]any:
 			sub, ok := got.(map[string]any)
+			if !present {
+				sub, ok = map[string]any{}, true // leaves below a missing object are missing too
+			}
 			if !ok || !matchesPattern(t, w, sub) {
 				return false
 			}
@@ -57,6 +74,17 @@ func matchesAny(t testing.TB, alternatives []any, got any, present bool) bool {
 			switch name {
 			case "exists":
 				if present == (arg == "true") {
+					return true
+				}
+			case "anything-but":
+				// Matches a present value that is none of the arguments.
+				but, ok := arg.([]any)
+				if !ok {
+					but = []any{arg}
+				}
+				if present && !slices.ContainsFunc(values, func(v any) bool {
+					return slices.ContainsFunc(but, func(b any) bool { return literal(b) == literal(v) })
+				}) {
 					return true
 				}
 			case "prefix":
@@ -145,6 +173,12 @@ func TestRulePatterns(t *testing.T) {
 		{"ProvisionFunctionProjectTagChange", "detail-type", []string{"Tag Change on Resource"}},
 		{"ProvisionFunctionProjectTagChange", "detail.service", []string{"sagemaker"}},
 		{"ProvisionFunctionProjectTagChange", "detail.resource-type", []string{"project"}},
+		{"DriftFunctionRepositoryEdit", "source", []string{"aws.ecr"}},
+		{"DriftFunctionRepositoryEdit", "detail-type", []string{"AWS API Call via CloudTrail"}},
+		{"DriftFunctionRepositoryEdit", "detail.eventSource", []string{"ecr.amazonaws.com"}},
+		// The calls DESIGN.md names as hand edits of a managed repository.
+		{"DriftFunctionRepositoryEdit", "detail.eventName", []string{"PutLifecyclePolicy", "DeleteLifecyclePolicy", "SetRepositoryPolicy",
+			"DeleteRepositoryPolicy", "PutImageTagMutability", "TagResource", "UntagResource", "DeleteRepository"}},
 		{"DriftFunctionConfigChange", "source", []string{"aws.ssm"}},
 		{"DriftFunctionConfigChange", "detail-type", []string{"Parameter Store Change"}},
 	}
@@ -209,6 +243,39 @@ func TestRulesMatchSampleEvents(t *testing.T) {
 		{name: "parameter change from another source", file: "parameter-store-change.json",
 			mutate: func(ev map[string]any) { set(ev, "custom.ssm", "source") }},
 		{name: "scheduled event (the schedule rule's, not a pattern's)", file: "scheduled-event.json"},
+		{name: "a person's PutLifecyclePolicy", file: "ecr-put-lifecycle-policy.json", want: "DriftFunctionRepositoryEdit"},
+		{name: "a person's UntagResource", file: "ecr-untag-resource.json", want: "DriftFunctionRepositoryEdit"},
+		{name: "every ECR call the repair takes", file: "ecr-put-lifecycle-policy.json", want: "DriftFunctionRepositoryEdit",
+			mutate: func(ev map[string]any) { set(ev, "DeleteRepository", "detail", "eventName") }},
+		{name: "an IAM user's call, no sessionIssuer", file: "ecr-put-lifecycle-policy.json", want: "DriftFunctionRepositoryEdit",
+			mutate: func(ev map[string]any) {
+				set(ev, map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/jane"}, "detail", "userIdentity")
+			}},
+		// No loop: the product's own writes are not sent back to it.
+		{name: "the reconciler's own PutLifecyclePolicy", file: "ecr-put-lifecycle-policy.json",
+			mutate: func(ev map[string]any) {
+				set(ev, driftRoleARN, "detail", "userIdentity", "sessionContext", "sessionIssuer", "arn")
+			}},
+		{name: "ProvisionFunction's own TagResource", file: "ecr-untag-resource.json",
+			mutate: func(ev map[string]any) {
+				set(ev, "TagResource", "detail", "eventName")
+				set(ev, provisionRoleARN, "detail", "userIdentity", "sessionContext", "sessionIssuer", "arn")
+			}},
+		{name: "a failed PutLifecyclePolicy", file: "ecr-put-lifecycle-policy.json",
+			mutate: func(ev map[string]any) { set(ev, "AccessDenied", "detail", "errorCode") }},
+		{name: "an edit of an unmanaged repository", file: "ecr-put-lifecycle-policy.json",
+			mutate: func(ev map[string]any) { set(ev, "other-team/app", "detail", "requestParameters", "repositoryName") }},
+		{name: "an untag of an unmanaged repository", file: "ecr-untag-resource.json",
+			mutate: func(ev map[string]any) {
+				set(ev, "arn:aws:ecr:us-east-1:123456789012:repository/acme-smx/app", "detail", "requestParameters", "resourceArn")
+			}},
+		{name: "a deleted shared repository", file: "ecr-put-lifecycle-policy.json", want: "DriftFunctionRepositoryEdit",
+			mutate: func(ev map[string]any) {
+				set(ev, "DeleteRepository", "detail", "eventName")
+				set(ev, "acme-sagemaker-shared/base-sklearn", "detail", "requestParameters", "repositoryName")
+			}},
+		{name: "an ECR call the repair does not take", file: "ecr-put-lifecycle-policy.json",
+			mutate: func(ev map[string]any) { set(ev, "PutImage", "detail", "eventName") }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,17 +24,25 @@ const (
 	serverlessFn = "AWS::Serverless::Function"
 )
 
+// The functions' role ARNs in a deployment, as CloudTrail's sessionIssuer names them.
+const (
+	provisionRoleARN = "arn:aws:iam::123456789012:role/sagemaker-ecr-provisioner-ProvisionFunctionRole-1A2B3C"
+	driftRoleARN     = "arn:aws:iam::123456789012:role/sagemaker-ecr-provisioner-DriftFunctionRole-4D5E6F"
+)
+
 // ARNs as the template writes them (the raw !Sub strings).
 const (
-	arnConfigPath   = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigPath}"
-	arnConfigTree   = arnConfigPath + "/*"
-	arnProjects     = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:project/*"
-	arnRepoPrefix   = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
-	arnProjectRepos = arnRepoPrefix + "${CompanyName}-sm-*"
-	arnSharedRepos  = arnRepoPrefix + "${CompanyName}-sagemaker-shared/*"
-	arnAnyRepo      = arnRepoPrefix + "*"
-	arnBus          = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
-	refKmsKey       = "${KmsKeyArn}"
+	arnConfigPath = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigPath}"
+	arnConfigTree = arnConfigPath + "/*"
+	// arnStateParameter is the reconciler's state, beside the configuration path.
+	arnStateParameter = arnConfigPath + "-state"
+	arnProjects       = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:project/*"
+	arnRepoPrefix     = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
+	arnProjectRepos   = arnRepoPrefix + "${CompanyName}-sm-*"
+	arnSharedRepos    = arnRepoPrefix + "${CompanyName}-sagemaker-shared/*"
+	arnAnyRepo        = arnRepoPrefix + "*"
+	arnBus            = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+	refKmsKey         = "${KmsKeyArn}"
 )
 
 // shortTags are CloudFormation's YAML short forms; each stands for "Fn::<name>" except Ref
@@ -330,6 +338,9 @@ func deployValues(t testing.TB, tpl map[string]any) map[string]string {
 		"AWS::URLSuffix":        "amazonaws.com",
 		"AWS::NoValue":          "",
 		"AWS::NotificationARNs": "",
+		// The roles SAM makes for the functions (<FunctionLogicalId>Role).
+		provisionID + "Role.Arn": provisionRoleARN,
+		driftID + "Role.Arn":     driftRoleARN,
 	}
 	params, _ := tpl["Parameters"].(map[string]any)
 	for name, p := range params {
@@ -358,15 +369,15 @@ func resolveSub(t testing.TB, s string, vals map[string]string) string {
 	})
 }
 
-// resolve replaces every !Sub / !Ref in v by its value in vals.
+// resolve replaces every !Sub, !Ref and !GetAtt in v by its value in vals.
 func resolve(t testing.TB, v any, vals map[string]string) any {
 	t.Helper()
 	switch x := v.(type) {
 	case map[string]any:
-		if _, isSub := x["Fn::Sub"]; isSub || x["Ref"] != nil {
+		if _, isSub := x["Fn::Sub"]; isSub || x["Ref"] != nil || x["Fn::GetAtt"] != nil {
 			s, ok := rawString(x)
 			if !ok {
-				t.Fatalf("resolve %#v: got an unsupported intrinsic; want !Sub or !Ref", x)
+				t.Fatalf("resolve %#v: got an unsupported intrinsic; want !Sub, !Ref or !GetAtt", x)
 			}
 			return resolveSub(t, s, vals)
 		}

@@ -287,3 +287,18 @@ func (a *Account) EditRetentionByHand(ctx context.Context, name string, n int) e
 	}
 	return nil
 }
+
+// UntagByHand removes the tag keys from the repository, as a person at the console would.
+func (a *Account) UntagByHand(ctx context.Context, name string, keys ...string) error {
+	repo, ok, err := a.Repository(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("untag %s: no such repository", name)
+	}
+	if _, err := a.ECR.UntagResource(ctx, &ecr.UntagResourceInput{ResourceArn: aws.String(repo.ARN), TagKeys: keys}); err != nil {
+		return fmt.Errorf("untag %s: %w", name, err)
+	}
+	return nil
+}

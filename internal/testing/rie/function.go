@@ -252,6 +252,27 @@ func (f *Function) InitDuration() (d time.Duration, ok bool) {
 	return parseInitReport(f.proc.Out.String())
 }
 
+// PeakRSS is the bootstrap's peak resident memory so far (VmHWM in /proc/<pid>/status): what
+// Lambda reports as Max Memory Used, near enough. RIE keeps one bootstrap between invocations,
+// so it covers every invocation since the first; ok is false before the first has started it.
+func (f *Function) PeakRSS() (bytes int64, ok bool) {
+	for _, pid := range proc.Children(f.proc.Pid()) {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(status)) {
+			if rest, found := strings.CutPrefix(line, "VmHWM:"); found {
+				var kB int64
+				if _, err := fmt.Sscan(rest, &kB); err == nil {
+					bytes, ok = max(bytes, kB<<10), true
+				}
+			}
+		}
+	}
+	return bytes, ok
+}
+
 // Stop ends aws-lambda-rie and the bootstrap. RIE starts the bootstrap in a process group of
 // its own and, on SIGTERM, kills it and exits; should it not, both groups are killed. Stop is
 // safe to call more than once, and on a nil Function.

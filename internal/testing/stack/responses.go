@@ -38,4 +38,12 @@ type DriftSummary struct {
 	Complete  bool   `json:"complete"`
 	Status    string `json:"status"`
 	Reason    string `json:"reason"`
+	// The sweep's progress through its cycle.
+	Swept         int  `json:"swept"`
+	SweepTotal    int  `json:"sweepTotal"`
+	CycleComplete bool `json:"cycleComplete"`
+	// The repository and the call a repair answered.
+	Repository string `json:"repository"`
+	Event      string `json:"event"`
+	DurationMs int64  `json:"durationMs"`
 }

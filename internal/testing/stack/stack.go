@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrpager"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/faultproxy"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/rie"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
@@ -25,6 +28,10 @@ type Options struct {
 	// LogDir, when not empty, gets a copy of each process's output: moto.log, provision.log
 	// and drift.log.
 	LogDir string
+	// DriftTimeout replaces DriftFunction's 900 s timeout, and DriftEnv adds to or overrides
+	// its environment: a smaller budget for a benchmark, say.
+	DriftTimeout time.Duration
+	DriftEnv     map[string]string
 }
 
 // Stack is the whole product running locally: moto_server, the SageMaker stand-in, and both
@@ -32,6 +39,11 @@ type Options struct {
 type Stack struct {
 	Moto      *moto.Server
 	SageMaker *sagemakerfake.Listener
+	// ECR sits between the functions and moto's ECR, passing every request through and
+	// logging it, so that a test can count the calls a function made. In front of it, Pager
+	// pages DescribeRepositories as ECR does and counts every call, pages included.
+	ECR   *faultproxy.Proxy
+	Pager *ecrpager.Pager
 	// Provision and Drift are ProvisionFunction and DriftFunction.
 	Provision *rie.Function
 	Drift     *rie.Function
@@ -40,6 +52,7 @@ type Stack struct {
 	// Events receives the product's events; set by Reset.
 	Events *account.EventQueue
 
+	ecrURL   string
 	logs     []*os.File
 	stopOnce sync.Once
 }
@@ -78,6 +91,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Account = account.New(s.Moto.URL)
+	s.ECR = faultproxy.New(s.Moto.URL, faultproxy.Options{})
+	s.Pager = ecrpager.New(s.ECR)
+	if s.ecrURL, err = s.Pager.Start(); err != nil {
+		return nil, err
+	}
 
 	// template.yaml's settings for each function.
 	provision := rie.Config{Name: "ProvisionFunction", RIE: runner, Bootstrap: opts.Binaries.Provision, Timeout: 60 * time.Second,
@@ -85,9 +103,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Provision, err = rie.Start(ctx, provision); err != nil {
 		return nil, err
 	}
-	drift := rie.Config{Name: "DriftFunction", RIE: runner, Bootstrap: opts.Binaries.Drift, Timeout: 900 * time.Second,
-		Env:   s.environment(map[string]string{"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5"}),
-		LogTo: s.logFile(opts.LogDir, "drift.log")}
+	driftEnv := map[string]string{"STATE_PARAMETER": account.ConfigPath + "-state",
+		"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5", "GOMEMLIMIT": "100MiB"}
+	maps.Copy(driftEnv, opts.DriftEnv)
+	drift := rie.Config{Name: "DriftFunction", RIE: runner, Bootstrap: opts.Binaries.Drift, Timeout: cmp.Or(opts.DriftTimeout, 900*time.Second),
+		Env: s.environment(driftEnv), LogTo: s.logFile(opts.LogDir, "drift.log")}
 	if s.Drift, err = rie.Start(ctx, drift); err != nil {
 		return nil, err
 	}
@@ -104,6 +124,7 @@ func (s *Stack) environment(extra map[string]string) map[string]string {
 		"AWS_SECRET_ACCESS_KEY":      "testing",
 		"AWS_ENDPOINT_URL":           s.Moto.URL,
 		"AWS_ENDPOINT_URL_SAGEMAKER": s.SageMaker.URL,
+		"AWS_ENDPOINT_URL_ECR":       s.ecrURL,
 		// Three attempts, not the product's eight: moto never throttles, so the retries are
 		// for the connections it closes under the client now and then (see
 		// account.ConnectionRetryer), and eight attempts with backoff up to 10 s would make a
@@ -134,13 +155,14 @@ func (s *Stack) logFile(dir, name string) io.Writer {
 }
 
 // Reset brings the world back to its start: moto emptied (POST /moto-api/reset), the stand-in
-// holding no project, the default configuration in SSM, and the product's events routed to a
-// fresh queue (s.Events).
+// holding no project, the ECR log empty, the default configuration in SSM, and the product's
+// events routed to a fresh queue (s.Events).
 func (s *Stack) Reset(ctx context.Context) error {
 	if err := s.Moto.Reset(); err != nil {
 		return err
 	}
 	s.SageMaker.Reset()
+	s.ECR.ResetLog()
 	if err := s.Account.PutConfig(ctx, account.DefaultConfig()); err != nil {
 		return err
 	}
@@ -161,6 +183,9 @@ func (s *Stack) Stop() {
 			wg.Go(f.Stop)
 		}
 		wg.Go(s.Moto.Stop)
+		if s.Pager != nil {
+			wg.Go(s.Pager.Close)
+		}
 		wg.Go(s.SageMaker.Stop)
 		wg.Wait()
 		for _, f := range s.logs {
@@ -171,6 +196,6 @@ func (s *Stack) Stop() {
 
 // Describe says where everything listens, for a person reading a log.
 func (s *Stack) Describe() string {
-	return fmt.Sprintf("moto_server %s, SageMaker stand-in %s, ProvisionFunction %s, DriftFunction %s",
-		s.Moto.URL, s.SageMaker.URL, s.Provision.URL, s.Drift.URL)
+	return fmt.Sprintf("moto_server %s (ECR through %s), SageMaker stand-in %s, ProvisionFunction %s, DriftFunction %s",
+		s.Moto.URL, s.ecrURL, s.SageMaker.URL, s.Provision.URL, s.Drift.URL)
 }

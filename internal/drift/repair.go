@@ -1,0 +1,136 @@
+package drift
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+)
+
+// repair reconciles the one repository a hand edit touched, at once, with the whole desired
+// repository and as the mode says: the edit is undone seconds after CloudTrail reports it, not
+// at the next sweep. It costs that repository's reads (describe, tags, lifecycle policy, and
+// the repository policy where pull access is configured or the edit was to it) and the writes
+// of what differs; a project repository's owner is read from SageMaker, one ListTags a
+// candidate project. The product's own writes come back as such records too (the rule
+// excludes its roles, see template.yaml), and find the repository as desired: no second write.
+func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error {
+	name := e.Repository
+	sum.Repository = name
+	switch {
+	case !r.cfg.Managed(name):
+		sum.Status, sum.Reason = handler.StatusIgnored, fmt.Sprintf("%s is not in the managed namespaces", name)
+		return nil
+	case r.cfg.Exempt(name) && e.Call != "DeleteRepository":
+		sum.Status, sum.Reason, sum.Exempt = handler.StatusIgnored, exemptReason(name), 1
+		return nil
+	}
+	d, wanted := r.desiredFor(name)
+	d.CheckAccess = d.CheckAccess || e.Call == "SetRepositoryPolicy" || e.Call == "DeleteRepositoryPolicy"
+	o, err := r.engine.Registry.Observe(ctx, name, d.Reads(true))
+	if err != nil {
+		sum.Errors = 1
+		return err
+	}
+	if o != nil && d.Exempt {
+		// Deleted and made again meanwhile: as it is now, it is its owners' to keep.
+		sum.Status, sum.Reason, sum.Exempt = handler.StatusIgnored, exemptReason(name), 1
+		return nil
+	}
+	var tags map[string]string
+	if o != nil {
+		tags = o.Tags.Value
+	}
+	if d.Scope == naming.ScopeProject {
+		p, err := owner(ctx, r.svc.SageMaker, r.cfg, at, name, tags)
+		if err != nil && o == nil {
+			sum.Errors = 1 // whether to create it again cannot be told: the sweep will
+			return err
+		}
+		if err != nil {
+			r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", name, "error", err.Error())
+		}
+		wanted = false
+		if p != nil {
+			if want, ok := projectDesired(r.cfg, *p, name); ok {
+				want.CheckAccess = d.CheckAccess
+				d, wanted = want, r.cfg.CreateProjectRepos
+			}
+		}
+		if o == nil && wanted {
+			// Before a deleted repository is made again: is its project on its way out?
+			gone, err := projects.Gone(ctx, r.svc.SageMaker, p.Name)
+			if err != nil {
+				sum.Errors = 1
+				return err
+			}
+			wanted = !gone
+		}
+	}
+	if o == nil {
+		return r.recreate(ctx, d, wanted, sum)
+	}
+	res, err := r.engine.Apply(ctx, reconcile.Plan(d, o, r.fix()))
+	sum.Scanned = 1
+	switch {
+	case err != nil:
+		sum.Errors = 1
+	case len(res.Differences) == 0:
+		sum.Compliant = 1
+	default:
+		sum.Drifted = 1
+		if slices.ContainsFunc(res.Differences, func(d reconcile.Difference) bool { return d.Fixed }) {
+			sum.Fixed = 1
+		}
+	}
+	if len(res.Differences) > 0 {
+		r.tally.add(res)
+		r.events.Add(ctx, handler.DriftEvent(res))
+	}
+	if reconcile.Rejected(err) {
+		// A repository that names another project is reported, never adopted: not a failure
+		// to retry.
+		sum.Errors, sum.Rejected = 0, 1
+		return nil
+	}
+	return err
+}
+
+func exemptReason(name string) string {
+	return fmt.Sprintf("%s is lifecycle-exempt: the reconciler leaves it alone", name)
+}
+
+// desiredFor is the desired state of a managed repository known by its name, and whether the
+// configuration wants it at all: a shared type in shared-repos (a project repository's answer
+// comes from its owner).
+func (r *run) desiredFor(name string) (reconcile.Desired, bool) {
+	d := reconcile.Named(r.cfg, name)
+	if d.Scope == naming.ScopeShared {
+		return d, slices.Contains(r.cfg.SharedRepos, d.Type)
+	}
+	return d, false
+}
+
+// recreate creates again, empty, a repository that was deleted by hand: a shared one the
+// configuration wants, or one of a live project's. Report mode reports it missing.
+func (r *run) recreate(ctx context.Context, d reconcile.Desired, wanted bool, sum *Summary) error {
+	if !wanted {
+		sum.Status = handler.StatusIgnored
+		sum.Reason = fmt.Sprintf("%s is gone and nothing wants it back: no live project or shared type owns it (or create-project-repos is false)", d.Name)
+		return nil
+	}
+	sum.Missing = 1
+	if !r.fix() {
+		r.reportMissing(ctx, d)
+		return nil
+	}
+	r.create(ctx, []reconcile.Desired{d}, sum)
+	if sum.Errors > 0 {
+		return fmt.Errorf("repository %s not created again", d.Name)
+	}
+	return nil
+}

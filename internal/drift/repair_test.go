@@ -1,0 +1,250 @@
+//go:build integration
+
+package drift_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+)
+
+// The repository the sample hand-edit records name.
+const edited = "acme-sm-data-science-churn-model/training"
+
+// churnWorld is a world with the Churn-Model project live in SageMaker and its repositories
+// made by the product, as after its CreateProject.
+func churnWorld(t *testing.T, extra map[string]string) *world.World {
+	t.Helper()
+	w := world.New(t, server)
+	cfg := map[string]string{"company": "acme", "shared-repos": "none"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	w.PutConfig(t, cfg)
+	w.SageMaker.PutProject("Churn-Model", "p-1a2b3c4d5e6f", map[string]string{"team": "data-science"})
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created < 3 {
+		t.Fatalf("set-up run: %+v, %v; want the project's 3 repositories (and the shared ones)", sum, err)
+	}
+	w.Rec.Clear()
+	return w
+}
+
+// record is the sample CloudTrail record name, edited by fn.
+func record(name string, fn func(ev map[string]any)) json.RawMessage {
+	if fn == nil {
+		return samples.Event(name)
+	}
+	return samples.Edit(name, fn)
+}
+
+// ecrCalls lists the ECR calls the product made, in order.
+func ecrCalls(w *world.World) []string {
+	var out []string
+	for _, r := range w.Rec.Requests() {
+		if r.Service == "ecr" {
+			out = append(out, r.Operation)
+		}
+	}
+	return out
+}
+
+func TestHandEditedLifecyclePolicyIsRestoredAtOnce(t *testing.T) {
+	w := churnWorld(t, nil)
+	sink := w.CaptureEvents(t)
+	if err := w.Setup.EditRetentionByHand(context.Background(), edited, 99); err != nil {
+		t.Fatal(err)
+	}
+
+	listed := w.SageMaker.Calls()["ListProjects"]
+	sum, err := service(w).Handle(world.Deadline(t), record("ecr-put-lifecycle-policy.json", nil))
+	if err != nil || sum.Trigger != "repair" || sum.Repository != edited || sum.Fixed != 1 || sum.Event != "PutLifecyclePolicy" {
+		t.Fatalf("repair: %+v, %v; want %s fixed", sum, err, edited)
+	}
+	if n, _ := w.Repository(t, edited).Retention(); n != 10 {
+		t.Errorf("retention after the repair: %d; want 10", n)
+	}
+	// One repository's reads and writes, not a sweep: no listing, no project discovery.
+	want := []string{"DescribeRepositories", "ListTagsForResource", "GetLifecyclePolicy", "PutLifecyclePolicy"}
+	if diff := cmp.Diff(want, ecrCalls(w)); diff != "" {
+		t.Errorf("ECR calls of the repair (-want +got):\n%s", diff)
+	}
+	if got := w.SageMaker.Calls()["ListProjects"] - listed; got != 0 {
+		t.Errorf("ListProjects calls of the repair: %d; want none", got)
+	}
+	if got := account.ByType(sink.Drain(t)); got[publish.DriftFixed] != 1 || got[publish.ReconcileCompleted] != 1 {
+		t.Errorf("events: %v; want one Drift Fixed and the completed event", got)
+	}
+
+	// The product's own PutLifecyclePolicy comes back as a record too: it finds the repository
+	// as desired, and writes nothing.
+	w.Rec.Clear()
+	own := record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+		samples.Detail(ev)["userIdentity"] = map[string]any{"type": "AssumedRole",
+			"arn": "arn:aws:sts::123456789012:assumed-role/stack-DriftFunctionRole-ABC/stack-drift"}
+	})
+	if sum, err := service(w).Handle(world.Deadline(t), own); err != nil || sum.Compliant != 1 || sum.Fixed != 0 {
+		t.Errorf("repair of the product's own write: %+v, %v; want compliant", sum, err)
+	}
+	if got := writtenRepositories(w); len(got) != 0 {
+		t.Errorf("the product's own write caused a second write: %v", got)
+	}
+}
+
+func TestReportModeRepairOnlyReports(t *testing.T) {
+	w := churnWorld(t, map[string]string{"drift-mode": "report"})
+	if err := w.Setup.EditRetentionByHand(context.Background(), edited, 99); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := service(w).Handle(world.Deadline(t), record("ecr-put-lifecycle-policy.json", nil))
+	if err != nil || sum.Drifted != 1 || sum.Fixed != 0 {
+		t.Errorf("report repair: %+v, %v; want drifted, not fixed", sum, err)
+	}
+	if got := writtenRepositories(w); len(got) != 0 {
+		t.Errorf("report mode wrote %v", got)
+	}
+}
+
+func TestRemovedTeamTagIsPutBackByTheRepair(t *testing.T) {
+	w := churnWorld(t, nil)
+	if err := w.Setup.UntagByHand(context.Background(), edited, "team"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := service(w).Handle(world.Deadline(t), record("ecr-untag-resource.json", nil))
+	if err != nil || sum.Fixed != 1 {
+		t.Fatalf("repair: %+v, %v; want the tag put back", sum, err)
+	}
+	if got := w.Repository(t, edited).Tags["team"]; got != "data-science" {
+		t.Errorf("team tag: %q; want data-science, from the project's own tags", got)
+	}
+	if got := writtenRepositories(w); !slices.Equal(got, []string{"TagResource " + edited}) {
+		t.Errorf("writes: %v; want the one TagResource", got)
+	}
+}
+
+func TestDeletedRepositoryIsCreatedAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name, repository string
+	}{
+		{"of a live project", edited},
+		{"shared", "acme-sagemaker-shared/base-sklearn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := churnWorld(t, map[string]string{"shared-repos": "base-sklearn"})
+			sink := w.CaptureEvents(t)
+			deleted := deleteByHand(t, w, tc.repository)
+			sum, err := service(w).Handle(world.Deadline(t), deleted)
+			if err != nil || sum.Created != 1 || sum.Missing != 1 {
+				t.Fatalf("repair: %+v, %v; want the repository created again", sum, err)
+			}
+			r := w.Repository(t, tc.repository)
+			if n, _ := r.Retention(); n != 10 || r.Tags["managed-by"] != "sagemaker-ecr-provisioner" {
+				t.Errorf("created again: %+v; want tagged, with its policy", r)
+			}
+			if strings.Contains(tc.repository, "-sm-") && r.Tags["team"] != "data-science" {
+				t.Errorf("tags %v; want the owner's", r.Tags)
+			}
+			if got := account.ByType(sink.Drain(t)); got[publish.RepositoriesProvisioned] != 1 {
+				t.Errorf("events: %v; want it announced", got)
+			}
+		})
+	}
+}
+
+// deleteByHand deletes the repository as a person would, and returns CloudTrail's record of it.
+func deleteByHand(t *testing.T, w *world.World, name string) json.RawMessage {
+	t.Helper()
+	if _, err := w.Setup.ECR.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name), Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	return record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+		samples.Detail(ev)["eventName"] = "DeleteRepository"
+		samples.Detail(ev)["requestParameters"] = map[string]any{"repositoryName": name, "force": true}
+	})
+}
+
+// A deleted repository is not brought back when nothing wants it: its project is gone or being
+// deleted, or the configuration creates no project repositories.
+func TestDeletedRepositoryIsNotCreatedAgainUnlessWanted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		arrange func(w *world.World)
+	}{
+		{"project deleted", func(w *world.World) { w.SageMaker.DeleteProject("Churn-Model") }},
+		{"project being deleted", func(w *world.World) {
+			if err := w.SageMaker.SetStatus("Churn-Model", "DeleteInProgress"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"create-project-repos false", func(w *world.World) {
+			w.PutConfig(t, map[string]string{"create-project-repos": "false"})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := churnWorld(t, nil)
+			tc.arrange(w)
+			deleted := deleteByHand(t, w, edited)
+			w.Rec.Clear()
+			sum, err := service(w).Handle(world.Deadline(t), deleted)
+			if err != nil || sum.Status != "ignored" || sum.Created != 0 {
+				t.Errorf("repair: %+v, %v; want ignored: nothing wants it back", sum, err)
+			}
+			if got := writtenRepositories(w); len(got) != 0 {
+				t.Errorf("writes: %v", got)
+			}
+		})
+	}
+}
+
+func TestRecordsThatCannotStartARepairAreIgnored(t *testing.T) {
+	w := churnWorld(t, nil)
+	for _, tc := range []struct {
+		name   string
+		record json.RawMessage
+		reason string
+	}{
+		{"unmanaged repository", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			samples.RequestParameters(ev)["repositoryName"] = "other-team/app"
+		}), "not in the managed namespaces"},
+		{"a failed call", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			samples.Detail(ev)["errorCode"] = "AccessDenied"
+		}), "failed with AccessDenied"},
+		{"a call that changes nothing kept", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			samples.Detail(ev)["eventName"] = "BatchGetImage"
+		}), `"BatchGetImage"`},
+		{"no repository named", record("ecr-untag-resource.json", func(ev map[string]any) {
+			samples.RequestParameters(ev)["resourceArn"] = "arn:aws:ecr:us-east-1:123456789012:repository/"
+		}), "names no repository"},
+		{"requestParameters missing", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			delete(samples.Detail(ev), "requestParameters")
+		}), "without requestParameters"},
+		{"detail not an object", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			ev["detail"] = "oops"
+		}), "malformed"},
+		{"exempt repository", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			samples.RequestParameters(ev)["repositoryName"] = "acme-sm-data-science-churn-model/inference"
+		}), "lifecycle-exempt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.PutConfig(t, map[string]string{"lifecycle-exempt": "acme-sm-data-science-churn-model/inference"})
+			w.Rec.Clear()
+			sum, err := service(w).Handle(world.Deadline(t), tc.record)
+			if err != nil || sum.Status != "ignored" || !strings.Contains(sum.Reason, tc.reason) {
+				t.Errorf("got %q %q, %v; want ignored, the reason naming %q", sum.Status, sum.Reason, err, tc.reason)
+			}
+			if got := writtenRepositories(w); len(got) != 0 {
+				t.Errorf("writes: %v; want none", got)
+			}
+		})
+	}
+}
