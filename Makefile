@@ -57,8 +57,8 @@ vet:
 staticcheck: ## staticcheck, the version go.mod pins as a tool
 	$(GO) tool staticcheck -tags $(INTEGRATION) ./...
 
-cfn-lint: ## lint template.yaml offline
-	cfn-lint template.yaml
+cfn-lint: ## lint template.yaml and member.yaml offline
+	cfn-lint template.yaml member.yaml
 
 bench: ## benchmarks against moto_server (figures go to docs/benchmarks.md)
 	$(GO) test -tags $(INTEGRATION) -run=NONE -bench=. -benchtime=20x -timeout 60m ./internal/provision

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
@@ -26,9 +25,8 @@ func main() {
 		SSM: ssm.NewFromConfig(p.AWS),
 		// The reconciler paces itself: ECR publishes no rate quota for these calls.
 		ECR: ecr.NewFromConfig(p.AWS, func(o *ecr.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.ECRPerSecond) }),
-		SageMaker: sagemaker.NewFromConfig(p.AWS, func(o *sagemaker.Options) {
-			o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond)
-		}),
+		// Each account's SageMaker is paced on its own.
+		Accounts:       p.Accounts("sagemaker-ecr-provisioner-drift", p.Env.SageMakerPerSecond),
 		Publisher:      p.Publisher,
 		ConfigPath:     p.Env.ConfigPath,
 		StateParameter: p.Env.StateParameter,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
@@ -24,7 +23,7 @@ func main() {
 	svc := &provision.Service{
 		SSM:        ssm.NewFromConfig(p.AWS),
 		ECR:        ecr.NewFromConfig(p.AWS),
-		SageMaker:  sagemaker.NewFromConfig(p.AWS),
+		Accounts:   p.Accounts("sagemaker-ecr-provisioner-provision", 0),
 		Publisher:  p.Publisher,
 		ConfigPath: p.Env.ConfigPath,
 		Logger:     p.Log,

@@ -72,6 +72,11 @@ type Config struct {
 	ProtectedTagPatterns []string
 	// CheckTags makes the sweep read every managed repository's tags and put managed ones back.
 	CheckTags bool
+	// MemberAccounts are the accounts, besides this one, whose SageMaker projects get
+	// repositories here (the central registry of an organization); MemberRoleName is the role
+	// each of them holds for the product to read its SageMaker with.
+	MemberAccounts []string
+	MemberRoleName string
 	// DriftMode is ModeFix or ModeReport.
 	DriftMode Mode
 	// LifecycleExempt are repository names or path.Match globs drift never touches.
@@ -123,7 +128,8 @@ func (c Config) Pull(repository string) []string {
 }
 
 // PullScopes names where pull access is granted, sorted: "*" for every repository (pull-accounts
-// or pull-org-id), and each namespace with a pull-accounts override. When a scope goes, the
+// or pull-org-id), each namespace with a pull-accounts override, and "member:<id>" for each
+// member account (its projects' repositories and the shared ones). When a scope goes, the
 // product's statements there are no longer wanted.
 func (c Config) PullScopes() []string {
 	var out []string
@@ -133,6 +139,9 @@ func (c Config) PullScopes() []string {
 	for ns := range c.NamespacePull {
 		out = append(out, ns)
 	}
+	for _, m := range c.MemberAccounts {
+		out = append(out, "member:"+m)
+	}
 	slices.Sort(out)
 	return out
 }
@@ -141,7 +150,7 @@ func (c Config) PullScopes() []string {
 // grants pull access: when one changes, the product's repository policy statements may be where
 // they are no longer wanted, so every repository policy is read once.
 func AccessParameter(name string) bool {
-	return name == paramPullAccounts || name == paramPullOrgID ||
+	return name == paramPullAccounts || name == paramPullOrgID || name == paramMemberAccounts ||
 		(strings.HasPrefix(name, overridesPrefix) && strings.HasSuffix(name, "/pull-accounts"))
 }
 
@@ -184,6 +193,8 @@ const (
 	paramDriftMode          = "drift-mode"
 	paramLifecycleExempt    = "lifecycle-exempt"
 	paramOnProjectDelete    = "on-project-delete"
+	paramMemberAccounts     = "member-accounts"
+	paramMemberRoleName     = "member-role-name"
 	overridesPrefix         = "overrides/"
 )
 
@@ -193,7 +204,7 @@ func Known() []string {
 		paramCreateProjectRepos, paramImageRetention, paramTeamTag, paramAllowedTeams,
 		paramScanOnPush, paramTagMutability, paramMutabilityExcl, paramPullAccounts, paramPullOrgID,
 		paramUntaggedExpiry, paramProtectedTags, paramCheckTags, paramKMSKey, paramDriftMode,
-		paramLifecycleExempt, paramOnProjectDelete}
+		paramLifecycleExempt, paramOnProjectDelete, paramMemberAccounts, paramMemberRoleName}
 	sort.Strings(names)
 	return names
 }

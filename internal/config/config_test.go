@@ -52,6 +52,8 @@ func TestParseDefaults(t *testing.T) {
 		DriftMode:          config.ModeFix,
 		LifecycleExempt:    nil,
 		OnProjectDelete:    config.OnDeleteRetain,
+		MemberAccounts:     nil,
+		MemberRoleName:     "sagemaker-ecr-provisioner-member",
 		Overrides:          map[string]int{},
 		Unknown:            nil,
 	}
@@ -83,6 +85,8 @@ func TestParseAllSet(t *testing.T) {
 		"drift-mode", "report",
 		"lifecycle-exempt", "acme.corp_1-sm-legacy/* acme.corp_1-sagemaker-shared/base-a",
 		"on-project-delete", "delete-if-empty",
+		"member-accounts", "444455556666 222233334444 444455556666",
+		"member-role-name", "ecr-reader@org",
 		"overrides/acme.corp_1-sm-data-churn/image-retention", "50",
 		"overrides/acme.corp_1-sm-data-churn/training/image-retention", "100",
 		"overrides/acme.corp_1-sagemaker-shared/image-retention", "3",
@@ -115,6 +119,8 @@ func TestParseAllSet(t *testing.T) {
 		DriftMode:               config.ModeReport,
 		LifecycleExempt:         []string{"acme.corp_1-sm-legacy/*", "acme.corp_1-sagemaker-shared/base-a"},
 		OnProjectDelete:         config.OnDeleteDeleteIfEmpty,
+		MemberAccounts:          []string{"222233334444", "444455556666"},
+		MemberRoleName:          "ecr-reader@org",
 		Overrides: map[string]int{
 			"acme.corp_1-sm-data-churn":          50,
 			"acme.corp_1-sm-data-churn/training": 100,
@@ -247,6 +253,10 @@ func TestParseInvalid(t *testing.T) {
 			"overrides/acme-sm-x/a/b/image-retention", "5", "overrides/<namespace>/<type>/image-retention"},
 		{"override invalid namespace", []string{"overrides/acme-sm-X/image-retention", "5"},
 			"overrides/acme-sm-X/image-retention", "5", "managed namespace"},
+		{"member-accounts not 12 digits", []string{"member-accounts", "222233334444 2222"}, "member-accounts", "222233334444 2222", `"2222" is not 12 digits`},
+		{"member-accounts an ARN", []string{"member-accounts", "arn:aws:iam::222233334444:root"}, "member-accounts", "arn:aws:iam::222233334444:root", "12-digit"},
+		{"member-role-name with a path", []string{"member-role-name", "ops/reader"}, "member-role-name", "ops/reader", "no path"},
+		{"member-role-name too long", []string{"member-role-name", strings.Repeat("r", 65)}, "member-role-name", strings.Repeat("r", 65), "1 to 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

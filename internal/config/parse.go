@@ -74,6 +74,7 @@ var (
 	exclusionFilter     = regexp.MustCompile(`^[0-9a-zA-Z._*-]{1,128}$`)
 	accountID           = regexp.MustCompile(`^[0-9]{12}$`)
 	organizationID      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	roleName            = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 	maxExclusionFilters = 5
 	withExclusion       = "_WITH_EXCLUSION"
 	pullAccountsValid   = "space-separated 12-digit AWS account ids"
@@ -115,6 +116,8 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
+		MemberAccounts:     p.accounts(paramMemberAccounts),
+		MemberRoleName:     p.roleName(),
 	}
 	c.TagMutability, c.TagMutabilityExclusions = p.mutability()
 	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays)
@@ -346,6 +349,20 @@ func (p *parser) accounts(name string) []string {
 		}
 	}
 	return slices.Compact(slices.Sorted(slices.Values(list)))
+}
+
+// DefaultMemberRoleName is the member role's name when member-role-name is unset: the name
+// member.yaml gives it by default.
+const DefaultMemberRoleName = "sagemaker-ecr-provisioner-member"
+
+// roleName reads member-role-name: an IAM role name (a path is not part of it).
+func (p *parser) roleName() string {
+	v, _ := p.get(paramMemberRoleName, DefaultMemberRoleName)
+	if !roleName.MatchString(v) {
+		p.fail(paramMemberRoleName, v, "an IAM role name: 1 to 64 letters, digits and +=,.@_- (no path)")
+		return ""
+	}
+	return v
 }
 
 func (p *parser) organization() string {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
@@ -34,7 +35,7 @@ const configPath = "/sagemaker-platform/ecr"
 
 func service(w *world.World) *drift.Service {
 	return &drift.Service{
-		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
+		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts,
 		Publisher:   publish.New(w.EventBridge, "default"),
 		ConfigPath:  configPath,
 		Concurrency: 4,
@@ -371,7 +372,7 @@ func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
 // closed, and then the clock pushed past the run's budget: the discovery runs out of time
 // while the scan has long finished.
 type slowProjects struct {
-	drift.ProjectsAPI
+	accounts.SageMaker
 	release <-chan struct{}
 	late    *atomic.Bool
 }
@@ -382,7 +383,7 @@ func (s slowProjects) ListTags(ctx context.Context, in *sagemaker.ListTagsInput,
 	case <-time.After(10 * time.Second):
 	}
 	s.late.Store(true)
-	return s.ProjectsAPI.ListTags(ctx, in, opts...)
+	return s.SageMaker.ListTags(ctx, in, opts...)
 }
 
 func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
@@ -402,7 +403,9 @@ func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
 	}
 	late := &atomic.Bool{}
 	svc := service(w)
-	svc.SageMaker = slowProjects{ProjectsAPI: w.Projects, release: release, late: late}
+	slow := *w.Accounts
+	slow.HomeSageMaker = slowProjects{SageMaker: w.Projects, release: release, late: late}
+	svc.Accounts = &slow
 	start := time.Now()
 	svc.Now = func() time.Time {
 		if late.Load() {

@@ -2,19 +2,19 @@ package drift
 
 import (
 	"context"
+	"errors"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 )
 
-// place is the partition, Region and account that project ARNs are built in.
+// place is the partition and Region that project ARNs are built in.
 type place struct {
-	partition, region, account string
+	partition, region string
 }
 
 // placeOf reads the place of an ECR repository ARN (arn:aws:ecr:us-east-1:123456789012:repository/...).
@@ -23,65 +23,74 @@ func placeOf(repositoryARN string) (place, bool) {
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ecr" {
 		return place{}, false
 	}
-	return place{parts[1], parts[3], parts[4]}, true
+	return place{parts[1], parts[3]}, true
 }
 
-// partitionOf is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
-func (p place) projectARN(name string) string {
-	return strings.Join([]string{"arn", p.partition, "sagemaker", p.region, p.account, "project/" + naming.Lower(name)}, ":")
+func (p place) projectARN(account, name string) string {
+	return strings.Join([]string{"arn", p.partition, "sagemaker", p.region, account, "project/" + naming.Lower(name)}, ":")
 }
 
 // owner finds, from SageMaker, the live project that owns the project repository name: the
 // one whose team and name make that repository. The repository's namespace is
 // <company>-sm-<team>-<project>, and a team may hold '-', so every split of it is a candidate
-// unless a remaining tag says which (tags may be nil: a deleted repository has none). Each
-// candidate costs one ListTags; the project must exist and carry that team. No candidate, or
-// two (the naming scheme's collision: team data with project science-x and team data-science
-// with project x), is no owner.
-func owner(ctx context.Context, api sagemaker.ListTagsAPIClient, cfg config.Config, at place, name string, tags map[string]string) (*projects.Project, error) {
+// unless a remaining tag says which (tags may be nil: a deleted repository has none). The
+// candidates are looked for in the account the repository's account tag names, or, without
+// one, in this account and every member account. Each costs one ListTags; the project must
+// exist and carry that team. No candidate, or two (the naming scheme's collision: team data
+// with project science-x and team data-science with project x, or one project name in two
+// accounts), is no owner. An account that cannot be read is an error only when no owner was
+// found elsewhere.
+func owner(ctx context.Context, in *accounts.Session, cfg config.Config, at place, name string, tags map[string]string) (*projects.Project, error) {
 	ns, _ := naming.Namespace(name)
 	rest, ok := strings.CutPrefix(ns, cfg.Company+naming.ProjectNamespaceInfix)
 	if !ok {
 		return nil, nil
 	}
 	team, project := naming.Lower(tags[naming.TagTeam]), tags[naming.TagProjectName]
+	where := in.Accounts()
+	if a := tags[naming.TagProjectAccount]; a != "" {
+		where = []string{a}
+	}
 	var found *projects.Project
-	for i := range len(rest) {
-		if rest[i] != '-' {
-			continue
-		}
-		t, p := rest[:i], rest[i+1:]
-		if !naming.ValidPart(t) || !naming.ValidPart(p) || (team != "" && t != team) || (project != "" && naming.Lower(project) != p) {
-			continue
-		}
-		if project != "" {
-			p = project // SageMaker's own spelling
-		}
-		ptags, gone, err := projects.Tags(ctx, api, at.projectARN(p))
+	var errs []error
+	for _, account := range where {
+		api, err := in.SageMaker(ctx, account)
 		if err != nil {
-			return nil, err
-		}
-		if gone {
+			errs = append(errs, err)
 			continue
 		}
-		candidate := projects.Identify(p, "", ptags, cfg.TeamTag)
-		if naming.Lower(candidate.Team) != t {
-			continue
+		for i := range len(rest) {
+			if rest[i] != '-' {
+				continue
+			}
+			t, p := rest[:i], rest[i+1:]
+			if !naming.ValidPart(t) || !naming.ValidPart(p) || (team != "" && t != team) || (project != "" && naming.Lower(project) != p) {
+				continue
+			}
+			if project != "" {
+				p = project // SageMaker's own spelling
+			}
+			ptags, gone, err := projects.Tags(ctx, api, at.projectARN(account, p))
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if gone {
+				continue
+			}
+			candidate := projects.Identify(p, "", ptags, cfg.TeamTag)
+			if naming.Lower(candidate.Team) != t {
+				continue
+			}
+			if found != nil {
+				return nil, nil // two projects make this name: a conflict for a person to resolve
+			}
+			candidate.Account = in.ProjectAccount(account)
+			found = &candidate
 		}
-		if found != nil {
-			return nil, nil // two projects make this name: a conflict for a person to resolve
-		}
-		found = &candidate
+	}
+	if found == nil && len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return found, nil
 }

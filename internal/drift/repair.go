@@ -46,7 +46,7 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 		tags = o.Tags.Value
 	}
 	if d.Scope == naming.ScopeProject {
-		p, err := owner(ctx, r.svc.SageMaker, r.cfg, at, name, tags)
+		p, err := owner(ctx, r.accounts, r.cfg, at, name, tags)
 		if err != nil && o == nil {
 			sum.Errors = 1 // whether to create it again cannot be told: the sweep will
 			return err
@@ -63,7 +63,12 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 		}
 		if o == nil && wanted {
 			// Before a deleted repository is made again: is its project on its way out?
-			gone, err := projects.Gone(ctx, r.svc.SageMaker, p.Name)
+			api, err := r.accounts.SageMaker(ctx, p.Account)
+			if err != nil {
+				sum.Errors = 1
+				return err
+			}
+			gone, err := projects.Gone(ctx, api, p.Name)
 			if err != nil {
 				sum.Errors = 1
 				return err

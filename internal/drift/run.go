@@ -13,6 +13,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -25,13 +26,14 @@ import (
 
 // run is one invocation's state.
 type run struct {
-	svc     *Service
-	cfg     config.Config
-	mode    config.Mode
-	trigger trigger
-	log     *slog.Logger
-	engine  reconcile.Engine
-	events  *publish.Buffer
+	svc      *Service
+	cfg      config.Config
+	accounts *accounts.Session
+	mode     config.Mode
+	trigger  trigger
+	log      *slog.Logger
+	engine   reconcile.Engine
+	events   *publish.Buffer
 	// stopBy is when to stop starting work; finalBy when the state and the last events must
 	// be out (see budget).
 	stopBy, finalBy time.Time
@@ -106,10 +108,12 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	scan := r.engine.Scan(ctx, r.cfg, listing.Batch, reconcile.ScanOptions{
 		Fix:         r.fix(),
 		Concurrency: r.svc.Concurrency,
-		Tags:        r.cfg.CheckTags,
-		Access:      cycle.Access,
-		Owner:       r.owner,
-		Stop:        r.stopped,
+		// In a central registry every project repository's tags are read: the account tag says
+		// which member account may pull it.
+		Tags:   r.cfg.CheckTags || len(r.cfg.MemberAccounts) > 0,
+		Access: cycle.Access,
+		Owner:  r.owner,
+		Stop:   r.stopped,
 		OnDrift: func(res reconcile.Result) {
 			r.tally.add(res)
 			r.events.Add(ctx, handler.DriftEvent(res))
@@ -225,30 +229,33 @@ func (s *Service) restartLater(ctx context.Context, store *sweep.Store, access b
 	return store.Save(ctx, st)
 }
 
-// discover is this invocation's share of the discovery: the projects created since the last
-// run first (the head), then on down from the cursor (the tail), newest first, until the time
-// is spent or every project has been seen. For each live project with a team tag that makes
-// valid names, the repositories the listing lacks are created (fix mode) or reported. The
-// cursors move only over projects whose visit finished: one cut off by the end of the run's
-// time is looked at again by the next run. done is true when the discovery cycle completed in
-// this run.
+// discover is this invocation's share of the discovery, in this account and every member
+// account: in each, the projects created since the last run first (the heads), then, account
+// after account, on down from the cursor (the tail), newest first, until the time is spent or
+// every project of every account has been seen. For each live project with a team tag that
+// makes valid names, the repositories the listing lacks are created (fix mode) or reported.
+// The cursors move only over projects whose visit finished: one cut off by the end of the
+// run's time is looked at again by the next run. A member whose role cannot be assumed is one
+// error, and is passed over: the other accounts go on. done is true when the discovery cycle
+// completed in this run.
 func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
 	now := r.svc.now()
 	if d.Started.IsZero() {
 		d.Begin(now)
 	}
 	going := func() bool { return ctx.Err() == nil && !r.stopped() }
-	// visits walks projects in window, visiting each concurrently; it returns whether the walk
-	// saw every project of the window, and the visits in walk order with whether each finished.
+	// visits walks the projects of account in window, visiting each concurrently; it returns
+	// whether the walk saw every project of the window, and the visits in walk order with
+	// whether each finished.
 	type visited struct {
 		project  smtypes.ProjectSummary
 		finished bool
 	}
-	visits := func(w projects.Window, skip func(smtypes.ProjectSummary) bool) (bool, []*visited, error) {
+	visits := func(api accounts.SageMaker, account string, w projects.Window, skip func(smtypes.ProjectSummary) bool) (bool, []*visited, error) {
 		var out []*visited // in walk order; each finished is read after g.Wait
 		g := errgroup.Group{}
 		g.SetLimit(max(1, r.svc.Concurrency))
-		all, err := projects.Walk(ctx, r.svc.SageMaker, w, func(p smtypes.ProjectSummary) bool {
+		all, err := projects.Walk(ctx, api, w, func(p smtypes.ProjectSummary) bool {
 			if skip != nil && skip(p) {
 				return true
 			}
@@ -258,7 +265,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			v := &visited{project: p}
 			out = append(out, v)
 			g.Go(func() error {
-				v.finished = r.visit(ctx, p, listing, sum)
+				v.finished = r.visit(ctx, api, account, p, listing, sum)
 				return nil
 			})
 			return true
@@ -266,56 +273,121 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		_ = g.Wait()
 		return all, out, err
 	}
-
-	// The head overlaps the last run's by a minute: ListProjects may show a project a little
-	// after its creation time.
-	head, seen, err := visits(projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
-	if err != nil || !head {
-		return false, r.discoveryFailed(ctx, err, sum)
+	var errs []error
+	failed := func(err error) error {
+		errs = append(errs, r.discoveryFailed(ctx, err, sum))
+		return errors.Join(errs...)
 	}
-	if !slices.ContainsFunc(seen, func(v *visited) bool { return !v.finished }) {
+
+	// The heads overlap the last run's by a minute: ListProjects may show a project a little
+	// after its creation time.
+	all := r.accounts.Accounts()
+	byHead := map[string]bool{}
+	headsDone := true
+	for _, account := range all {
+		api, ok := r.reach(ctx, account, sum)
+		if !ok {
+			continue
+		}
+		head, seen, err := visits(api, account, projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
+		if err != nil {
+			failed(err)
+			headsDone = false
+			continue
+		}
+		if !head {
+			return false, errors.Join(errs...) // out of time
+		}
+		for _, v := range seen {
+			byHead[aws.ToString(v.project.ProjectArn)] = true
+			headsDone = headsDone && v.finished
+		}
+	}
+	if headsDone {
 		d.Newest = now
 	}
-	byHead := map[string]bool{}
-	for _, v := range seen {
-		byHead[aws.ToString(v.project.ProjectArn)] = true
-	}
 
-	// The tail: below the cursor, and at the cursor's own creation time those not yet done
-	// (projects can share a creation time); not again those the head just looked at.
-	cursor := *d
-	tail, seen, err := visits(projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
-		return byHead[aws.ToString(p.ProjectArn)] ||
-			aws.ToTime(p.CreationTime).Equal(cursor.Before) && slices.Contains(cursor.Done, aws.ToString(p.ProjectName))
-	})
-	finishedAll := true
-	for _, v := range seen {
-		if !v.finished {
-			finishedAll = false
-			break
+	// The tail, account after account: below the cursor, and at the cursor's own creation time
+	// those not yet done (projects can share a creation time); not again those a head just
+	// looked at.
+	for i := tailStart(d, all); i < len(all); i++ {
+		account := all[i]
+		if d.Account != account {
+			d.Account, d.Before, d.Done = account, d.Started, nil
 		}
-		d.Visited(aws.ToTime(v.project.CreationTime), aws.ToString(v.project.ProjectName))
+		api, ok := r.reach(ctx, account, sum)
+		if !ok {
+			continue // its error is counted; its projects wait for the next cycle
+		}
+		cursor := *d
+		tail, seen, err := visits(api, account, projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
+			return byHead[aws.ToString(p.ProjectArn)] ||
+				aws.ToTime(p.CreationTime).Equal(cursor.Before) && slices.Contains(cursor.Done, aws.ToString(p.ProjectName))
+		})
+		finishedAll := true
+		for _, v := range seen {
+			if !v.finished {
+				finishedAll = false
+				break
+			}
+			d.Visited(aws.ToTime(v.project.CreationTime), aws.ToString(v.project.ProjectName))
+		}
+		if err != nil {
+			return false, failed(err)
+		}
+		if !tail || !finishedAll || !going() {
+			return false, errors.Join(errs...)
+		}
 	}
-	if err != nil {
-		return false, r.discoveryFailed(ctx, err, sum)
-	}
-	if tail && finishedAll && going() {
-		d.LastFinished, d.Started = r.svc.now(), time.Time{}
-		return true, nil
-	}
-	return false, nil
+	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
+	return true, errors.Join(errs...)
 }
 
-// headOverlap is how far back before the last run's start the discovery's head looks again.
+// tailStart is where the tail goes on: at the cursor's account, or, if that one is no longer
+// served, at the next in order; at the first when the cycle has just begun.
+func tailStart(d *sweep.Discovery, all []string) int {
+	if d.Account == "" {
+		d.Account = all[0]
+		return 0
+	}
+	if i := slices.Index(all, d.Account); i >= 0 {
+		return i
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i] > d.Account {
+			return i
+		}
+	}
+	return len(all)
+}
+
+// reach returns account's SageMaker. A member whose role cannot be assumed is counted once a
+// run as an error, named in the summary's unreachable, and logged.
+func (r *run) reach(ctx context.Context, account string, sum *Summary) (accounts.SageMaker, bool) {
+	api, err := r.accounts.SageMaker(ctx, account)
+	if err == nil {
+		return api, true
+	}
+	r.count(func() {
+		if !slices.Contains(sum.Unreachable, account) {
+			sum.Unreachable = append(sum.Unreachable, account)
+			sum.Errors++
+			r.log.ErrorContext(ctx, "member account unreachable; its projects wait", "account", account, "error", err.Error())
+		}
+	})
+	return nil, false
+}
+
+// headOverlap is how far back before the last run's start the discovery's heads look again.
 const headOverlap = time.Minute
 
-// visit looks at one listed project and completes its repositories; finished is false when the
-// run's time ran out before it could.
-func (r *run) visit(ctx context.Context, p smtypes.ProjectSummary, listing *sweep.Listing, sum *Summary) (finished bool) {
+// visit looks at one listed project of account and completes its repositories; finished is
+// false when the run's time ran out before it could.
+func (r *run) visit(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, listing *sweep.Listing, sum *Summary) (finished bool) {
 	if ctx.Err() != nil || r.stopped() {
 		return false
 	}
-	project, ok := r.project(ctx, p, sum)
+	project, ok := r.project(ctx, api, account, p, sum)
 	switch {
 	case ctx.Err() != nil:
 		return false
@@ -341,9 +413,9 @@ func (r *run) discoveryFailed(ctx context.Context, err error, sum *Summary) erro
 }
 
 // project reads one project's tags and says whether it is to have repositories.
-func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summary) (projects.Project, bool) {
+func (r *run) project(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, sum *Summary) (projects.Project, bool) {
 	name := aws.ToString(p.ProjectName)
-	tags, gone, err := projects.Tags(ctx, r.svc.SageMaker, aws.ToString(p.ProjectArn))
+	tags, gone, err := projects.Tags(ctx, api, aws.ToString(p.ProjectArn))
 	switch {
 	case gone:
 		return projects.Project{}, false // deleted since it was listed
@@ -355,13 +427,14 @@ func (r *run) project(ctx context.Context, p smtypes.ProjectSummary, sum *Summar
 		return projects.Project{}, false
 	}
 	project := projects.Identify(name, aws.ToString(p.ProjectId), tags, r.cfg.TeamTag)
+	project.Account = r.accounts.ProjectAccount(account)
 	if project.Team == "" {
 		return projects.Project{}, false // not ready yet: provisioning starts when the team tag arrives
 	}
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
 		r.count(func() { sum.Rejected++ })
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: handler.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team,
+			Detail: handler.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
 				Trigger: handler.TriggerDrift, Status: handler.StatusRejected, Error: err.Error()}})
 		return projects.Project{}, false
 	}
@@ -411,14 +484,14 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 		}
 	}
 	r.count(func() { sum.Created += created })
-	var project, projectID, team string
+	var project, projectID, team, account string
 	scope := naming.ScopeShared
 	if o := desired[0].Owner; o != nil {
-		scope, project, projectID, team = naming.ScopeProject, o.Name, o.ID, o.Team
+		scope, project, projectID, team, account = naming.ScopeProject, o.Name, o.ID, o.Team, o.Account
 	}
 	failed := func(status handler.Status) publish.Event {
 		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: handler.FailedDetail{
-			Scope: scope, Project: project, Team: team, Trigger: handler.TriggerDrift, Status: status, Error: err.Error(), Repositories: results}}
+			Scope: scope, Project: project, Team: team, Account: account, Trigger: handler.TriggerDrift, Status: status, Error: err.Error(), Repositories: results}}
 	}
 	switch {
 	case reconcile.Rejected(err):
@@ -430,7 +503,7 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 		r.log.ErrorContext(ctx, "repositories not created", "error", err.Error())
 	case created > 0:
 		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: handler.ProvisionedDetail{
-			Scope: scope, Project: project, ProjectID: projectID, Team: team, Trigger: handler.TriggerDrift, Repositories: results}})
+			Scope: scope, Project: project, ProjectID: projectID, Team: team, Account: account, Trigger: handler.TriggerDrift, Repositories: results}})
 	}
 }
 
@@ -440,6 +513,9 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 // and whose project is not deleted cost no call.
 func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, error) {
 	tags := o.Tags.Value
+	if a := tags[naming.TagProjectAccount]; a != "" {
+		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls
+	}
 	_, retired := tags[naming.TagProjectDeleted]
 	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
 		return d, nil
@@ -448,7 +524,7 @@ func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Reposi
 	if !ok {
 		return d, nil
 	}
-	p, err := owner(ctx, r.svc.SageMaker, r.cfg, at, d.Name, tags)
+	p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags)
 	if err != nil {
 		// The rest of the repository is still checked; its owner tags wait for the next cycle.
 		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())

@@ -17,24 +17,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 )
-
-// ProjectsAPI is what the reconciler asks SageMaker: which projects exist, their tags, and,
-// before it creates a deleted repository again, whether its project is being deleted.
-type ProjectsAPI interface {
-	sagemaker.ListProjectsAPIClient
-	sagemaker.ListTagsAPIClient
-	projects.DescribeAPI
-}
 
 // ParametersAPI is what the reconciler asks Parameter Store: the configuration, and its own
 // state between invocations.
@@ -45,9 +36,11 @@ type ParametersAPI interface {
 
 // Service runs drift reconciliations.
 type Service struct {
-	SSM        ParametersAPI
-	ECR        registry.API
-	SageMaker  ProjectsAPI
+	SSM ParametersAPI
+	ECR registry.API
+	// Accounts knows this account and reaches member accounts' SageMaker: which projects
+	// exist, their tags and whether one is being deleted are read in each project's account.
+	Accounts   *accounts.Directory
 	Publisher  *publish.Publisher
 	ConfigPath string
 	// StateParameter is the SSM parameter the sweep keeps its state in (see sweep.Store).
@@ -93,6 +86,8 @@ type Summary struct {
 	// OldestCheckAgeSeconds bounds how long ago any managed repository was last checked: the
 	// age of the start of the last completed cycle. Null until a cycle has completed.
 	OldestCheckAgeSeconds *int64 `json:"oldestCheckAgeSeconds"`
+	// Unreachable lists the member accounts whose role could not be assumed: each is one error.
+	Unreachable []string `json:"unreachable,omitempty"`
 	// Repository and Event name the repository a hand edit's record repaired, and the call.
 	Repository string `json:"repository,omitempty"`
 	Event      string `json:"event,omitempty"`
@@ -132,7 +127,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		return Summary{Trigger: trig.kind, Status: handler.StatusFailed, Reason: err.Error()}, err
 	}
 
-	r := &run{svc: s, cfg: cfg, mode: mode, trigger: trig, log: log,
+	r := &run{svc: s, cfg: cfg, mode: mode, trigger: trig, log: log, accounts: s.Accounts.Session(cfg),
 		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
 		events: publish.NewBuffer(s.Publisher)}
 	invocation := ctx

@@ -21,7 +21,7 @@ type trigger struct {
 	ignored string
 	// access is set when a pull access parameter changed.
 	access bool
-	// edit, for an aws.ecr CloudTrail record, is the hand edit to repair, and at the account
+	// edit, for an aws.ecr CloudTrail record, is the hand edit to repair, and at the partition
 	// and Region the record came from.
 	edit *edit
 	at   place
@@ -84,7 +84,7 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 		return trigger{kind: handler.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
 	case ev.Source == "aws.ecr" && ev.DetailType == "AWS API Call via CloudTrail":
 		t, err := decodeEdit(ev.Detail)
-		t.at = place{partition: partitionOf(ev.Region), region: ev.Region, account: ev.AccountID}
+		t.at = place{partition: handler.Partition(ev.Region), region: ev.Region}
 		return t, err
 	}
 	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil

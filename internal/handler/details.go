@@ -11,11 +11,13 @@ import (
 
 // ProvisionedDetail is the detail of ECR Repositories Provisioned.
 type ProvisionedDetail struct {
-	// Scope is "project" or "shared"; Project, ProjectID and Team are set for a project.
+	// Scope is "project" or "shared"; Project, ProjectID and Team are set for a project, and
+	// Account for a member account's project.
 	Scope        naming.Scope       `json:"scope"`
 	Project      string             `json:"project,omitempty"`
 	ProjectID    string             `json:"projectId,omitempty"`
 	Team         string             `json:"team,omitempty"`
+	Account      string             `json:"account,omitempty"`
 	Trigger      Trigger            `json:"trigger,omitempty"`
 	Repositories []reconcile.Result `json:"repositories"`
 }
@@ -26,7 +28,9 @@ type FailedDetail struct {
 	Scope   naming.Scope `json:"scope"`
 	Project string       `json:"project,omitempty"`
 	Team    string       `json:"team,omitempty"`
-	Trigger Trigger      `json:"trigger,omitempty"`
+	// Account is the account the project or event came from, when it is not this one.
+	Account string  `json:"account,omitempty"`
+	Trigger Trigger `json:"trigger,omitempty"`
 	// Status is "rejected" (retrying cannot help) or "failed" (AWS failed; Lambda retries).
 	Status       Status             `json:"status"`
 	Error        string             `json:"error"`
@@ -36,6 +40,7 @@ type FailedDetail struct {
 // RetiredDetail is the detail of ECR Project Repositories Retained and ... Deleted.
 type RetiredDetail struct {
 	Project      string             `json:"project"`
+	Account      string             `json:"account,omitempty"`
 	Policy       string             `json:"onProjectDelete"`
 	Repositories []reconcile.Result `json:"repositories"`
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -24,9 +25,11 @@ type Env struct {
 	// default 8).
 	Concurrency int
 	// ECRPerSecond and SageMakerPerSecond cap the reconciler's request rate to each service
-	// (ECR_MAX_RPS, default 20; SAGEMAKER_MAX_RPS, default 5).
+	// (ECR_MAX_RPS, default 20; SAGEMAKER_MAX_RPS, default 5, for each account's SageMaker).
 	ECRPerSecond       float64
 	SageMakerPerSecond float64
+	// Account is ACCOUNT_ID, this account's id (the template sets it); empty when unset.
+	Account string
 }
 
 // StateParameter is where the reconciler keeps its state by default: beside the configuration
@@ -44,6 +47,9 @@ func FromEnv() (Env, error) {
 		EventBus:   cmp.Or(os.Getenv("EVENT_BUS_NAME"), "default"),
 	}
 	e.StateParameter = cmp.Or(os.Getenv("STATE_PARAMETER"), StateParameter(e.ConfigPath))
+	if e.Account = os.Getenv("ACCOUNT_ID"); e.Account != "" && !accountID.MatchString(e.Account) {
+		return e, fmt.Errorf("environment variable ACCOUNT_ID=%q: want a 12-digit AWS account id", e.Account)
+	}
 	var err error
 	if e.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
 		return e, err
@@ -55,6 +61,19 @@ func FromEnv() (Env, error) {
 		return e, err
 	}
 	return e, nil
+}
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Partition is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 func positiveInt(name string, def int) (int, error) {

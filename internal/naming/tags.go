@@ -17,6 +17,9 @@ const (
 	TagProjectID   = "sagemaker:project-id"
 	// TagProjectDeleted carries the RFC 3339 time the owning project was deleted.
 	TagProjectDeleted = "sagemaker:project-deleted"
+	// TagProjectAccount names the member account a project repository's project lives in;
+	// the repositories of this account's own projects carry none.
+	TagProjectAccount = "sagemaker:project-account"
 )
 
 // Scope says whose a repository is: the shared base images', or one project's.

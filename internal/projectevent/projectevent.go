@@ -46,6 +46,9 @@ type Change struct {
 	Project string
 	// ARN is the project's ARN when the event names it.
 	ARN string
+	// Account is the account the project lives in: the event's account (EventBridge keeps a
+	// forwarded event's sender there), which the project ARN, where there is one, must match.
+	Account string
 	// ProjectID is the project's id (p-...) when the event carries it.
 	ProjectID string
 	// Tags is the project's full tag set when the event carries it; nil means "read it".
@@ -84,8 +87,9 @@ const (
 	maxProjectLength = 1024
 )
 
-// projectARN matches a SageMaker project ARN in any partition and captures the project name.
-var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:project/([^/]+)$`)
+// projectARN matches a SageMaker project ARN in any partition and captures the account and the
+// project name.
+var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):project/([^/]+)$`)
 
 // Decode reads one EventBridge event. It returns an error wrapping ErrIgnored for events that
 // are not about a SageMaker project, and an *Error for events that are but cannot be read.
@@ -111,7 +115,15 @@ func Decode(raw []byte) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	c.EventID, c.Time = env.ID, env.Time
+	c.EventID, c.Time, c.Account = env.ID, env.Time, env.AccountID
+	if m := projectARN.FindStringSubmatch(c.ARN); m != nil {
+		switch {
+		case c.Account == "":
+			c.Account = m[1]
+		case m[1] != c.Account:
+			return Change{}, malformed("the project %s is in account %s, but the event comes from account %s", c.ARN, m[1], c.Account)
+		}
+	}
 	return c, nil
 }
 
@@ -248,7 +260,7 @@ func ProjectFromARN(arn string) (string, bool) {
 	if m == nil {
 		return "", false
 	}
-	return m[1], true
+	return m[2], true
 }
 
 // unmarshalObject decodes a JSON object; null, a missing value or another JSON type is an error.

@@ -87,45 +87,45 @@ func TestDecodeSamples(t *testing.T) {
 		ignored bool
 	}{
 		"create-project.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-1111-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-1111-2222-3333-444455556666",
 			Project: "Churn-Model", ARN: churnARN, ProjectID: "p-1a2b3c4d5e6f",
 			Tags: map[string]string{"team": "data-science", "cost-center": "cc-42"},
 		}},
 		"create-project-upper-case-keys.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-aaaa-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-aaaa-2222-3333-444455556666",
 			Project: "Churn-Model",
 			Tags:    map[string]string{"team": "Data-Science", "cost-center": "cc-42"},
 		}},
 		"create-project-failed.json": {ignored: true},
 		"add-tags.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "AddTags", EventID: "7a1d3b0f-1111-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "AddTags", EventID: "7a1d3b0f-1111-2222-3333-444455556666",
 			Project: "fraud-detect", ARN: fraudARN,
 		}},
 		"add-tags-training-job.json": {ignored: true},
 		"delete-tags.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "DeleteTags", EventID: "8b2e4c1a-1111-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "DeleteTags", EventID: "8b2e4c1a-1111-2222-3333-444455556666",
 			Project: "fraud-detect", ARN: fraudARN,
 		}},
 		"delete-project.json": {want: projectevent.Change{
-			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-1111-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-1111-2222-3333-444455556666",
 			Project: "churn-model",
 		}},
 		"delete-project-mixed-case.json": {want: projectevent.Change{
-			Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-ffff-2222-3333-444455556666",
+			Account: "123456789012", Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9c3f5d2b-ffff-2222-3333-444455556666",
 			Project: "Fraud-Detect",
 		}},
 		"tag-change-on-resource.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-0251-35a1-aab0-adc1fb47c11c",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-0251-35a1-aab0-adc1fb47c11c",
 			Project: "fraud-detect", ARN: fraudARN,
 			Tags: map[string]string{"team": "risk", "cost-center": "cc-7"},
 		}},
 		// The event carries the full tag set; an empty one says "no tags", not "read them".
 		"tag-change-last-tag-removed.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-dddd-35a1-aab0-adc1fb47c11c",
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "Tag Change on Resource", EventID: "bddcf1d6-dddd-35a1-aab0-adc1fb47c11c",
 			Project: "fraud-detect", ARN: fraudARN, Tags: map[string]string{},
 		}},
 		"member-create-project.json": {want: projectevent.Change{
-			Action: projectevent.Sync, Trigger: "CreateProject", EventID: "7a8b9c0d-1111-2222-3333-444455556666",
+			Account: "222233334444", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "7a8b9c0d-1111-2222-3333-444455556666",
 			Project: "Forecast", ARN: "arn:aws:sagemaker:us-east-1:222233334444:project/forecast", ProjectID: "p-9z8y7x6w5v4u",
 			Tags: map[string]string{"team": "demand"},
 		}},
@@ -376,6 +376,13 @@ func TestDecodeMalformed(t *testing.T) {
 			reason: []string{"Tag Change on Resource detail", "tags"}},
 		{name: "tag change detail null", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["detail"] = nil },
 			reason: []string{"Tag Change on Resource detail", "missing"}},
+		// A forwarded event keeps its sender's account: one that names another account's project
+		// is not what EventBridge delivers.
+		{name: "project of another account", file: "member-create-project.json", change: func(m map[string]any) { m["account"] = "333344445555" },
+			reason: []string{"in account 222233334444", "comes from account 333344445555"}},
+		{name: "tags of another account's project", file: "add-tags.json", change: func(m map[string]any) {
+			requestParameters(m)["resourceArn"] = "arn:aws:sagemaker:us-east-1:222233334444:project/fraud-detect"
+		}, reason: []string{"in account 222233334444", "comes from account 123456789012"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

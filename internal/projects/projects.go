@@ -26,6 +26,8 @@ type Project struct {
 	ID string
 	// Team is the value of the project's team tag.
 	Team string
+	// Account is the member account the project lives in; empty for this account's own.
+	Account string
 }
 
 // Identify builds the Project from what an event or a listing names (the project's name, and

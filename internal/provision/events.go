@@ -8,7 +8,7 @@ import (
 
 func failedEvent(sum Summary) publish.Event {
 	return publish.Event{DetailType: publish.ProvisioningFailed, Detail: handler.FailedDetail{
-		Scope: naming.ScopeProject, Project: sum.Project, Team: sum.Team, Trigger: sum.Trigger, Status: sum.Status,
+		Scope: naming.ScopeProject, Project: sum.Project, Team: sum.Team, Account: sum.Account, Trigger: sum.Trigger, Status: sum.Status,
 		Error: sum.Reason, Repositories: sum.Repositories,
 	}}
 }

@@ -58,7 +58,7 @@ func configured(t testing.TB, extra map[string]string) *world.World {
 // service is the handler under test on the world's recorded clients, with a fixed clock.
 func service(w *world.World) *provision.Service {
 	return &provision.Service{
-		SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects,
+		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts,
 		Publisher:  publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath,
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -11,8 +11,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -23,17 +22,13 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// ProjectsAPI is what the handler asks SageMaker: a project's tags, and whether it is deleted.
-type ProjectsAPI interface {
-	sagemaker.ListTagsAPIClient
-	projects.DescribeAPI
-}
-
 // Service handles project events.
 type Service struct {
-	SSM        config.ParametersAPI
-	ECR        registry.API
-	SageMaker  ProjectsAPI
+	SSM config.ParametersAPI
+	ECR registry.API
+	// Accounts knows this account and reaches member accounts' SageMaker: a project's tags,
+	// and whether it is deleted, are read in the project's own account.
+	Accounts   *accounts.Directory
 	Publisher  *publish.Publisher
 	ConfigPath string
 	Logger     *slog.Logger
@@ -47,6 +42,7 @@ type Summary struct {
 	Trigger      handler.Trigger    `json:"trigger,omitempty"`
 	Project      string             `json:"project,omitempty"`
 	Team         string             `json:"team,omitempty"`
+	Account      string             `json:"account,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Repositories []reconcile.Result `json:"repositories,omitempty"`
 	// Unpublished counts result events EventBridge refused after every retry; they are in the
@@ -83,15 +79,22 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 
 	var sum Summary
-	if change.Action == projectevent.Delete {
-		sum, err = s.retire(ctx, cfg, change)
-	} else {
-		sum, err = s.sync(ctx, cfg, change)
+	in := s.Accounts.Session(cfg)
+	switch err = in.Serve(change.Account); {
+	case err != nil:
+		// Another account's event, on a bus that let it in: nothing is read or written for it.
+		sum, err = s.reject(ctx, Summary{Status: handler.StatusRejected, Project: change.Project, Account: change.Account,
+			Trigger: trigger, Reason: err.Error()})
+	case change.Action == projectevent.Delete:
+		sum, err = s.retire(ctx, cfg, in, change)
+	default:
+		sum, err = s.sync(ctx, cfg, in, change)
 	}
 	sum.Trigger = trigger
 	if sum.Project == "" {
 		sum.Project = change.Project
 	}
+	sum.Account = in.ProjectAccount(change.Account)
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "provisioning failed", "error", err.Error(), "summary", sum)
@@ -104,17 +107,23 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 }
 
 // sync brings the project's repositories in line.
-func (s *Service) sync(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
-	sum := Summary{Project: change.Project, Trigger: handler.Trigger(change.Trigger)}
+func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Session, change projectevent.Change) (Summary, error) {
+	account := in.ProjectAccount(change.Account)
+	sum := Summary{Project: change.Project, Account: account, Trigger: handler.Trigger(change.Trigger)}
 	if !cfg.CreateProjectRepos {
 		sum.Status, sum.Reason = handler.StatusDisabled, "create-project-repos is false"
 		return sum, nil
 	}
 	tags := change.Tags
 	if tags == nil {
+		api, err := in.SageMaker(ctx, change.Account)
+		if err != nil {
+			sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+			sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
+			return sum, err
+		}
 		var gone bool
-		var err error
-		tags, gone, err = projects.Tags(ctx, s.SageMaker, change.ARN)
+		tags, gone, err = projects.Tags(ctx, api, change.ARN)
 		if err != nil {
 			sum.Status, sum.Reason = handler.StatusFailed, err.Error()
 			return sum, err
@@ -125,6 +134,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 		}
 	}
 	project := projects.Identify(change.Project, change.ProjectID, tags, cfg.TeamTag)
+	project.Account = account
 	sum.Project = project.Name
 	if project.Team == "" {
 		sum.Status = handler.StatusSkipped
@@ -165,16 +175,21 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, change projecteve
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
 		Detail: handler.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID,
-			Team: sum.Team, Trigger: sum.Trigger, Repositories: results},
+			Team: sum.Team, Account: account, Trigger: sum.Trigger, Repositories: results},
 	})
 	return sum, nil
 }
 
-// retire handles a deleted project.
-func (s *Service) retire(ctx context.Context, cfg config.Config, change projectevent.Change) (Summary, error) {
+// retire handles a deleted project: only the repositories of that account's project.
+func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Session, change projectevent.Change) (Summary, error) {
+	account := in.ProjectAccount(change.Account)
 	// A late DeleteProject must not retire the repositories of a project of the same name
-	// created since: ask SageMaker first.
-	gone, err := projects.Deleted(ctx, s.SageMaker, change.Project, change.Time)
+	// created since: ask SageMaker first, in the project's account.
+	api, err := in.SageMaker(ctx, change.Account)
+	if err != nil {
+		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
+	}
+	gone, err := projects.Deleted(ctx, api, change.Project, change.Time)
 	if err != nil {
 		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
@@ -187,7 +202,7 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	if s.Now != nil {
 		now = s.Now
 	}
-	results, err := engine.Retire(ctx, cfg, change.Project, now())
+	results, err := engine.Retire(ctx, cfg, change.Project, account, now())
 	sum := Summary{Status: handler.StatusRetired, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Repositories: results}
 	if err != nil {
 		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
@@ -206,11 +221,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, change projecte
 	var events []publish.Event
 	if len(retained) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: handler.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: retained}})
+			Detail: handler.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: retained}})
 	}
 	if len(deleted) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: handler.RetiredDetail{Project: change.Project, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+			Detail: handler.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: deleted}})
 	}
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"

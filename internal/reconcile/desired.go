@@ -6,6 +6,8 @@ package reconcile
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
@@ -106,6 +108,9 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		if owner.ID != "" {
 			tags[naming.TagProjectID] = owner.ID
 		}
+		if owner.Account != "" {
+			tags[naming.TagProjectAccount] = owner.Account
+		}
 	}
 	spec := cfg.Lifecycle(name)
 	exempt := cfg.Exempt(name)
@@ -113,7 +118,7 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 	// either, which the reconciler, leaving it alone, could never take back.
 	var pull access.Grant
 	if !exempt {
-		pull = access.Grant{Accounts: cfg.Pull(name), Organization: cfg.PullOrgID}
+		pull = access.Grant{Accounts: pullAccounts(cfg, name, scope, owner), Organization: cfg.PullOrgID}
 	}
 	return Desired{
 		Name:        name,
@@ -130,6 +135,34 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		KMSKey:      cfg.KMSKey,
 		ScanOnPush:  cfg.ScanOnPush,
 	}
+}
+
+// pullAccounts are the accounts that may pull the repository: the configured ones, and in a
+// central registry the project's own member account (for its repositories) or every member
+// account (for the shared ones).
+func pullAccounts(cfg config.Config, name string, scope naming.Scope, owner *projects.Project) []string {
+	accounts := cfg.Pull(name)
+	switch {
+	case scope == naming.ScopeShared:
+		accounts = append(accounts, cfg.MemberAccounts...)
+	case owner != nil && owner.Account != "":
+		accounts = append(accounts, owner.Account)
+	}
+	return slices.Compact(slices.Sorted(slices.Values(accounts)))
+}
+
+// InAccount returns the desired state of a project repository known by its name (the sweep's)
+// whose account tag names the member account: its account tag kept, and pull granted to that
+// account. Only a member's id is taken: a tag naming any other account grants nothing.
+func InAccount(cfg config.Config, d Desired, account string) Desired {
+	if d.Scope != naming.ScopeProject || d.Exempt || !slices.Contains(cfg.MemberAccounts, account) {
+		return d
+	}
+	d.Tags = maps.Clone(d.Tags)
+	d.Tags[naming.TagProjectAccount] = account
+	d.Pull.Accounts = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(d.Pull.Accounts), account))))
+	d.CheckAccess = true
+	return d
 }
 
 // RejectedError is a project that cannot have repositories as it is: a name that is not valid

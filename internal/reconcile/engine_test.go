@@ -173,7 +173,7 @@ func TestRetire(t *testing.T) {
 			fake.Put(ecrfake.Repository{Name: "acme-sm-risk-big-fraud/training", Tags: map[string]string{
 				naming.TagManagedBy: naming.ManagedByValue, naming.TagProjectName: "big-fraud"}})
 
-			results, err := e.Retire(context.Background(), cfg, "fraud", now)
+			results, err := e.Retire(context.Background(), cfg, "fraud", "", now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestRetire(t *testing.T) {
 				return
 			}
 			fake.ResetCalls()
-			if _, err := e.Retire(context.Background(), cfg, "fraud", now.Add(time.Hour)); err != nil {
+			if _, err := e.Retire(context.Background(), cfg, "fraud", "", now.Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			if w := fake.Writes(); len(w) != 0 {

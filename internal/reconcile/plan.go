@@ -260,6 +260,14 @@ func sameTag(key, got, want string) bool {
 	return got == want
 }
 
+// accountName names a project's account in a conflict: a member's id, or this account.
+func accountName(account string) string {
+	if account == "" {
+		return "this account"
+	}
+	return "account " + account
+}
+
 // conflict says why an existing project repository belongs to another project: its team or
 // project-name tag names someone else. The seed's naming scheme lets team "data" with project
 // "science-churn" and team "data-science" with project "churn" meet in one name; the tags tell
@@ -273,6 +281,12 @@ func conflict(d Desired, tags map[string]string) string {
 	}
 	if p := tags[naming.TagProjectName]; p != "" && !strings.EqualFold(p, d.Owner.Name) {
 		return fmt.Sprintf("repository %s belongs to project %q, not %q", d.Name, p, d.Owner.Name)
+	}
+	// Projects of one name in two accounts share one name here: the first to own it keeps it.
+	owned := tags[naming.TagTeam] != "" || tags[naming.TagProjectName] != ""
+	if a := tags[naming.TagProjectAccount]; (owned || a != "") && a != d.Owner.Account {
+		return fmt.Sprintf("repository %s belongs to the project %q of %s, not to the one of %s",
+			d.Name, d.Owner.Name, accountName(a), accountName(d.Owner.Account))
 	}
 	return ""
 }

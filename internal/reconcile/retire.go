@@ -10,16 +10,18 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// Retire handles a deleted project. Its repositories are found by name (a project namespace
-// that ends in the project's name) and confirmed by their tags (managed-by and
-// sagemaker:project-name), since the team is no longer readable from the deleted project.
+// Retire handles a deleted project of account ("" for this account's own). Its repositories
+// are found by name (a project namespace that ends in the project's name) and confirmed by
+// their tags (managed-by, sagemaker:project-name, and sagemaker:project-account naming the same
+// account, or none for this account's), since the team is no longer readable from the deleted
+// project: a project of the same name in another account keeps its repositories.
 //
 // With on-project-delete=retain every repository stays and is tagged
 // sagemaker:project-deleted=<time>. With delete-if-empty a repository without images is deleted
 // and one with images is retained and tagged. Images are never force-deleted: the delete call
 // is made without force, so ECR itself refuses when an image arrives in between.
 // A repository already tagged as deleted is left as it is, so a repeated event writes nothing.
-func (e *Engine) Retire(ctx context.Context, cfg config.Config, project string, now time.Time) ([]Result, error) {
+func (e *Engine) Retire(ctx context.Context, cfg config.Config, project, account string, now time.Time) ([]Result, error) {
 	suffix := "-" + naming.Lower(project)
 	var candidates []registry.Summary
 	err := e.Registry.Walk(ctx, func(s registry.Summary) error {
@@ -38,8 +40,9 @@ func (e *Engine) Retire(ctx context.Context, cfg config.Config, project string, 
 		if err != nil {
 			return results, err
 		}
-		if tags[naming.TagManagedBy] != naming.ManagedByValue || !strings.EqualFold(tags[naming.TagProjectName], project) {
-			continue // another project's repository, or one the product never managed
+		if tags[naming.TagManagedBy] != naming.ManagedByValue || !strings.EqualFold(tags[naming.TagProjectName], project) ||
+			tags[naming.TagProjectAccount] != account {
+			continue // another project's repository (perhaps of another account), or one the product never managed
 		}
 		r, err := e.retireOne(ctx, cfg, c, tags, now)
 		results = append(results, r)

@@ -143,6 +143,14 @@ func (e *Engine) check(ctx context.Context, cfg config.Config, s registry.Summar
 		if d, err = opts.Owner(ctx, d, o); err != nil {
 			return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 		}
+		if d.CheckAccess && !o.Access.Known {
+			// The owner grants pull access (a member account's project): read the policy now.
+			doc, err := e.Registry.AccessPolicy(ctx, s.Name)
+			if err != nil {
+				return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
+			}
+			o.Access = registry.Known(doc)
+		}
 	}
 	return e.Apply(ctx, Plan(d, o, opts.Fix))
 }

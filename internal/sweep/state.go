@@ -81,16 +81,20 @@ func (c *Cycle) OldestCheck() (t time.Time, ok bool) {
 	return c.LastStarted, !c.LastStarted.IsZero()
 }
 
-// Discovery is the project discovery's cycle, newest projects first. Each run first looks at
-// the projects created since the last run (the head), then goes on down from the cursor (the
-// tail) until it has seen every project.
+// Discovery is the project discovery's cycle over every account served, newest projects first.
+// Each run first looks at the projects created since the last run in every account (the
+// heads), then goes on down from the cursor (the tail), account after account, until it has
+// seen every project.
 type Discovery struct {
 	// Newest: every project created up to then has been looked at by the head.
 	Newest time.Time `json:"newest,omitzero"`
-	// Before is the tail's cursor: projects created before it are still to be looked at.
-	// Done are the names created at Before exactly that were already looked at.
-	Before time.Time `json:"before,omitzero"`
-	Done   []string  `json:"done,omitempty"`
+	// Account is the account the tail is in (this one first, then each member account in
+	// order); "" before the tail began. Before is the tail's cursor in it: projects created
+	// before it are still to be looked at. Done are the names created at Before exactly that
+	// were already looked at.
+	Account string    `json:"account,omitempty"`
+	Before  time.Time `json:"before,omitzero"`
+	Done    []string  `json:"done,omitempty"`
 	// Started is when the current cycle began; LastFinished when the last one ended.
 	Started      time.Time `json:"started,omitzero"`
 	LastFinished time.Time `json:"lastFinished,omitzero"`

@@ -167,6 +167,9 @@ func TestOutputs(t *testing.T) {
 		"RepositoryEditRuleName":     "${DriftFunctionRepositoryEdit}",
 		"SweepStateParameter":        "${SweepState}",
 		"DashboardName":              "${Dashboard}",
+		"ProvisionFunctionRoleArn":   "${ProvisionFunctionRole.Arn}",
+		"DriftFunctionRoleArn":       "${DriftFunctionRole.Arn}",
+		"CentralEventBusArn":         "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default",
 	}
 	outputs, _ := tpl["Outputs"].(map[string]any)
 	if g, w := sortedKeys(outputs), sortedKeys(want); !slices.Equal(g, w) {

@@ -32,6 +32,9 @@ func TestParameters(t *testing.T) {
 		{name: "TagMutabilityExclusions", typ: "String", def: ptr("")},
 		{name: "PullAccounts", typ: "String", def: ptr("")},
 		{name: "PullOrgId", typ: "String", def: ptr("")},
+		{name: "MemberAccounts", typ: "String", def: ptr("")},
+		{name: "MemberOrgId", typ: "String", def: ptr("")},
+		{name: "MemberRoleName", typ: "String", def: ptr("sagemaker-ecr-provisioner-member")},
 		{name: "UntaggedExpiryDays", typ: "String", def: ptr("")},
 		{name: "ProtectedTagPatterns", typ: "String", def: ptr("")},
 		{name: "CheckTags", typ: "String", def: ptr("false"), allowed: []string{"true", "false"}},
@@ -135,7 +138,7 @@ func TestCompanyNamePattern(t *testing.T) {
 // written by people, not by the template).
 var configParameters = []string{
 	"allowed-teams", "check-tags", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
-	"kms-key", "lifecycle-exempt", "on-project-delete", "project-repos", "protected-tag-patterns",
+	"kms-key", "lifecycle-exempt", "member-accounts", "member-role-name", "on-project-delete", "project-repos", "protected-tag-patterns",
 	"pull-accounts", "pull-org-id", "scan-on-push", "shared-repos", "tag-mutability",
 	"tag-mutability-exclusions", "team-tag", "untagged-expiry-days",
 }

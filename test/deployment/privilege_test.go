@@ -30,6 +30,9 @@ func TestMain(m *testing.M) { world.Main(m, &server) }
 
 const configPath = "/sagemaker-platform/ecr"
 
+// memberAccount is a member account of the central registry.
+const memberAccount = "444455556666"
+
 // calledActions turns the recorded requests into IAM actions.
 func calledActions(w *world.World) map[string]bool {
 	out := map[string]bool{}
@@ -69,8 +72,9 @@ func untaggedRepository(t *testing.T, w *world.World, name string) {
 func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	w := world.New(t, server)
 	// Adopted repositories are MUTABLE: PutImageTagMutability; pull access: Get/SetRepositoryPolicy.
-	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444"})
-	svc := &provision.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: publish.New(w.EventBridge, "default"),
+	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444",
+		"member-accounts": memberAccount})
+	svc := &provision.Service{SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Publisher: publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	ctx := world.Deadline(t)
 	handle := func(ev json.RawMessage) {
@@ -90,6 +94,12 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	handle(sample("delete-project.json", func(ev map[string]any) { // DescribeImages, DeleteRepository
 		ev["detail"].(map[string]any)["requestParameters"] = map[string]any{"projectName": "fraud-detect"}
 	}))
+	// A member account's project: its tags are read through the member role (AssumeRole).
+	w.SageMaker.Account(memberAccount).PutProject("Forecast", "p-9z8y7x6w5v4u", map[string]string{"team": "demand"})
+	handle(sample("add-tags.json", func(ev map[string]any) {
+		ev["account"] = memberAccount
+		samples.RequestParameters(ev)["resourceArn"] = "arn:aws:sagemaker:us-east-1:" + memberAccount + ":project/forecast"
+	}))
 
 	if diff := cmp.Diff(keys(grantedActions(t, "ProvisionFunction")), keys(calledActions(w))); diff != "" {
 		t.Errorf("granted (-) versus called (+):\n%s", diff)
@@ -102,7 +112,9 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 // deleted repository.
 func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	w := world.New(t, server)
-	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444", "check-tags": "true"})
+	w.PutConfig(t, map[string]string{"company": "acme", "tag-mutability": "IMMUTABLE", "pull-accounts": "222233334444", "check-tags": "true",
+		"member-accounts": memberAccount})
+	w.SageMaker.Account(memberAccount).PutProject("Forecast", "", map[string]string{"team": "demand"}) // AssumeRole
 	ctx := context.Background()
 	untaggedRepository(t, w, "acme-sm-risk-fraud-detect/training") // no managed tags: TagResource
 	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud-detect/inference"),
@@ -118,20 +130,21 @@ func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.SageMaker.PutProject("fraud-detect", "", map[string]string{"team": "risk"})
-	svc := &drift.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: publish.New(w.EventBridge, "default"),
+	svc := &drift.Service{SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Publisher: publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath, Concurrency: 2, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard}
 	sum, err := svc.Handle(world.Deadline(t), json.RawMessage(`{"mode":"fix"}`))
-	if err != nil || sum.Created != 4 || sum.Fixed != 2 {
-		t.Fatalf("drift run: %+v, %v; want 3 shared + 1 project repository created, 2 repositories fixed", sum, err)
+	if err != nil || sum.Created != 7 || sum.Fixed != 2 {
+		t.Fatalf("drift run: %+v, %v; want 3 shared + 1 project + 3 member project repositories created, 2 repositories fixed", sum, err)
 	}
 	// Pull access withdrawn: the Parameter Store Change makes the run read every repository
-	// policy, and delete those that held only the product's statement.
+	// policy, and delete those that held only the product's statement (this account's
+	// project's), or write back the member's pull (the shared ones, the member project's).
 	w.DeleteConfig(t, "pull-accounts")
 	withdrawn := sample("parameter-store-change.json", func(ev map[string]any) {
 		samples.Detail(ev)["name"], samples.Detail(ev)["operation"] = configPath+"/pull-accounts", "Delete"
 	})
-	if sum, err := svc.Handle(world.Deadline(t), withdrawn); err != nil || sum.Fixed != 6 {
-		t.Fatalf("drift run after the withdrawal: %+v, %v; want the 6 repository policies removed", sum, err)
+	if sum, err := svc.Handle(world.Deadline(t), withdrawn); err != nil || sum.Fixed != 9 {
+		t.Fatalf("drift run after the withdrawal: %+v, %v; want all 9 repository policies rewritten or removed", sum, err)
 	}
 	// A project repository deleted by hand: the repair asks SageMaker whether the project is
 	// being deleted (DescribeProject), then creates it again.

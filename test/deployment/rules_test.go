@@ -217,6 +217,7 @@ func TestRulesMatchSampleEvents(t *testing.T) {
 		want   string // the one rule that matches; "" for none
 	}{
 		{name: "CreateProject", file: "create-project.json", want: "ProvisionFunctionSageMakerApiCall"},
+		{name: "a member account's forwarded CreateProject", file: "member-create-project.json", want: "ProvisionFunctionSageMakerApiCall"},
 		{name: "AddTags", file: "add-tags.json", want: "ProvisionFunctionSageMakerApiCall"},
 		{name: "DeleteTags", file: "delete-tags.json", want: "ProvisionFunctionSageMakerApiCall"},
 		{name: "DeleteProject", file: "delete-project.json", want: "ProvisionFunctionSageMakerApiCall"},

@@ -42,7 +42,9 @@ const (
 	arnSharedRepos    = arnRepoPrefix + "${CompanyName}-sagemaker-shared/*"
 	arnAnyRepo        = arnRepoPrefix + "*"
 	arnBus            = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
-	refKmsKey         = "${KmsKeyArn}"
+	// arnMemberRole is the role member.yaml makes in every member account.
+	arnMemberRole = "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
+	refKmsKey     = "${KmsKeyArn}"
 )
 
 // shortTags are CloudFormation's YAML short forms; each stands for "Fn::<name>" except Ref

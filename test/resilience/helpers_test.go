@@ -27,13 +27,13 @@ var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
 func provisioner(w *world.World) *provision.Service {
 	p := publish.New(w.EventBridge, "default")
 	p.Backoff = 0
-	return &provision.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: p, ConfigPath: configPath, Logger: quiet}
+	return &provision.Service{SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Publisher: p, ConfigPath: configPath, Logger: quiet}
 }
 
 func reconciler(w *world.World) *drift.Service {
 	p := publish.New(w.EventBridge, "default")
 	p.Backoff = 0
-	return &drift.Service{SSM: w.SSM, ECR: w.ECR, SageMaker: w.Projects, Publisher: p, ConfigPath: configPath,
+	return &drift.Service{SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Publisher: p, ConfigPath: configPath,
 		Concurrency: 8, Logger: quiet, Metrics: io.Discard}
 }
 

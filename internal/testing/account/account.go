@@ -148,6 +148,48 @@ func (r Repository) Retention() (n int, ok bool) {
 	return lifecycle.Retention(r.Policy)
 }
 
+// PullAccounts lists, sorted, the accounts the product's pull statement (Sid
+// SageMakerEcrProvisionerPullAccounts) of the repository policy names, read here independently
+// of the product's own code; nil when there is no such statement or the policy does not parse.
+// ECR hands an account back as its root ARN; the id is returned.
+func (r Repository) PullAccounts() []string {
+	if r.Access == "" {
+		return nil
+	}
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal struct{ AWS any }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Access), &doc); err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range doc.Statement {
+		if s.Sid != "SageMakerEcrProvisionerPullAccounts" {
+			continue
+		}
+		switch p := s.Principal.AWS.(type) {
+		case string:
+			out = append(out, p)
+		case []any:
+			for _, v := range p {
+				if id, ok := v.(string); ok {
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	for i, p := range out {
+		if _, id, ok := strings.Cut(p, "::"); ok {
+			out[i], _, _ = strings.Cut(id, ":")
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // RepositoryNames lists the name of every repository, in the order moto lists them.
 func (a *Account) RepositoryNames(ctx context.Context) ([]string, error) {
 	var names []string

@@ -17,14 +17,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/loopback"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
@@ -54,7 +53,7 @@ type Pager struct {
 	order    []int
 	nextID   int
 	calls    map[string]int
-	srv      *http.Server
+	srv      *loopback.Server
 }
 
 // New returns a Pager in front of next.
@@ -64,19 +63,14 @@ func New(next http.Handler) *Pager {
 
 // Start serves the pager on a free loopback port and returns its base URL.
 func (p *Pager) Start() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := loopback.Serve("the ECR pager", p)
 	if err != nil {
-		return "", fmt.Errorf("ecr pager listen: %w", err)
+		return "", err
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv != nil {
-		l.Close()
-		return "", fmt.Errorf("ecr pager already started")
-	}
-	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = p.srv.Serve(l) }()
-	return "http://" + l.Addr().String(), nil
+	p.srv = srv
+	p.mu.Unlock()
+	return srv.URL, nil
 }
 
 // Close stops a server that Start started.
@@ -84,9 +78,7 @@ func (p *Pager) Close() {
 	p.mu.Lock()
 	srv := p.srv
 	p.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
-	}
+	srv.Close()
 }
 
 // Calls returns how many calls of each operation the pager received, every page counted.

@@ -1,12 +1,6 @@
 package sagemakerfake
 
-import (
-	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"time"
-)
+import "github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/loopback"
 
 // Listener is a Server served in this process on a free loopback port, for functions that run
 // in other processes. The embedded Server holds its projects: PutProject, SetStatus, DeleteProject, Reset.
@@ -14,24 +8,17 @@ type Listener struct {
 	*Server
 	// URL is the endpoint the functions get as AWS_ENDPOINT_URL_SAGEMAKER.
 	URL string
-	srv *http.Server
+	srv *loopback.Server
 }
 
 // Listen serves an empty stand-in whose project ARNs name region and account.
 func Listen(region, account string) (*Listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("serve the SageMaker stand-in: %w", err)
-	}
 	fake := New(region, account)
-	s := &Listener{
-		Server: fake,
-		URL:    "http://" + ln.Addr().String(),
-		srv:    &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second},
+	srv, err := loopback.Serve("the SageMaker stand-in", fake)
+	if err != nil {
+		return nil, err
 	}
-	// Serve returns when Stop closes the server; the functions' calls fail loudly after that.
-	go func() { _ = s.srv.Serve(ln) }()
-	return s, nil
+	return &Listener{Server: fake, URL: srv.URL, srv: srv}, nil
 }
 
 // Stop closes the server. It is safe to call more than once, and on a nil Listener.
@@ -39,9 +26,5 @@ func (s *Listener) Stop() {
 	if s == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		_ = s.srv.Close()
-	}
+	s.srv.Close()
 }

@@ -21,7 +21,8 @@ import (
 	"time"
 )
 
-// Server is an in-memory SageMaker endpoint holding projects and their tags.
+// Server is an in-memory SageMaker endpoint holding one account's projects and their tags,
+// and, once told how to tell accounts apart (SetAccounts), other accounts' too (Account).
 // It implements [http.Handler] and is safe for concurrent use.
 type Server struct {
 	region  string
@@ -32,6 +33,9 @@ type Server struct {
 	projects map[string]*project // by lower-cased name, which is what the ARN holds
 	calls    map[string]int
 	requests int // request ids
+	// members are the other accounts' servers, and resolve says whose a request is.
+	members map[string]*Server
+	resolve func(accessKeyID string) (string, error)
 }
 
 type project struct {
@@ -56,9 +60,60 @@ func New(region, account string) *Server {
 	return s
 }
 
-// ServeHTTP answers SageMaker API calls: POST / with an X-Amz-Target header.
+// ServeHTTP answers SageMaker API calls: POST / with an X-Amz-Target header, in the account
+// the request's credentials belong to (see SetAccounts).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.mu.Lock()
+	resolve := s.resolve
+	s.mu.Unlock()
+	if resolve == nil {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	account, err := resolve(accessKeyID(r.Header.Get("Authorization")))
+	if err != nil {
+		writeError(w, &apiError{http.StatusInternalServerError, "InternalFailure", "SageMaker stand-in: whose credentials: " + err.Error()})
+		return
+	}
+	s.Account(account).mux.ServeHTTP(w, r)
+}
+
+// SetAccounts makes the server tell accounts apart: resolve names the account of a request's
+// access key id (see MotoAccounts), and the request is answered with that account's projects.
+func (s *Server) SetAccounts(resolve func(accessKeyID string) (string, error)) {
+	s.mu.Lock()
+	s.resolve = resolve
+	s.mu.Unlock()
+}
+
+// Account returns the server of another account's projects, to seed them (PutProject, ...);
+// its ARNs name that account. The server's own account returns the server itself.
+func (s *Server) Account(id string) *Server {
+	if id == s.account {
+		return s
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members == nil {
+		s.members = map[string]*Server{}
+	}
+	m := s.members[id]
+	if m == nil {
+		m = New(s.region, id)
+		s.members[id] = m
+	}
+	return m
+}
+
+// accessKeyID reads the access key id of a SigV4 Authorization header
+// ("AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...").
+func accessKeyID(authorization string) string {
+	_, cred, ok := strings.Cut(authorization, "Credential=")
+	if !ok {
+		return ""
+	}
+	key, _, _ := strings.Cut(cred, "/")
+	return key
 }
 
 // PutProject creates the project name, or replaces it with a new one, with the
@@ -115,12 +170,13 @@ func (s *Server) Calls() map[string]int {
 	return maps.Clone(s.calls)
 }
 
-// Reset forgets every project and every counted call.
+// Reset forgets every project and every counted call, in every account.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.projects)
 	clear(s.calls)
+	clear(s.members)
 }
 
 func (s *Server) projectARN(name string) string {

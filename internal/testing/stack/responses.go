@@ -9,6 +9,7 @@ type ProvisionSummary struct {
 	Status       string             `json:"status"`
 	Project      string             `json:"project"`
 	Team         string             `json:"team"`
+	Account      string             `json:"account"`
 	Reason       string             `json:"reason"`
 	Repositories []RepositoryResult `json:"repositories"`
 }
@@ -42,6 +43,8 @@ type DriftSummary struct {
 	Swept         int  `json:"swept"`
 	SweepTotal    int  `json:"sweepTotal"`
 	CycleComplete bool `json:"cycleComplete"`
+	// The member accounts whose role could not be assumed.
+	Unreachable []string `json:"unreachable"`
 	// The repository and the call a repair answered.
 	Repository string `json:"repository"`
 	Event      string `json:"event"`

@@ -19,6 +19,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/rie"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsgate"
 )
 
 // Options steer a Stack.
@@ -44,6 +45,10 @@ type Stack struct {
 	// pages DescribeRepositories as ECR does and counts every call, pages included.
 	ECR   *faultproxy.Proxy
 	Pager *ecrpager.Pager
+	// STS stands between the functions and moto's STS: Deny makes a member account's role
+	// impossible to assume. The SageMaker stand-in serves each account's projects
+	// (SageMaker.Account(id)), telling accounts apart by the caller's credentials.
+	STS *stsgate.Gate
 	// Provision and Drift are ProvisionFunction and DriftFunction.
 	Provision *rie.Function
 	Drift     *rie.Function
@@ -53,6 +58,7 @@ type Stack struct {
 	Events *account.EventQueue
 
 	ecrURL   string
+	stsURL   string
 	logs     []*os.File
 	stopOnce sync.Once
 }
@@ -90,7 +96,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.SageMaker, err = sagemakerfake.Listen(account.Region, account.ID); err != nil {
 		return nil, err
 	}
+	s.SageMaker.SetAccounts(sagemakerfake.MotoAccounts(s.Moto.URL))
 	s.Account = account.New(s.Moto.URL)
+	if s.STS, err = stsgate.New(s.Moto.URL); err != nil {
+		return nil, err
+	}
+	if s.stsURL, err = s.STS.Start(); err != nil {
+		return nil, err
+	}
 	s.ECR = faultproxy.New(s.Moto.URL, faultproxy.Options{})
 	s.Pager = ecrpager.New(s.ECR)
 	if s.ecrURL, err = s.Pager.Start(); err != nil {
@@ -125,6 +138,8 @@ func (s *Stack) environment(extra map[string]string) map[string]string {
 		"AWS_ENDPOINT_URL":           s.Moto.URL,
 		"AWS_ENDPOINT_URL_SAGEMAKER": s.SageMaker.URL,
 		"AWS_ENDPOINT_URL_ECR":       s.ecrURL,
+		"AWS_ENDPOINT_URL_STS":       s.stsURL,
+		"ACCOUNT_ID":                 account.ID,
 		// Three attempts, not the product's eight: moto never throttles, so the retries are
 		// for the connections it closes under the client now and then (see
 		// account.ConnectionRetryer), and eight attempts with backoff up to 10 s would make a
@@ -163,6 +178,7 @@ func (s *Stack) Reset(ctx context.Context) error {
 	}
 	s.SageMaker.Reset()
 	s.ECR.ResetLog()
+	s.STS.Reset()
 	if err := s.Account.PutConfig(ctx, account.DefaultConfig()); err != nil {
 		return err
 	}
@@ -185,6 +201,9 @@ func (s *Stack) Stop() {
 		wg.Go(s.Moto.Stop)
 		if s.Pager != nil {
 			wg.Go(s.Pager.Close)
+		}
+		if s.STS != nil {
+			wg.Go(s.STS.Close)
 		}
 		wg.Go(s.SageMaker.Stop)
 		wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -25,9 +26,10 @@ type Request struct {
 	Force bool
 }
 
-// Write reports whether the operation changes state. AWS names every read Describe, Get or List.
+// Write reports whether the operation changes state. AWS names every read Describe, Get or
+// List; STS's AssumeRole changes nothing either.
 func (r Request) Write() bool {
-	for _, p := range []string{"Describe", "Get", "List", "BatchGet", "Receive"} {
+	for _, p := range []string{"Describe", "Get", "List", "BatchGet", "Receive", "AssumeRole"} {
 		if strings.HasPrefix(r.Operation, p) {
 			return false
 		}
@@ -88,6 +90,17 @@ func Describe(req *http.Request) Request {
 	req.Body.Close()
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
+		return rec
+	}
+	if rec.Operation == "" {
+		// A query-protocol service (STS): the operation is the form's Action, the service
+		// the signature's scope (Credential=<key>/<date>/<region>/<service>/aws4_request).
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			rec.Operation = form.Get("Action")
+			if scope := strings.Split(req.Header.Get("Authorization"), "/"); len(scope) >= 5 {
+				rec.Service = scope[3]
+			}
+		}
 		return rec
 	}
 	var fields struct {

@@ -15,14 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsgate"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
-// World is one test's AWS: a freshly reset moto, a SageMaker stand-in, and two sets of clients.
+// World is one test's AWS: a freshly reset moto, a SageMaker stand-in that serves every
+// account's projects, an STS gate that can refuse a member account's role, and two sets of
+// clients.
 // The product's clients go through Rec, so a test can assert on exactly what the product sent;
 // Setup's do not, so arranging the world does not pollute that record. Every request of the
 // product is also checked against the safety invariants (see invariants.go); a test that
@@ -30,15 +35,22 @@ import (
 type World struct {
 	Moto *moto.Server
 	Rec  *wire.Recorder
-	// SageMakerURL is the stand-in's endpoint; SageMaker holds its projects.
+	// SageMakerURL is the stand-in's endpoint; SageMaker holds this account's projects, and
+	// SageMaker.Account(id) a member account's.
 	SageMakerURL string
 	SageMaker    *sagemakerfake.Server
+	// STS stands between the product and moto's STS (see stsgate): Deny makes a member's role
+	// impossible to assume.
+	STS *stsgate.Gate
 
 	// The product's clients, recorded.
 	ECR         *ecr.Client
 	SSM         *ssm.Client
 	EventBridge *eventbridge.Client
 	Projects    *sagemaker.Client
+	// Accounts is the product's view of the accounts: this one (account.ID), with Projects,
+	// and the members' SageMaker through the member role, assumed through STS.
+	Accounts *accounts.Directory
 
 	// Setup is the emulated account as a person sees it; its calls are not recorded.
 	Setup *account.Account
@@ -53,22 +65,38 @@ func New(t testing.TB, m *moto.Server) *World {
 		t.Fatal(err)
 	}
 	fake := sagemakerfake.New(account.Region, account.ID)
+	fake.SetAccounts(sagemakerfake.MotoAccounts(m.URL))
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
+	gate, err := stsgate.New(m.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateSrv := httptest.NewServer(gate)
+	t.Cleanup(gateSrv.Close)
 
 	inv := newInvariants()
 	rec := &wire.Recorder{Check: inv.check}
 	t.Cleanup(func() { inv.report(t) })
 	product := account.SDK(m.URL, rec)
 	sm := func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(srv.URL) }
+	projects := sagemaker.NewFromConfig(product, sm)
 	return &World{
-		Moto: m, Rec: rec, SageMakerURL: srv.URL, SageMaker: fake,
+		Moto: m, Rec: rec, SageMakerURL: srv.URL, SageMaker: fake, STS: gate,
 		ECR:         ecr.NewFromConfig(product),
 		SSM:         ssm.NewFromConfig(product),
 		EventBridge: eventbridge.NewFromConfig(product),
-		Projects:    sagemaker.NewFromConfig(product, sm),
-		Setup:       account.New(m.URL),
-		inv:         inv,
+		Projects:    projects,
+		Accounts: &accounts.Directory{
+			Home: account.ID, HomeSageMaker: projects,
+			STS: sts.NewFromConfig(product, func(o *sts.Options) { o.BaseEndpoint = aws.String(gateSrv.URL) }),
+			AWS: product,
+			NewSageMaker: func(cfg aws.Config) accounts.SageMaker {
+				return sagemaker.NewFromConfig(cfg, sm)
+			},
+		},
+		Setup: account.New(m.URL),
+		inv:   inv,
 	}
 }
 
