@@ -61,7 +61,8 @@ type Session struct {
 }
 
 type member struct {
-	once sync.Once
+	mu   sync.Mutex
+	done bool
 	api  SageMaker
 	err  error
 }
@@ -128,7 +129,8 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // SageMaker returns the client for account's SageMaker ("" is this account). A member's role is
 // assumed on first use in the session; when that fails, every use in the session returns the
-// same *UnreachableError, so the account costs one failed call and counts as one error.
+// same *UnreachableError, so the account costs one failed call and counts as one error. A try
+// cut off by the end of ctx is not kept: it says nothing of the account.
 func (s *Session) SageMaker(ctx context.Context, account string) (SageMaker, error) {
 	if account == "" || account == s.dir.Home {
 		return s.dir.HomeSageMaker, nil
@@ -143,7 +145,15 @@ func (s *Session) SageMaker(ctx context.Context, account string) (SageMaker, err
 		s.clients[account] = m
 	}
 	s.mu.Unlock()
-	m.once.Do(func() { m.api, m.err = s.assume(ctx, account) })
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.done {
+		api, err := s.assume(ctx, account)
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		m.api, m.err, m.done = api, err, true
+	}
 	return m.api, m.err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +17,18 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 )
 
-// fakeSTS answers AssumeRole, failing for the roles in deny, and counts the calls by role.
+// fakeSTS answers AssumeRole, failing for the roles in deny, and counts the calls by role. The
+// credentials cache may call it from a goroutine of its own.
 type fakeSTS struct {
+	mu    sync.Mutex
 	deny  map[string]bool
 	calls map[string]int
 }
 
 func (f *fakeSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	role := aws.ToString(in.RoleArn)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls[role]++
 	if aws.ToInt32(in.DurationSeconds) != 1800 {
 		return nil, errors.New("want a 30-minute session")
@@ -103,5 +108,19 @@ func TestSessionAssumesEachMemberRoleOnce(t *testing.T) {
 	// A new invocation's session assumes the roles again.
 	if _, err := d.Session(config.Config{MemberAccounts: []string{"222233334444"}, MemberRoleName: "reader"}).SageMaker(ctx, "222233334444"); err != nil || f.calls[ok] != 2 {
 		t.Errorf("a new session: %v, calls %v; want the role assumed again", err, f.calls)
+	}
+}
+
+// A try cut off by the end of its context is not kept as the account's answer.
+func TestSessionDoesNotKeepACutOffTry(t *testing.T) {
+	f := &fakeSTS{deny: map[string]bool{}, calls: map[string]int{}}
+	s := directory(f).Session(config.Config{MemberAccounts: []string{"222233334444"}, MemberRoleName: "reader"})
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.SageMaker(ended, "222233334444"); err == nil {
+		t.Fatal("a try with its context ended succeeded")
+	}
+	if _, err := s.SageMaker(context.Background(), "222233334444"); err != nil {
+		t.Errorf("the next try: %v; want the role assumed", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -122,6 +123,21 @@ func TestConfigurationChangeDuringASweepRestartsTheCycleOnce(t *testing.T) {
 	next := small(t, svc, event("scheduled-event.json"))
 	if next.Swept <= restarted.Swept {
 		t.Errorf("the run after swept %d of %d; want it to go on from %d", next.Swept, len(names), restarted.Swept)
+	}
+}
+
+// A member account's own configuration change, forwarded to a bus that takes its events,
+// neither restarts the cycle nor runs anything.
+func TestAnotherAccountsConfigurationChangeIsIgnored(t *testing.T) {
+	w, _ := cycleWorld(t, 3)
+	small(t, service(w), event("scheduled-event.json"))
+	before := state(t, w, stateParameter)
+	sum, err := service(w).Handle(context.Background(), samples.Edit("parameter-store-change.json", func(ev map[string]any) { ev["account"] = "222233334444" }))
+	if err != nil || sum.Status != "ignored" {
+		t.Errorf("another account's change: %+v, %v; want ignored", sum, err)
+	}
+	if after := state(t, w, stateParameter); after.Restarts != before.Restarts {
+		t.Errorf("restarts %d -> %d; want no restart", before.Restarts, after.Restarts)
 	}
 }
 

@@ -38,8 +38,10 @@ func (p place) projectARN(account, name string) string {
 // one, in this account and every member account. Each costs one ListTags; the project must
 // exist and carry that team. No candidate, or two (the naming scheme's collision: team data
 // with project science-x and team data-science with project x, or one project name in two
-// accounts), is no owner. An account that cannot be read is an error only when no owner was
-// found elsewhere.
+// accounts), is no owner. An account that cannot be read is an error, returned with the owner
+// found elsewhere if any: that account might hold a second candidate. The owner found is
+// confirmed (see reconcile.Desired.AccountConfirmed): it is the one project across the accounts
+// searched.
 func owner(ctx context.Context, in *accounts.Session, cfg config.Config, at place, name string, tags map[string]string) (*projects.Project, error) {
 	ns, _ := naming.Namespace(name)
 	rest, ok := strings.CutPrefix(ns, cfg.Company+naming.ProjectNamespaceInfix)
@@ -89,10 +91,7 @@ func owner(ctx context.Context, in *accounts.Session, cfg config.Config, at plac
 			found = &candidate
 		}
 	}
-	if found == nil && len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return found, nil
+	return found, errors.Join(errs...)
 }
 
 // projectDesired returns the desired state of the project repository name as its owner wants
@@ -105,6 +104,7 @@ func projectDesired(cfg config.Config, p projects.Project, name string) (reconci
 	}
 	for _, d := range desired {
 		if d.Name == name {
+			d.AccountConfirmed = true
 			return d, true
 		}
 	}

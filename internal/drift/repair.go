@@ -45,6 +45,9 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 	if o != nil {
 		tags = o.Tags.Value
 	}
+	if a := tags[naming.TagProjectAccount]; a != "" {
+		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls, whoever owns it
+	}
 	if d.Scope == naming.ScopeProject {
 		p, err := owner(ctx, r.accounts, r.cfg, at, name, tags)
 		if err != nil && o == nil {
@@ -57,7 +60,8 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 		wanted = false
 		if p != nil {
 			if want, ok := projectDesired(r.cfg, *p, name); ok {
-				want.CheckAccess = d.CheckAccess
+				want.CheckAccess = want.CheckAccess || d.CheckAccess
+				want.AccountConfirmed = err == nil // every account answered
 				d, wanted = want, r.cfg.CreateProjectRepos
 			}
 		}

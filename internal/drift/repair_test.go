@@ -231,6 +231,9 @@ func TestRecordsThatCannotStartARepairAreIgnored(t *testing.T) {
 		{"detail not an object", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
 			ev["detail"] = "oops"
 		}), "malformed"},
+		{"another account's record", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+			ev["account"] = "222233334444"
+		}), "only this account's"},
 		{"exempt repository", record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
 			samples.RequestParameters(ev)["repositoryName"] = "acme-sm-data-science-churn-model/inference"
 		}), "lifecycle-exempt"},

@@ -236,8 +236,9 @@ func (s *Service) restartLater(ctx context.Context, store *sweep.Store, access b
 // makes valid names, the repositories the listing lacks are created (fix mode) or reported.
 // The cursors move only over projects whose visit finished: one cut off by the end of the
 // run's time is looked at again by the next run. A member whose role cannot be assumed is one
-// error, and is passed over: the other accounts go on. done is true when the discovery cycle
-// completed in this run.
+// error, and is passed over: the other accounts go on, the heads' cursor stays (so that its new
+// projects are found the first run that reaches it), and the run is not complete. done is true
+// when the discovery cycle completed in this run with every account reached.
 func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
 	now := r.svc.now()
 	if d.Started.IsZero() {
@@ -287,6 +288,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	for _, account := range all {
 		api, ok := r.reach(ctx, account, sum)
 		if !ok {
+			headsDone = false
 			continue
 		}
 		head, seen, err := visits(api, account, projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
@@ -310,6 +312,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	// The tail, account after account: below the cursor, and at the cursor's own creation time
 	// those not yet done (projects can share a creation time); not again those a head just
 	// looked at.
+	skipped := false
 	for i := tailStart(d, all); i < len(all); i++ {
 		account := all[i]
 		if d.Account != account {
@@ -317,7 +320,8 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		}
 		api, ok := r.reach(ctx, account, sum)
 		if !ok {
-			continue // its error is counted; its projects wait for the next cycle
+			skipped = true
+			continue // its error is counted; its older projects wait for the next cycle
 		}
 		cursor := *d
 		tail, seen, err := visits(api, account, projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
@@ -340,7 +344,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		}
 	}
 	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
-	return true, errors.Join(errs...)
+	return !skipped, errors.Join(errs...)
 }
 
 // tailStart is where the tail goes on: at the cursor's account, or, if that one is no longer
@@ -367,6 +371,9 @@ func (r *run) reach(ctx context.Context, account string, sum *Summary) (accounts
 	api, err := r.accounts.SageMaker(ctx, account)
 	if err == nil {
 		return api, true
+	}
+	if ctx.Err() != nil {
+		return nil, false // the run is out of time: no fault of the account's
 	}
 	r.count(func() {
 		if !slices.Contains(sum.Unreachable, account) {

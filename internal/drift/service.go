@@ -105,7 +105,7 @@ type Summary struct {
 func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	start := s.now()
 	log := cmp.Or(s.Logger, slog.Default())
-	trig, err := decodeTrigger(raw, s.ConfigPath)
+	trig, err := decodeTrigger(raw, s.ConfigPath, s.Accounts.Home)
 	if err != nil {
 		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
 		return Summary{Status: handler.StatusRejected, Reason: err.Error()}, err

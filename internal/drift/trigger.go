@@ -42,8 +42,11 @@ var repairCalls = []string{"PutLifecyclePolicy", "DeleteLifecyclePolicy", "SetRe
 	"PutImageTagMutability", "TagResource", "UntagResource", "DeleteRepository"}
 
 // decodeTrigger reads the invocation payload: an EventBridge Scheduled Event, a Parameter Store
-// Change under the configuration path, or a manual {} / {"mode":"report"|"fix"}.
-func decodeTrigger(raw []byte, configPath string) (trigger, error) {
+// Change under the configuration path, an ECR hand edit's CloudTrail record, or a manual {} /
+// {"mode":"report"|"fix"}. An event of another account than home is ignored: a bus that takes
+// member accounts' project events could bring their own configuration changes and ECR calls
+// too, and those say nothing about this account's registry.
+func decodeTrigger(raw []byte, configPath, home string) (trigger, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
 		return trigger{}, fmt.Errorf("payload is not a JSON object: want {}, {\"mode\":\"report\"}, {\"mode\":\"fix\"} or an EventBridge event")
@@ -66,6 +69,9 @@ func decodeTrigger(raw []byte, configPath string) (trigger, error) {
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return trigger{}, fmt.Errorf("EventBridge event: %v", err)
+	}
+	if home != "" && ev.AccountID != "" && ev.AccountID != home {
+		return trigger{ignored: fmt.Sprintf("an event of account %s (%s, %s): the reconciler takes only this account's (%s)", ev.AccountID, ev.Source, ev.DetailType, home)}, nil
 	}
 	switch {
 	case ev.Source == "aws.events" && ev.DetailType == "Scheduled Event":

@@ -101,6 +101,28 @@ func TestSameProjectInAnotherAccountIsAConflict(t *testing.T) {
 	}
 }
 
+// And the other way round: the member's project came first, so this account's is the conflict.
+func TestThisAccountsProjectAfterAMembersIsAConflict(t *testing.T) {
+	w, _, svc := setup(t, map[string]string{"member-accounts": member})
+	if sum, err := svc.Handle(world.Deadline(t), event("member-create-project.json")); err != nil || sum.Status != "provisioned" {
+		t.Fatalf("the member's Forecast: %+v, %v", sum, err)
+	}
+	w.Rec.Clear()
+	home := edit("member-create-project.json", func(ev map[string]any) {
+		ev["account"] = account.ID
+		detail(ev)["responseElements"].(map[string]any)["projectArn"] = "arn:aws:sagemaker:us-east-1:" + account.ID + ":project/forecast"
+	})
+	sum, err := svc.Handle(world.Deadline(t), home)
+	if err != nil || sum.Status != "rejected" || !strings.Contains(sum.Reason, "account "+member) {
+		t.Errorf("this account's Forecast: %+v, %v; want a conflict naming account %s", sum, err, member)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Service == "ecr" {
+			t.Errorf("the conflict wrote %s %s", r.Operation, r.Repository)
+		}
+	}
+}
+
 // DeleteProject from a member retires that account's project only; the member's tags are read
 // through the member role, and an unreachable member fails without a write.
 func TestMemberDeleteProjectRetiresOnlyThatAccountsRepositories(t *testing.T) {

@@ -284,7 +284,7 @@ func conflict(d Desired, tags map[string]string) string {
 	}
 	// Projects of one name in two accounts share one name here: the first to own it keeps it.
 	owned := tags[naming.TagTeam] != "" || tags[naming.TagProjectName] != ""
-	if a := tags[naming.TagProjectAccount]; (owned || a != "") && a != d.Owner.Account {
+	if a := tags[naming.TagProjectAccount]; (owned || a != "") && a != d.Owner.Account && !(a == "" && d.AccountConfirmed) {
 		return fmt.Sprintf("repository %s belongs to the project %q of %s, not to the one of %s",
 			d.Name, d.Owner.Name, accountName(a), accountName(d.Owner.Account))
 	}

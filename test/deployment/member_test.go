@@ -73,6 +73,18 @@ func inlineStatements(t *testing.T, role any) map[string][2][]string {
 	return out
 }
 
+// memberRoleActions are the actions member.yaml's MemberRole grants.
+func memberRoleActions(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, grant := range inlineStatements(t, resource(t, loadMember(t), "MemberRole")) {
+		for _, a := range grant[0] {
+			out[a] = true
+		}
+	}
+	return out
+}
+
 func TestMemberRoleOnlyReadsSageMakerProjects(t *testing.T) {
 	tpl := loadMember(t)
 	role := resource(t, tpl, "MemberRole")
@@ -170,8 +182,16 @@ func TestCentralBusTakesTheMembersEvents(t *testing.T) {
 	if got := str(org, "Properties", "Statement", "Condition", "StringEquals", "aws:PrincipalOrgID"); got != "${MemberOrgId}" {
 		t.Errorf("organization statement condition: %q; want aws:PrincipalOrgID = MemberOrgId", got)
 	}
-	if got := lookup(accounts, "Properties", "Statement", "Principal", "AWS", "Fn::Split"); got == nil {
-		t.Errorf("accounts statement principal: %v; want the MemberAccounts list", lookup(accounts, "Properties", "Statement", "Principal"))
+	if got := lookup(accounts, "Properties", "Statement", "Condition", "StringEquals", "aws:PrincipalAccount", "Fn::Split"); got == nil {
+		t.Errorf("accounts statement condition: %v; want aws:PrincipalAccount in the MemberAccounts list", lookup(accounts, "Properties", "Statement", "Condition"))
+	}
+	// Only the SageMaker project events member.yaml forwards: a member's own configuration
+	// changes or ECR calls must not reach this account's rules.
+	for id, r := range map[string]map[string]any{"MemberEventsFromOrganization": org, "MemberEventsFromAccounts": accounts} {
+		got := mustStringList(t, lookup(r, "Properties", "Statement", "Condition", "StringEquals", "events:source"), id)
+		if !slices.Equal(got, []string{"aws.sagemaker", "aws.tag"}) {
+			t.Errorf("%s events:source %v; want aws.sagemaker and aws.tag only", id, got)
+		}
 	}
 	conds, _ := tpl["Conditions"].(map[string]any)
 	if got := lookup(conds, "MemberAccountsOnly", "Fn::And"); got == nil {

@@ -58,6 +58,25 @@ func sample(name string, edit func(map[string]any)) json.RawMessage {
 	return samples.Edit(name, edit)
 }
 
+// wantMemberCallsGranted checks the SageMaker calls made in the member account, through its
+// member role, against what member.yaml grants that role: exactly the ones named, all granted.
+func wantMemberCallsGranted(t *testing.T, w *world.World, want ...string) {
+	t.Helper()
+	granted := memberRoleActions(t)
+	var got []string
+	for op := range w.SageMaker.Account(memberAccount).Calls() {
+		got = append(got, op)
+		if !granted["sagemaker:"+op] {
+			t.Errorf("sagemaker:%s was called in the member account; member.yaml's MemberRole does not grant it", op)
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls in the member account (-want +got):\n%s", diff)
+	}
+}
+
 func untaggedRepository(t *testing.T, w *world.World, name string) {
 	t.Helper()
 	if _, err := w.Setup.ECR.CreateRepository(context.Background(), &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
@@ -100,6 +119,12 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 		ev["account"] = memberAccount
 		samples.RequestParameters(ev)["resourceArn"] = "arn:aws:sagemaker:us-east-1:" + memberAccount + ":project/forecast"
 	}))
+	w.SageMaker.Account(memberAccount).DeleteProject("Forecast")
+	handle(sample("delete-project.json", func(ev map[string]any) { // DescribeProject in the member account
+		ev["account"] = memberAccount
+		samples.RequestParameters(ev)["projectName"] = "Forecast"
+	}))
+	wantMemberCallsGranted(t, w, "ListTags", "DescribeProject")
 
 	if diff := cmp.Diff(keys(grantedActions(t, "ProvisionFunction")), keys(calledActions(w))); diff != "" {
 		t.Errorf("granted (-) versus called (+):\n%s", diff)
@@ -159,6 +184,7 @@ func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 		t.Fatalf("repair of a deleted repository: %+v, %v; want it created again", sum, err)
 	}
 
+	wantMemberCallsGranted(t, w, "ListProjects", "ListTags")
 	if diff := cmp.Diff(keys(grantedActions(t, "DriftFunction")), keys(calledActions(w))); diff != "" {
 		t.Errorf("granted (-) versus called (+):\n%s", diff)
 	}

@@ -275,6 +275,11 @@ func TestRulesMatchSampleEvents(t *testing.T) {
 				set(ev, "DeleteRepository", "detail", "eventName")
 				set(ev, "acme-sagemaker-shared/base-sklearn", "detail", "requestParameters", "repositoryName")
 			}},
+		// A bus that takes member accounts' events must not start the reconciler with theirs.
+		{name: "a member account's Parameter Store Change", file: "parameter-store-change.json",
+			mutate: func(ev map[string]any) { set(ev, "222233334444", "account") }},
+		{name: "a member account's own PutLifecyclePolicy", file: "ecr-put-lifecycle-policy.json",
+			mutate: func(ev map[string]any) { set(ev, "222233334444", "account") }},
 		{name: "an ECR call the repair does not take", file: "ecr-put-lifecycle-policy.json",
 			mutate: func(ev map[string]any) { set(ev, "PutImage", "detail", "eventName") }},
 	}
