@@ -72,16 +72,10 @@ func (d *Directory) Session(cfg config.Config) *Session {
 	return &Session{dir: d, members: cfg.MemberAccounts, role: cfg.MemberRoleName, clients: map[string]*member{}}
 }
 
-// Home is this account's id.
-func (s *Session) Home() string { return s.dir.Home }
-
 // Accounts lists the accounts served: this one first, then the members in order.
 func (s *Session) Accounts() []string {
 	return append([]string{s.dir.Home}, s.members...)
 }
-
-// Members lists the member accounts, in order.
-func (s *Session) Members() []string { return s.members }
 
 // Member reports whether account is one of member-accounts (this account is not).
 func (s *Session) Member(account string) bool {

@@ -138,9 +138,8 @@ func IsNotFound(err error) bool {
 // does not exist.
 func (r *Registry) Describe(ctx context.Context, name string) (Summary, bool, error) {
 	out, err := r.api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
-	var notFound *ecrtypes.RepositoryNotFoundException
 	switch {
-	case errors.As(err, &notFound):
+	case IsNotFound(err):
 		return Summary{}, false, nil
 	case err != nil:
 		return Summary{}, false, fmt.Errorf("describe repository %s: %w", name, err)

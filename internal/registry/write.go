@@ -65,8 +65,7 @@ var settleDelays = []time.Duration{100 * time.Millisecond, 200 * time.Millisecon
 func (r *Registry) AfterCreate(ctx context.Context, write func() error) error {
 	err := write()
 	for _, d := range r.settle {
-		var notFound *ecrtypes.RepositoryNotFoundException
-		if !errors.As(err, &notFound) {
+		if !IsNotFound(err) {
 			return err
 		}
 		select {
@@ -170,11 +169,10 @@ func (r *Registry) DeleteIfEmpty(ctx context.Context, name string) (deleted bool
 	}
 	_, err = r.api.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name), Force: false})
 	var notEmpty *ecrtypes.RepositoryNotEmptyException
-	var notFound *ecrtypes.RepositoryNotFoundException
 	switch {
 	case errors.As(err, &notEmpty):
 		return false, nil
-	case errors.As(err, &notFound):
+	case IsNotFound(err):
 		return true, nil
 	case err != nil:
 		return false, fmt.Errorf("delete repository %s: %w", name, err)
