@@ -1,0 +1,239 @@
+package drift
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
+)
+
+// discover is this invocation's share of the discovery, in this account and every member
+// account: in each, the projects created since the last run first (the heads), then, account
+// after account, on down from the cursor (the tail), newest first, until the time is spent or
+// every project of every account has been seen. For each live project with a team tag that
+// makes valid names, the repositories the listing lacks are created (fix mode) or reported.
+// The cursors move only over projects whose visit finished: one cut off by the end of the
+// run's time is looked at again by the next run. A member whose role cannot be assumed is one
+// error, and is passed over: the other accounts go on, the heads' cursor stays (so that its new
+// projects are found the first run that reaches it), and the run is not complete. done is true
+// when the discovery cycle completed in this run with every account reached.
+func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
+	now := r.svc.now()
+	if d.Started.IsZero() {
+		d.Begin(now)
+	}
+	going := func() bool { return ctx.Err() == nil && !r.stopped() }
+	// visits walks the projects of account in window, visiting each concurrently; it returns
+	// whether the walk saw every project of the window, and the visits in walk order with
+	// whether each finished.
+	type visited struct {
+		project  smtypes.ProjectSummary
+		finished bool
+	}
+	visits := func(api accounts.SageMaker, account string, w projects.Window, skip func(smtypes.ProjectSummary) bool) (bool, []*visited, error) {
+		var out []*visited // in walk order; each finished is read after g.Wait
+		g := errgroup.Group{}
+		g.SetLimit(max(1, r.svc.Concurrency))
+		all, err := projects.Walk(ctx, api, w, func(p smtypes.ProjectSummary) bool {
+			if skip != nil && skip(p) {
+				return true
+			}
+			if !going() {
+				return false
+			}
+			v := &visited{project: p}
+			out = append(out, v)
+			g.Go(func() error {
+				v.finished = r.visit(ctx, api, account, p, listing, sum)
+				return nil
+			})
+			return true
+		})
+		_ = g.Wait()
+		return all, out, err
+	}
+	var errs []error
+	failed := func(err error) error {
+		errs = append(errs, r.discoveryFailed(ctx, err, sum))
+		return errors.Join(errs...)
+	}
+
+	// The heads overlap the last run's by a minute: ListProjects may show a project a little
+	// after its creation time.
+	all := r.accounts.Accounts()
+	byHead := map[string]bool{}
+	headsDone := true
+	for _, account := range all {
+		api, ok := r.reach(ctx, account, sum)
+		if !ok {
+			headsDone = false
+			continue
+		}
+		head, seen, err := visits(api, account, projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
+		if err != nil {
+			failed(err)
+			headsDone = false
+			continue
+		}
+		if !head {
+			return false, errors.Join(errs...) // out of time
+		}
+		for _, v := range seen {
+			byHead[aws.ToString(v.project.ProjectArn)] = true
+			headsDone = headsDone && v.finished
+		}
+	}
+	if headsDone {
+		d.Newest = now
+	}
+
+	// The tail, account after account: below the cursor, and at the cursor's own creation time
+	// those not yet done (projects can share a creation time); not again those a head just
+	// looked at.
+	skipped := false
+	for i := tailStart(d, all); i < len(all); i++ {
+		account := all[i]
+		if d.Account != account {
+			d.Account, d.Before, d.Done = account, d.Started, nil
+		}
+		api, ok := r.reach(ctx, account, sum)
+		if !ok {
+			skipped = true
+			continue // its error is counted; its older projects wait for the next cycle
+		}
+		cursor := *d
+		tail, seen, err := visits(api, account, projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
+			return byHead[aws.ToString(p.ProjectArn)] ||
+				aws.ToTime(p.CreationTime).Equal(cursor.Before) && slices.Contains(cursor.Done, aws.ToString(p.ProjectName))
+		})
+		finishedAll := true
+		for _, v := range seen {
+			if !v.finished {
+				finishedAll = false
+				break
+			}
+			d.Visited(aws.ToTime(v.project.CreationTime), aws.ToString(v.project.ProjectName))
+		}
+		if err != nil {
+			return false, failed(err)
+		}
+		if !tail || !finishedAll || !going() {
+			return false, errors.Join(errs...)
+		}
+	}
+	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
+	return !skipped, errors.Join(errs...)
+}
+
+// tailStart is where the tail goes on: at the cursor's account, or, if that one is no longer
+// served, at the next in order; at the first when the cycle has just begun.
+func tailStart(d *sweep.Discovery, all []string) int {
+	if d.Account == "" {
+		d.Account = all[0]
+		return 0
+	}
+	if i := slices.Index(all, d.Account); i >= 0 {
+		return i
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i] > d.Account {
+			return i
+		}
+	}
+	return len(all)
+}
+
+// reach returns account's SageMaker. A member whose role cannot be assumed is counted once a
+// run as an error, named in the summary's unreachable, and logged.
+func (r *run) reach(ctx context.Context, account string, sum *Summary) (accounts.SageMaker, bool) {
+	api, err := r.accounts.SageMaker(ctx, account)
+	if err == nil {
+		return api, true
+	}
+	if ctx.Err() != nil {
+		return nil, false // the run is out of time: no fault of the account's
+	}
+	r.count(func() {
+		if !slices.Contains(sum.Unreachable, account) {
+			sum.Unreachable = append(sum.Unreachable, account)
+			sum.Errors++
+			r.log.ErrorContext(ctx, "member account unreachable; its projects wait", "account", account, "error", err.Error())
+		}
+	})
+	return nil, false
+}
+
+// headOverlap is how far back before the last run's start the discovery's heads look again.
+const headOverlap = time.Minute
+
+// visit looks at one listed project of account and completes its repositories; finished is
+// false when the run's time ran out before it could.
+func (r *run) visit(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, listing *sweep.Listing, sum *Summary) (finished bool) {
+	if ctx.Err() != nil || r.stopped() {
+		return false
+	}
+	project, ok := r.project(ctx, api, account, p, sum)
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case !ok:
+		return true // nothing to do for it, or its failure is counted
+	}
+	desired, err := reconcile.ProjectRepositories(r.cfg, project)
+	if err != nil {
+		return true
+	}
+	return r.complete(ctx, desired, listing, sum) && ctx.Err() == nil
+}
+
+// discoveryFailed counts a listing of projects that failed as one error; one that stopped
+// because the run is out of time is no failure.
+func (r *run) discoveryFailed(ctx context.Context, err error, sum *Summary) error {
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	r.count(func() { sum.Errors++ })
+	r.log.ErrorContext(ctx, "SageMaker projects not listed", "error", err.Error())
+	return err
+}
+
+// project reads one project's tags and says whether it is to have repositories.
+func (r *run) project(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, sum *Summary) (projects.Project, bool) {
+	name := aws.ToString(p.ProjectName)
+	tags, gone, err := projects.Tags(ctx, api, aws.ToString(p.ProjectArn))
+	switch {
+	case gone:
+		return projects.Project{}, false // deleted since it was listed
+	case err != nil && ctx.Err() != nil:
+		return projects.Project{}, false // the run stopped reading projects: not this one's fault
+	case err != nil:
+		r.count(func() { sum.Errors++ })
+		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())
+		return projects.Project{}, false
+	}
+	project := projects.Identify(name, aws.ToString(p.ProjectId), tags, r.cfg.TeamTag)
+	project.Account = r.accounts.ProjectAccount(account)
+	if project.Team == "" {
+		return projects.Project{}, false // not ready yet: provisioning starts when the team tag arrives
+	}
+	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
+		r.count(func() { sum.Rejected++ })
+		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
+			Detail: handler.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
+				Trigger: handler.TriggerDrift, Status: handler.StatusRejected, Error: err.Error()}})
+		return projects.Project{}, false
+	}
+	return project, true
+}
