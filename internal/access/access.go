@@ -27,6 +27,11 @@ const (
 	SidOrganization = SidPrefix + "PullOrganization"
 )
 
+// MaxPolicyLength is the most characters ECR accepts in a repository policy text (the
+// policyText of SetRepositoryPolicy, "Maximum length of 10240"). A longer one is refused, and
+// every write of the repository policy fails.
+const MaxPolicyLength = 10240
+
 // PullActions are what a consumer needs to pull an image from the repository: the same three
 // the consuming SageMaker execution role needs in its own policy (plus ecr:GetAuthorizationToken,
 // which is not a repository action).

@@ -233,3 +233,10 @@ func TestEqualWithdrawnKeepsForeign(t *testing.T) {
 		t.Errorf("after withdrawing: %s; want exactly the foreign statement, unchanged", kept)
 	}
 }
+
+// ECR's API reference, SetRepositoryPolicy: policyText "Maximum length of 10240".
+func TestMaxPolicyLength(t *testing.T) {
+	if MaxPolicyLength != 10240 {
+		t.Errorf("MaxPolicyLength = %d; ECR allows a repository policy of 10240 characters", MaxPolicyLength)
+	}
+}

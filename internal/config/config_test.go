@@ -564,7 +564,7 @@ func TestLoad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeSSM{params: twentyThree(), pageSizes: tt.pageSizes}
-			c, err := config.Load(context.Background(), fake, path)
+			c, err := config.Load(context.Background(), fake, path, "")
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -596,7 +596,7 @@ func TestLoad(t *testing.T) {
 func TestLoadRejectsSecureString(t *testing.T) {
 	ps := twentyThree()
 	ps = append(ps, ssmtypes.Parameter{Name: aws.String(path + "/kms-key-secret"), Value: aws.String("AQICAH..."), Type: ssmtypes.ParameterTypeSecureString})
-	_, err := config.Load(context.Background(), &fakeSSM{params: ps}, path)
+	_, err := config.Load(context.Background(), &fakeSSM{params: ps}, path, "")
 	invalid := config.Invalid(err)
 	if len(invalid) != 1 {
 		t.Fatalf("got %v; want one InvalidError", err)
@@ -611,7 +611,7 @@ func TestLoadRejectsSecureString(t *testing.T) {
 
 func TestLoadAPIError(t *testing.T) {
 	apiErr := errors.New("AccessDeniedException: not authorized")
-	_, err := config.Load(context.Background(), &fakeSSM{err: apiErr}, path)
+	_, err := config.Load(context.Background(), &fakeSSM{err: apiErr}, path, "")
 	if !errors.Is(err, apiErr) {
 		t.Fatalf("got %v; want it to wrap %v", err, apiErr)
 	}
@@ -625,7 +625,7 @@ func TestLoadAPIError(t *testing.T) {
 
 func TestLoadInvalid(t *testing.T) {
 	ps := append(twentyThree(), stringParam("image-retention", "0"))
-	_, err := config.Load(context.Background(), &fakeSSM{params: ps}, path)
+	_, err := config.Load(context.Background(), &fakeSSM{params: ps}, path, "")
 	if len(config.Invalid(err)) != 1 {
 		t.Errorf("got %v; want one InvalidError", err)
 	}

@@ -19,9 +19,12 @@ type ParametersAPI interface {
 // returns at most 10 parameters a page, and a page may be short or even empty while NextToken
 // is still set, so the walk follows NextToken to the end rather than stopping on a short page.
 //
+// home is the id of the account the configuration is read in ("" when unknown), as ParseFor
+// takes it.
+//
 // A read failure is returned wrapped as it came (the caller decides whether it is transient); an
-// invalid value is returned as Parse returns it.
-func Load(ctx context.Context, client ParametersAPI, configPath string) (Config, error) {
+// invalid value is returned as ParseFor returns it.
+func Load(ctx context.Context, client ParametersAPI, configPath, home string) (Config, error) {
 	values := map[string]string{}
 	pages := ssm.NewGetParametersByPathPaginator(client, &ssm.GetParametersByPathInput{
 		Path:      aws.String(configPath),
@@ -42,7 +45,7 @@ func Load(ctx context.Context, client ParametersAPI, configPath string) (Config,
 			values[name] = aws.ToString(p.Value)
 		}
 	}
-	cfg, err := Parse(configPath, values)
+	cfg, err := ParseFor(configPath, home, values)
 	if len(secure) == 0 {
 		return cfg, err
 	}

@@ -87,8 +87,16 @@ var (
 
 // Parse builds a Config from parameter values keyed by their full SSM names. Every value is
 // checked, and all problems are returned together in one *ValidationError, so an operator fixes
-// them in one pass. Nothing in the result is usable when the error is not nil.
+// them in one pass. Nothing in the result is usable when the error is not nil. The account the
+// configuration is read in is unknown to Parse: ParseFor also checks what depends on it.
 func Parse(configPath string, values map[string]string) (Config, error) {
+	return ParseFor(configPath, "", values)
+}
+
+// ParseFor is Parse in the account home (its 12-digit id, "" when unknown): member-accounts
+// must not name it, as this account is served without being listed, and listing it would read
+// its SageMaker twice and make every project of it look like two.
+func ParseFor(configPath, home string, values map[string]string) (Config, error) {
 	prefix := strings.TrimRight(configPath, "/") + "/"
 	rel := make(map[string]string, len(values))
 	raw := make(map[string]string, len(values))
@@ -116,13 +124,14 @@ func Parse(configPath string, values map[string]string) (Config, error) {
 		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
-		MemberAccounts:     p.accounts(paramMemberAccounts),
+		MemberAccounts:     p.members(home),
 		MemberRoleName:     p.roleName(),
 	}
 	c.TagMutability, c.TagMutabilityExclusions = p.mutability()
 	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays)
 	c.Overrides, c.NamespacePull = p.overrides(c.Company)
 	c.Unknown = p.unknown()
+	p.pullPolicies(c)
 	if len(p.errs) > 0 {
 		return Config{}, &ValidationError{Problems: p.errs}
 	}
@@ -349,6 +358,17 @@ func (p *parser) accounts(name string) []string {
 		}
 	}
 	return slices.Compact(slices.Sorted(slices.Values(list)))
+}
+
+// members reads member-accounts: account ids other than home.
+func (p *parser) members(home string) []string {
+	list := p.accounts(paramMemberAccounts)
+	if home != "" && slices.Contains(list, home) {
+		p.fail(paramMemberAccounts, "", fmt.Sprintf("%s of other accounts: %s is this account, whose projects are served without being listed",
+			pullAccountsValid, home))
+		return nil
+	}
+	return list
 }
 
 // DefaultMemberRoleName is the member role's name when member-role-name is unset: the name

@@ -116,7 +116,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	log = log.With("trigger", trig.kind)
 
-	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, log)
+	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
 	mode := cmp.Or(trig.mode, cfg.DriftMode)
 	sum := Summary{Mode: mode, Trigger: trig.kind}
 	switch {

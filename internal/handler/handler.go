@@ -54,12 +54,13 @@ const (
 var ErrDisabled = errors.New("enabled is false")
 
 // Open is the start of every invocation. It loads the configuration under configPath and
-// validates it whole; an unusable one is logged, an invalid one also announced (ECR
+// validates it whole, in the account home (this account's id; "" when unknown, and then what
+// depends on it is not checked); an unusable one is logged, an invalid one also announced (ECR
 // Configuration Invalid, every problem named), and returned as the error, before anything is
 // written. A parameter name nothing reads is logged as a warning. When the configuration is
 // valid but switched off, Open returns it with ErrDisabled.
-func Open(ctx context.Context, ssm config.ParametersAPI, pub *publish.Publisher, configPath string, log *slog.Logger) (config.Config, error) {
-	cfg, err := config.Load(ctx, ssm, configPath)
+func Open(ctx context.Context, ssm config.ParametersAPI, pub *publish.Publisher, configPath, home string, log *slog.Logger) (config.Config, error) {
+	cfg, err := config.Load(ctx, ssm, configPath, home)
 	if err != nil {
 		log.ErrorContext(ctx, "configuration unusable; nothing done", "error", err.Error())
 		if problems := config.Invalid(err); len(problems) > 0 {

@@ -70,7 +70,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
 	trigger := handler.Trigger(change.Trigger)
 
-	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, log)
+	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
 	switch {
 	case errors.Is(err, handler.ErrDisabled):
 		return Summary{Status: handler.StatusDisabled, Trigger: trigger, Project: change.Project, Reason: err.Error()}, nil

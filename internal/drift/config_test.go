@@ -1,0 +1,61 @@
+//go:build integration
+
+package drift_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+)
+
+// accountIDs returns n distinct 12-digit account ids.
+func accountIDs(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%012d", 500000000000+i)
+	}
+	return strings.Join(ids, " ")
+}
+
+// A configuration that only this account's id, or the length of a repository policy, makes
+// invalid stops a drift run before anything is read in ECR or written, like any invalid value.
+func TestDriftWritesNothingWhenConfigurationChecksFail(t *testing.T) {
+	for _, tc := range []struct {
+		name, param, value string
+	}{
+		{"this account in member-accounts", "member-accounts", member + " " + account.ID},
+		{"pull-accounts too many for a repository policy", "pull-accounts", accountIDs(config.MaxPullAccounts("") + 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := world.New(t, server)
+			w.PutConfig(t, map[string]string{"company": "acme", tc.param: tc.value})
+			w.SageMaker.PutProject("churn", "p-home", map[string]string{"team": "risk"})
+			sink := w.CaptureEvents(t)
+
+			sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+			invalid := config.Invalid(err)
+			if len(invalid) != 1 || invalid[0].Parameter != configPath+"/"+tc.param || invalid[0].Value != tc.value {
+				t.Errorf("error %v; want %s/%s invalid, with its value", err, configPath, tc.param)
+			}
+			if sum.Status != "failed" || !strings.Contains(sum.Reason, configPath+"/"+tc.param) {
+				t.Errorf("summary %+v; want failed, naming the parameter", sum)
+			}
+			for _, r := range w.Rec.Requests() {
+				if r.Service == "ecr" || r.Service == "sts" || r.Service == "sagemaker" {
+					t.Errorf("called %s %s; want nothing read or written with an invalid configuration", r.Service, r.Operation)
+				}
+			}
+			if got := w.Repositories(t); len(got) != 0 {
+				t.Errorf("repositories %v; want none", got)
+			}
+			if got := account.ByType(sink.Drain(t)); got[publish.ConfigurationInvalid] != 1 || len(got) != 1 {
+				t.Errorf("events %v; want one %q", got, publish.ConfigurationInvalid)
+			}
+		})
+	}
+}
