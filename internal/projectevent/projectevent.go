@@ -3,8 +3,8 @@
 //
 // An event is a trigger, not the truth: it says which project to look at. Tags are passed on
 // only where the event carries the project's full current tag set (CreateProject, Tag Change on
-// Resource); after AddTags and DeleteTags the caller reads the current tags from SageMaker, so
-// duplicated and out-of-order events converge on the same result.
+// Resource); after AddTags, DeleteTags and UpdateProject the caller reads the current tags from
+// SageMaker, so duplicated and out-of-order events converge on the same result.
 package projectevent
 
 import (
@@ -44,7 +44,9 @@ type Change struct {
 	Time time.Time
 	// Project is the SageMaker project name as the event spells it (ARNs spell it in lower case).
 	Project string
-	// ARN is the project's ARN when the event names it.
+	// ARN is the project's ARN: as the event names it, or, for an UpdateProject record that
+	// does not, as SageMaker spells it in the event's Region and account. Empty for
+	// DeleteProject, and for a CreateProject record without its response (it carries the tags).
 	ARN string
 	// Account is the account the project lives in: the event's account (EventBridge keeps a
 	// forwarded event's sender there), which the project ARN, where there is one, must match.
@@ -84,6 +86,7 @@ const (
 	eventAddTags     = "AddTags"
 	eventDeleteTags  = "DeleteTags"
 	eventDelete      = "DeleteProject"
+	eventUpdate      = "UpdateProject"
 	maxProjectLength = 1024
 )
 
@@ -124,7 +127,35 @@ func Decode(raw []byte) (Change, error) {
 			return Change{}, malformed("the project %s is in account %s, but the event comes from account %s", c.ARN, m[1], c.Account)
 		}
 	}
+	if c.Action == Sync && c.Tags == nil && c.ARN == "" {
+		// The tags are to be read from SageMaker, which wants the ARN: the project lives where
+		// the call was made, and its ARN spells the name in lower case.
+		if !region.MatchString(env.Region) || !account.MatchString(c.Account) {
+			return Change{}, malformed("%s names no project ARN, and the event no Region and account to build it from", c.Trigger)
+		}
+		arn := fmt.Sprintf("arn:%s:sagemaker:%s:%s:project/%s", partition(env.Region), env.Region, c.Account, strings.ToLower(c.Project))
+		if !projectARN.MatchString(arn) {
+			return Change{}, malformed("%s: %q makes no project ARN", c.Trigger, c.Project)
+		}
+		c.ARN = arn
+	}
 	return c, nil
+}
+
+var (
+	region  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	account = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// partition is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 // strictUnmarshal decodes one JSON value and rejects trailing data.
@@ -167,6 +198,18 @@ type deleteRequest struct {
 	ProjectName string `json:"projectName"`
 }
 
+// updateRequest is what this package reads of UpdateProject's requestParameters (projectName,
+// projectDescription, serviceCatalogProvisioningUpdateDetails, templateProvidersToUpdate,
+// tags). Its tags are not read: they need the project's tag update constraints and may not be
+// the whole set, so SageMaker is asked for the current ones.
+type updateRequest struct {
+	ProjectName string `json:"projectName"`
+}
+
+type updateResponse struct {
+	ProjectArn string `json:"projectArn"`
+}
+
 func decodeCloudTrail(detail json.RawMessage) (Change, error) {
 	var ct cloudTrail
 	if err := unmarshalObject(detail, &ct); err != nil {
@@ -207,6 +250,27 @@ func decodeCloudTrail(detail json.RawMessage) (Change, error) {
 			return Change{}, ignored("%s on %q, which is not a SageMaker project", ct.EventName, req.ResourceArn)
 		}
 		c.Action, c.Project, c.ARN = Sync, name, req.ResourceArn
+	case eventUpdate:
+		var req updateRequest
+		if err := unmarshalObject(ct.RequestParameters, &req); err != nil {
+			return Change{}, malformed("UpdateProject requestParameters: %v", err)
+		}
+		if err := checkProject(req.ProjectName); err != nil {
+			return Change{}, err
+		}
+		var resp updateResponse
+		if len(ct.ResponseElements) > 0 && string(ct.ResponseElements) != "null" {
+			if err := unmarshalObject(ct.ResponseElements, &resp); err != nil {
+				return Change{}, malformed("UpdateProject responseElements: %v", err)
+			}
+		}
+		if resp.ProjectArn != "" {
+			if name, ok := ProjectFromARN(resp.ProjectArn); !ok || !strings.EqualFold(name, req.ProjectName) {
+				return Change{}, malformed("UpdateProject of %q answered %q, which is not that project's ARN", req.ProjectName, resp.ProjectArn)
+			}
+		}
+		// Tags stay nil: the caller reads the current ones.
+		c.Action, c.Project, c.ARN = Sync, req.ProjectName, resp.ProjectArn
 	case eventDelete:
 		var req deleteRequest
 		if err := unmarshalObject(ct.RequestParameters, &req); err != nil {

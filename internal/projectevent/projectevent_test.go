@@ -16,8 +16,9 @@ import (
 )
 
 const (
-	fraudARN = "arn:aws:sagemaker:us-east-1:123456789012:project/fraud-detect"
-	churnARN = "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model"
+	fraudARN        = "arn:aws:sagemaker:us-east-1:123456789012:project/fraud-detect"
+	churnARN        = "arn:aws:sagemaker:us-east-1:123456789012:project/churn-model"
+	fraudScoringARN = "arn:aws:sagemaker:us-east-1:123456789012:project/fraud-scoring"
 )
 
 // variants are the hostile and unusual variants of the samples that the decoder must read,
@@ -50,6 +51,22 @@ var variants = map[string]func() []byte{
 			ev["id"] = "9c3f5d2b-ffff-2222-3333-444455556666"
 			ev["region"] = "us-gov-west-1"
 			samples.RequestParameters(ev)["projectName"] = "Fraud-Detect"
+		})
+	},
+	// UpdateProject's response is its project's ARN; without it the ARN is the one SageMaker
+	// makes in the event's Region (here another partition) and account.
+	"update-project-without-response.json": func() []byte {
+		return samples.Edit("update-project.json", func(ev map[string]any) {
+			ev["id"] = "3b1d3b0f-aaaa-2222-3333-444455556666"
+			ev["region"] = "us-gov-west-1"
+			samples.Detail(ev)["responseElements"] = nil
+		})
+	},
+	"update-project-failed.json": func() []byte {
+		return samples.Edit("update-project.json", func(ev map[string]any) {
+			samples.Detail(ev)["responseElements"] = nil
+			samples.Detail(ev)["errorCode"] = "ValidationException"
+			samples.Detail(ev)["errorMessage"] = "Project Churn-Model does not exist."
 		})
 	},
 	"tag-change-last-tag-removed.json": func() []byte {
@@ -97,6 +114,23 @@ func TestDecodeSamples(t *testing.T) {
 			Tags:    map[string]string{"team": "Data-Science", "cost-center": "cc-42"},
 		}},
 		"create-project-failed.json": {ignored: true},
+		// A template from S3 instead of a Service Catalog product: a CreateProject like any other.
+		"create-project-template-providers.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "4c1d3b0f-1111-2222-3333-444455556666",
+			Project: "Fraud-Scoring", ARN: fraudScoringARN, ProjectID: "p-9z8y7x6w5v4u",
+			Tags: map[string]string{"team": "risk"},
+		}},
+		// UpdateProject is a trigger like AddTags: Tags nil, whatever the record's tags say, so
+		// the current ones are read from SageMaker.
+		"update-project.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "UpdateProject", EventID: "3b1d3b0f-1111-2222-3333-444455556666",
+			Project: "Churn-Model", ARN: churnARN,
+		}},
+		"update-project-without-response.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "UpdateProject", EventID: "3b1d3b0f-aaaa-2222-3333-444455556666",
+			Project: "Churn-Model", ARN: "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:project/churn-model",
+		}},
+		"update-project-failed.json": {ignored: true},
 		"add-tags.json": {want: projectevent.Change{
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "AddTags", EventID: "7a1d3b0f-1111-2222-3333-444455556666",
 			Project: "fraud-detect", ARN: fraudARN,
@@ -220,6 +254,42 @@ func TestDecodeTagCasing(t *testing.T) {
 	}
 }
 
+// TestUpdateProjectTagsAreReadBack: UpdateProject's tags need the project's tag update
+// constraints and may not be its whole tag set, so whatever the record carries, the change asks
+// for the current tags (nil), and names the project's ARN to read them from.
+func TestUpdateProjectTagsAreReadBack(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tags any // nil: no tags field
+	}{
+		{"team tag in the record", []any{map[string]any{"key": "team", "value": "growth"}}},
+		{"Key/Value spelling", []any{map[string]any{"Key": "team", "Value": "growth"}}},
+		{"empty tag list", []any{}},
+		{"no tags field", nil},
+		// Tags are not read, so not even a broken list stops the trigger.
+		{"tags not a list", "team=growth"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := sample(t, "update-project.json")
+			if tt.tags == nil {
+				delete(requestParameters(m), "tags")
+			} else {
+				requestParameters(m)["tags"] = tt.tags
+			}
+			got, err := projectevent.Decode(encode(t, m))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if got.Tags != nil {
+				t.Errorf("Tags: got %v; want nil, to be read from SageMaker", got.Tags)
+			}
+			if got.Action != projectevent.Sync || got.Project != "Churn-Model" || got.ARN != churnARN || got.Account != "123456789012" {
+				t.Errorf("got %+v; want a sync of Churn-Model at %s", got, churnARN)
+			}
+		})
+	}
+}
+
 func TestDecodeIgnored(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -243,7 +313,8 @@ func TestDecodeIgnored(t *testing.T) {
 		{"AddTags on a project's sub-resource", "add-tags.json", func(m map[string]any) {
 			requestParameters(m)["resourceArn"] = fraudARN + "/something"
 		}},
-		{"other SageMaker call", "create-project.json", func(m map[string]any) { detail(m)["eventName"] = "UpdateProject" }},
+		{"other SageMaker call", "create-project.json", func(m map[string]any) { detail(m)["eventName"] = "CreateModel" }},
+		{"errorCode on UpdateProject", "update-project.json", func(m map[string]any) { detail(m)["errorCode"] = "ConflictException" }},
 		{"other source", "create-project.json", func(m map[string]any) { m["source"] = "aws.s3" }},
 		{"other detail-type", "create-project.json", func(m map[string]any) { m["detail-type"] = "AWS Service Event via CloudTrail" }},
 		{"no detail-type", "create-project.json", func(m map[string]any) { delete(m, "detail-type") }},
@@ -376,6 +447,35 @@ func TestDecodeMalformed(t *testing.T) {
 			reason: []string{"Tag Change on Resource detail", "tags"}},
 		{name: "tag change detail null", file: "tag-change-on-resource.json", change: func(m map[string]any) { m["detail"] = nil },
 			reason: []string{"Tag Change on Resource detail", "missing"}},
+		{name: "UpdateProject without projectName", file: "update-project.json", change: func(m map[string]any) { delete(requestParameters(m), "projectName") },
+			reason: []string{"projectName is missing"}},
+		{name: "UpdateProject requestParameters null", file: "update-project.json", change: func(m map[string]any) { detail(m)["requestParameters"] = nil },
+			reason: []string{"UpdateProject requestParameters", "missing"}},
+		{name: "UpdateProject projectName spelled twice", file: "update-project.json", change: func(m map[string]any) { requestParameters(m)["ProjectName"] = "other" },
+			reason: []string{"UpdateProject requestParameters", "projectName is spelled more than one way"}},
+		{name: "UpdateProject answered another project's ARN", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = map[string]any{"projectArn": fraudARN}
+		}, reason: []string{`UpdateProject of "Churn-Model"`, fraudARN, "not that project's ARN"}},
+		{name: "UpdateProject answered a non-project ARN", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = map[string]any{"projectArn": "arn:aws:sagemaker:us-east-1:123456789012:model/churn-model"}
+		}, reason: []string{"not that project's ARN"}},
+		{name: "UpdateProject responseElements a list", file: "update-project.json", change: func(m map[string]any) { detail(m)["responseElements"] = []any{} },
+			reason: []string{"UpdateProject responseElements", "not a JSON object"}},
+		{name: "UpdateProject without an ARN or a Region", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = nil
+			delete(m, "region")
+		}, reason: []string{"UpdateProject names no project ARN", "no Region and account"}},
+		{name: "UpdateProject without an ARN or an account", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = nil
+			delete(m, "account")
+		}, reason: []string{"UpdateProject names no project ARN", "no Region and account"}},
+		{name: "UpdateProject of a name that makes no ARN", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = nil
+			requestParameters(m)["projectName"] = "churn/model"
+		}, reason: []string{`"churn/model" makes no project ARN`}},
+		{name: "UpdateProject of another account's project", file: "update-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"] = map[string]any{"projectArn": "arn:aws:sagemaker:us-east-1:222233334444:project/churn-model"}
+		}, reason: []string{"in account 222233334444", "comes from account 123456789012"}},
 		// A forwarded event keeps its sender's account: one that names another account's project
 		// is not what EventBridge delivers.
 		{name: "project of another account", file: "member-create-project.json", change: func(m map[string]any) { m["account"] = "333344445555" },
@@ -474,6 +574,9 @@ var hostile = []string{
 	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"AddTags","requestParameters":{"resourceArn":"arn:aws:sagemaker:us-east-1:123456789012:project/p\n"}}}`,
 	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"CreateProject","requestParameters":{"projectName":"p\udc00` + "\xff" + `"},"version":1e400}}`,
 	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"CreateProject","errorCode":"","requestParameters":{"projectName":"p"},"responseElements":null}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"UpdateProject","requestParameters":{"projectName":"p"}}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","region":"us-east-1","account":"123456789012","detail":{"eventName":"UpdateProject","requestParameters":{"projectName":"P\u212a"},"responseElements":null}}`,
+	`{"source":"aws.sagemaker","detail-type":"AWS API Call via CloudTrail","region":"cn-north-1","account":"123456789012","detail":{"eventName":"UpdateProject","requestParameters":{"projectName":"p","tags":{"team":1}},"responseElements":{"projectArn":"arn:aws:sagemaker:us-east-1:123456789012:project/P"}}}`,
 	`{"id":5}`,
 	`{"detail":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`,
 }

@@ -75,10 +75,33 @@ func stateOf(s smtypes.ProjectStatus) state {
 	return live
 }
 
-// notFound reports whether SageMaker answered that it does not know the project:
-// ResourceNotFound, or the ValidationException it answers for a resource it does not know
-// ("... not found", "... does not exist"). Any other ValidationException (a malformed request,
-// a throttled one reworded) says nothing about the project and stays an error.
+// notFound reports whether SageMaker answered that it does not know the project, on the two
+// calls that ask about one: DescribeProject (by name) and ListTags (on the project's ARN).
+//
+// What SageMaker answers for a project that does not exist:
+//   - Neither call declares a not-found error. SageMaker's API model (botocore
+//     data/sagemaker/2017-07-24/service-2.json; aws-sdk-go-v2 service/sagemaker is generated from
+//     the same model) lists no error shape for DescribeProject or ListTags, so a missing project
+//     comes back as the common ValidationException (HTTP 400).
+//   - DescribeProject: a ValidationException saying the project "does not exist".
+//     terraform-provider-aws reads exactly that as gone (internal/service/sagemaker/project.go,
+//     findProjectByName; its delete accepts the same). The ACK sagemaker-controller takes every
+//     ValidationException of DescribeProject for not found (generator.yaml, Project: 404 is
+//     ValidationException; pkg/resource/project/sdk.go, sdkFind): too broad here, since a
+//     malformed request is a ValidationException too.
+//   - ListTags: a ValidationException as well (aws/amazon-sagemaker-feedback issue 108, ListTags
+//     on a deleted resource); its wording for a project is not published. SageMaker's other
+//     not-found ValidationExceptions say "... does not exist." (ACK generator.yaml, ModelPackage
+//     and ModelPackageGroup) or "Requested resource not found" (TrainingJob).
+//   - ResourceNotFound (types.ResourceNotFound in aws-sdk-go-v2 service/sagemaker
+//     types/errors.go, "Resource being access is not found") is declared by about half of
+//     SageMaker's operations, the newer ones (DescribeImage, DescribeDomain, DescribePipeline,
+//     ...), not by these two. It is accepted all the same: it can mean nothing but not found.
+//
+// So ResourceNotFound, or a ValidationException whose message says "does not exist" or "not
+// found", is gone. Anything else cannot tell whether the project exists and stays an error: a
+// ValidationException about the request (a name or ARN that fails the API's pattern),
+// AccessDeniedException, ThrottlingException, a 5xx, a network error.
 func notFound(err error) bool {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
@@ -119,7 +142,12 @@ type DescribeAPI interface {
 	DescribeProject(ctx context.Context, in *sagemaker.DescribeProjectInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProjectOutput, error)
 }
 
-// Gone reports whether SageMaker no longer knows the project named, or says it is Going.
+// Gone reports whether the project named is deleted: SageMaker no longer knows it (see
+// notFound), or says it is Going (DeleteInProgress, DeleteCompleted). This is the one rule, for
+// a DeleteProject record and for the reconciler alike. Any other status is a live project,
+// whatever its creation time: DeleteFailed leaves the project there, and a project of the same
+// name created since a deletion is live too. An answer that cannot tell is an error, never
+// "gone".
 func Gone(ctx context.Context, api DescribeAPI, name string) (bool, error) {
 	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
 	if notFound(err) {
@@ -129,24 +157,6 @@ func Gone(ctx context.Context, api DescribeAPI, name string) (bool, error) {
 		return false, fmt.Errorf("describe project %s: %w", name, err)
 	}
 	return Going(out.ProjectStatus), nil
-}
-
-// Deleted reports whether the project named is deleted, or being deleted, as of a DeleteProject
-// record made at deletedAt: SageMaker no longer knows it, or says it is Going. A project that
-// exists and was created after the record is a new one of the same name: not deleted.
-func Deleted(ctx context.Context, api DescribeAPI, name string, deletedAt time.Time) (bool, error) {
-	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
-	if notFound(err) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("describe project %s: %w", name, err)
-	}
-	if Going(out.ProjectStatus) {
-		return true, nil
-	}
-	created := aws.ToTime(out.CreationTime)
-	return deletedAt.IsZero() || !created.After(deletedAt), nil
 }
 
 // Window bounds the creation time of the projects Walk lists; a zero bound is no bound.

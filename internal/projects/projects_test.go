@@ -61,31 +61,52 @@ func (d describeAnswer) DescribeProject(context.Context, *sagemaker.DescribeProj
 	return d.out, d.err
 }
 
-func TestDeleted(t *testing.T) {
-	recordAt := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+// TestGone is the one rule of "deleted", for a DeleteProject record and for the reconciler:
+// SageMaker does not know the project, or says it is being deleted. A live project keeps its
+// repositories whatever its status and creation time, and an answer that cannot tell is an
+// error, never "gone".
+func TestGone(t *testing.T) {
+	recordAt := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) // when the DeleteProject record was made
 	before, after := recordAt.Add(-time.Hour), recordAt.Add(time.Hour)
+	project := func(s smtypes.ProjectStatus, created time.Time) describeAnswer {
+		return describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectName: aws.String("churn-model"), ProjectStatus: s, CreationTime: &created}}
+	}
+	failure := func(code, msg string) describeAnswer {
+		return describeAnswer{err: &smithy.GenericAPIError{Code: code, Message: msg}}
+	}
 	for _, tc := range []struct {
-		name    string
-		answer  describeAnswer
-		deleted bool
-		err     bool
+		name   string
+		answer describeAnswer
+		gone   bool
+		err    bool
 	}{
-		{"deleting", describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectStatus: smtypes.ProjectStatusDeleteInProgress, CreationTime: &after}}, true, false},
-		{"deleted", describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectStatus: smtypes.ProjectStatusDeleteCompleted, CreationTime: &after}}, true, false},
-		// A failed deletion leaves the project there: its repositories stay as they are.
-		{"deletion failed", describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectStatus: smtypes.ProjectStatusDeleteFailed, CreationTime: &after}}, false, false},
-		{"created before the record", describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectStatus: smtypes.ProjectStatusCreateCompleted, CreationTime: &before}}, true, false},
-		{"re-created since", describeAnswer{out: &sagemaker.DescribeProjectOutput{ProjectStatus: smtypes.ProjectStatusCreateCompleted, CreationTime: &after}}, false, false},
-		{"not found", describeAnswer{err: &smithy.GenericAPIError{Code: "ValidationException", Message: "Project churn-model does not exist"}}, true, false},
-		{"resource not found", describeAnswer{err: &smithy.GenericAPIError{Code: "ResourceNotFound", Message: "nope"}}, true, false},
-		// Any other validation error says nothing about the project: an error, not "gone".
-		{"another validation error", describeAnswer{err: &smithy.GenericAPIError{Code: "ValidationException",
-			Message: "1 validation error detected: Value 'x y' at 'projectName' failed to satisfy constraint"}}, false, true},
+		{"deleting", project(smtypes.ProjectStatusDeleteInProgress, before), true, false},
+		{"deleted", project(smtypes.ProjectStatusDeleteCompleted, before), true, false},
+		// A failed deletion leaves the project there, however old it is: its repositories stay.
+		{"deletion failed, created before the record", project(smtypes.ProjectStatusDeleteFailed, before), false, false},
+		{"deletion failed, created after the record", project(smtypes.ProjectStatusDeleteFailed, after), false, false},
+		{"live, created before the record", project(smtypes.ProjectStatusCreateCompleted, before), false, false},
+		{"created again since", project(smtypes.ProjectStatusCreateCompleted, after), false, false},
+		{"updating", project(smtypes.ProjectStatusUpdateInProgress, before), false, false},
+		{"update failed", project(smtypes.ProjectStatusUpdateFailed, before), false, false},
+		// What SageMaker answers for a project it does not know.
+		{"does not exist", failure("ValidationException", "Project churn-model does not exist."), true, false},
+		{"not found", failure("ValidationException", "Requested resource not found."), true, false},
+		{"resource not found", failure("ResourceNotFound", "Resource being accessed is not found."), true, false},
+		{"typed resource not found", describeAnswer{err: &smtypes.ResourceNotFound{Message: aws.String("not found")}}, true, false},
+		// Answers that say nothing about the project: an error, not "gone".
+		{"another validation error", failure("ValidationException",
+			"1 validation error detected: Value 'x y' at 'projectName' failed to satisfy constraint: Member must satisfy regular expression pattern"), false, true},
+		{"throttled", failure("ThrottlingException", "Rate exceeded"), false, true},
+		{"access denied", failure("AccessDeniedException",
+			"User: arn:aws:sts::123456789012:assumed-role/x/y is not authorized to perform: sagemaker:DescribeProject"), false, true},
+		{"internal failure", failure("InternalFailure", "An internal error occurred"), false, true},
+		{"no answer", describeAnswer{err: context.DeadlineExceeded}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			deleted, err := Deleted(context.Background(), tc.answer, "churn-model", recordAt)
-			if deleted != tc.deleted || (err != nil) != tc.err {
-				t.Errorf("got %v, %v; want deleted %v, error %v", deleted, err, tc.deleted, tc.err)
+			gone, err := Gone(context.Background(), tc.answer, "churn-model")
+			if gone != tc.gone || (err != nil) != tc.err {
+				t.Errorf("got gone %v, %v; want gone %v, error %v", gone, err, tc.gone, tc.err)
 			}
 		})
 	}

@@ -183,19 +183,20 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 // retire handles a deleted project: only the repositories of that account's project.
 func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Session, change projectevent.Change) (Summary, error) {
 	account := in.ProjectAccount(change.Account)
-	// A late DeleteProject must not retire the repositories of a project of the same name
-	// created since: ask SageMaker first, in the project's account.
+	// The record is a trigger: SageMaker says whether the project is deleted, in the project's
+	// account. One whose deletion failed is still there, and one of the same name may have been
+	// created since a late record: either is live and keeps its repositories.
 	api, err := in.SageMaker(ctx, change.Account)
 	if err != nil {
 		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
-	gone, err := projects.Deleted(ctx, api, change.Project, change.Time)
+	gone, err := projects.Gone(ctx, api, change.Project)
 	if err != nil {
 		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
 	if !gone {
 		return Summary{Status: handler.StatusSkipped, Trigger: handler.Trigger(change.Trigger), Project: change.Project,
-			Reason: "a project of this name was created after the deletion; its repositories are left as they are"}, nil
+			Reason: "SageMaker still has a live project of this name (its deletion failed, or it was created after the deletion); its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	now := time.Now

@@ -1,8 +1,10 @@
 // Package samples holds the one copy of every sample event the tests and the demo use:
-// EventBridge envelopes and details as AWS documents them (CloudTrail records of SageMaker and
-// ECR calls, Tag Change on Resource, Scheduled Event, Parameter Store Change, a member
-// account's forwarded CreateProject), embedded so that any package and the demo read them
-// from anywhere in the module. Variants, hostile ones included, are derived from them in code
+// EventBridge envelopes and details as AWS documents them (CloudTrail records of SageMaker calls,
+// CreateProject from a Service Catalog product and from templateProviders, UpdateProject,
+// AddTags, DeleteTags, DeleteProject, and of ECR calls; Tag Change on Resource, Scheduled
+// Event, Parameter Store Change, a member account's forwarded CreateProject), embedded so that
+// any package and the demo read them from anywhere in the module. Every file under events/ is
+// a sample: Names lists them all. Variants, hostile ones included, are derived from them in code
 // with Edit, so nothing keeps copies equal by hand.
 package samples
 
