@@ -103,6 +103,9 @@ type Summary struct {
 // written then) or when any repository could not be checked or fixed; the summary and the
 // events still say what was done.
 func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	if isStackRequest(raw) { // CloudFormation's Custom::Configuration: see stack.go
+		return s.stackRequest(ctx, raw)
+	}
 	start := s.now()
 	log := cmp.Or(s.Logger, slog.Default())
 	trig, err := decodeTrigger(raw, s.ConfigPath, s.Accounts.Home)

@@ -82,3 +82,41 @@ func TestEventInvokeConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestDriftConcurrency: a burst of hand edits (one repair invocation each) is bounded by
+// DriftFunction's reserved concurrency, a stack parameter, so the reconciler's ECR rate is at
+// most DriftConcurrency times ECR_MAX_RPS. ProvisionFunction is not bounded this way: it takes
+// project events, which come at the pace people create projects.
+func TestDriftConcurrency(t *testing.T) {
+	tpl := loadTemplate(t)
+	p, ok := lookup(tpl, "Parameters", "DriftConcurrency").(map[string]any)
+	if !ok {
+		t.Fatal("parameter DriftConcurrency: got none; want one")
+	}
+	for k, want := range map[string]string{"Type": "Number", "Default": "5", "MinValue": "2"} {
+		if got := str(p, k); got != want {
+			t.Errorf("DriftConcurrency %s: got %q; want %q", k, got, want)
+		}
+	}
+	// The description says what the bound is for and what it gives.
+	for _, words := range []string{"ECR_MAX_RPS", "queue"} {
+		if !strings.Contains(str(p, "Description"), words) {
+			t.Errorf("DriftConcurrency Description: got %q; want it to mention %s", str(p, "Description"), words)
+		}
+	}
+	if got := str(functionProperties(t, tpl, driftID), "ReservedConcurrentExecutions"); got != "${DriftConcurrency}" {
+		t.Errorf("%s ReservedConcurrentExecutions: got %q; want !Ref DriftConcurrency", driftID, got)
+	}
+	groups, _ := lookup(tpl, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
+	var grouped bool
+	for _, g := range groups {
+		grouped = grouped || slices.Contains(mustStringList(t, lookup(g, "Parameters"), "ParameterGroups"), "DriftConcurrency")
+	}
+	if !grouped {
+		t.Error("DriftConcurrency is in no parameter group; want it in one")
+	}
+	// The bound is on the reconciler: the rate it gives is DriftConcurrency x ECR_MAX_RPS.
+	if str(functionProperties(t, tpl, driftID), "Environment", "Variables", "ECR_MAX_RPS") == "" {
+		t.Errorf("%s ECR_MAX_RPS: got none; want the per-invocation rate cap the bound multiplies", driftID)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // statement is one IAM statement of a function's inline Policies, with resources as raw !Sub
@@ -20,6 +22,9 @@ type statement struct {
 	Resources []string
 	// Condition is the IAM condition: operator -> key -> values (raw strings).
 	Condition map[string]map[string][]string
+	// ConditionIf names the CloudFormation condition under which Condition is there
+	// (Condition: !If [name, {...}, !Ref AWS::NoValue]); "" when it always is.
+	ConditionIf string
 	// If names the CloudFormation condition the statement depends on ("!Name" for the else
 	// branch of an Fn::If, "A && B" when nested); "" when it is always granted.
 	If string
@@ -129,7 +134,15 @@ func parseStatement(t testing.TB, s any, where string) (statement, bool) {
 	st := statement{Sid: str(m, "Sid"), Effect: str(m, "Effect"), Where: where}
 	st.Actions = mustStringList(t, m["Action"], where+".Action")
 	st.Resources = mustStringList(t, m["Resource"], where+".Resource")
-	if c, ok := m["Condition"].(map[string]any); ok {
+	cond := m["Condition"]
+	if name, then, els, ok := ifBranches(cond); ok {
+		// A condition of the deployment's choosing; without it the statement stands alone.
+		if !isNoValue(els) {
+			t.Errorf("%s.Condition: got an Fn::If whose else branch is %#v; want !Ref AWS::NoValue", where, els)
+		}
+		st.ConditionIf, cond = name, then
+	}
+	if c, ok := cond.(map[string]any); ok {
 		st.Condition = map[string]map[string][]string{}
 		for op, kv := range c {
 			kvm, ok := kv.(map[string]any)
@@ -142,7 +155,7 @@ func parseStatement(t testing.TB, s any, where string) (statement, bool) {
 				st.Condition[op][k] = mustStringList(t, v, where+".Condition."+op+"."+k)
 			}
 		}
-	} else if m["Condition"] != nil {
+	} else if cond != nil {
 		t.Errorf("%s.Condition: got %#v; want a mapping", where, m["Condition"])
 	}
 	return st, true
@@ -202,8 +215,8 @@ var wantGrants = map[string]map[string][]string{
 	},
 	driftID: {
 		"ssm:GetParametersByPath":    {arnConfigPath, arnConfigTree},
-		"ssm:GetParameter":           {arnStateParameter},
-		"ssm:PutParameter":           {arnStateParameter},
+		"ssm:GetParameter":           {arnStateParameter, arnConfigTree}, // the sweep's state; what Configuration seeds
+		"ssm:PutParameter":           {arnStateParameter, arnConfigTree},
 		"sagemaker:ListProjects":     {"*"},
 		"sagemaker:ListTags":         {arnProjects},
 		"sagemaker:DescribeProject":  {arnProjects},
@@ -323,9 +336,11 @@ func TestResourcesByService(t *testing.T) {
 			return res == arnProjectRepos || res == arnSharedRepos
 		case "ssm":
 			if action == "ssm:GetParameter" || action == "ssm:PutParameter" {
-				return res == arnStateParameter // the only parameter the product writes
+				// The sweep's state, and the configuration the Configuration custom resource
+				// seeds: parameters under the path, one at a time.
+				return res == arnStateParameter || res == arnConfigTree
 			}
-			return res == arnConfigPath || res == arnConfigTree
+			return action == "ssm:GetParametersByPath" && (res == arnConfigPath || res == arnConfigTree)
 		case "events":
 			return action == "events:PutEvents" && res == arnBus
 		case "sagemaker":
@@ -344,6 +359,9 @@ func TestResourcesByService(t *testing.T) {
 		t.Run(fn, func(t *testing.T) {
 			for _, st := range policyStatements(t, tpl, fn) {
 				for _, a := range st.Actions {
+					if fn == provisionID && strings.HasPrefix(a, "ssm:") && a != "ssm:GetParametersByPath" {
+						t.Errorf("%s: got %s; want ProvisionFunction to only read the configuration", st.Where, a)
+					}
 					for _, r := range st.Resources {
 						if !allowed(a, r) {
 							t.Errorf("%s: got %s on %q; want it on its service's scoped resource", st.Where, a, r)
@@ -390,4 +408,111 @@ func TestKmsGrants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evaluate resolves Fn::If for a deployment whose CloudFormation conditions are conds, and
+// drops what resolves to AWS::NoValue, as CloudFormation does.
+func evaluate(t testing.TB, v any, conds map[string]bool) (any, bool) {
+	t.Helper()
+	if isNoValue(v) {
+		return nil, false
+	}
+	if name, then, els, ok := ifBranches(v); ok {
+		truth, known := conds[name]
+		if !known {
+			t.Fatalf("Fn::If on condition %s: want it in %v", name, conds)
+		}
+		if truth {
+			return evaluate(t, then, conds)
+		}
+		return evaluate(t, els, conds)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if r, keep := evaluate(t, e, conds); keep {
+				out[k] = r
+			}
+		}
+		return out, true
+	case []any:
+		var out []any
+		for _, e := range x {
+			if r, keep := evaluate(t, e, conds); keep {
+				out = append(out, r)
+			}
+		}
+		return out, true
+	}
+	return v, true
+}
+
+// TestAssumeMemberRoleLimitedToTheOrganization: with MemberOrgId set, both functions may assume
+// the member role only in an account of that organization (aws:ResourceOrgID: for
+// sts:AssumeRole the resource is the role, and the key is its account's organization). Without
+// it, the statement stands without a condition: MemberAccounts alone says which accounts.
+func TestAssumeMemberRoleLimitedToTheOrganization(t *testing.T) {
+	tpl := loadTemplate(t)
+	if !notEmptyCondition(tpl, "HasMemberOrgId", "MemberOrgId") {
+		t.Fatalf("Conditions.HasMemberOrgId: got %#v; want !Not [!Equals [!Ref MemberOrgId, \"\"]]", lookup(tpl, "Conditions", "HasMemberOrgId"))
+	}
+	for _, fn := range []string{provisionID, driftID} {
+		t.Run(fn, func(t *testing.T) {
+			var found []statement
+			for _, st := range policyStatements(t, tpl, fn) {
+				if slices.Contains(st.Actions, "sts:AssumeRole") {
+					found = append(found, st)
+				}
+			}
+			if len(found) != 1 {
+				t.Fatalf("statements granting sts:AssumeRole: got %d; want 1", len(found))
+			}
+			st := found[0]
+			if st.If != "" || st.ConditionIf != "HasMemberOrgId" {
+				t.Errorf("%s: granted under %q, its Condition under %q; want always granted, the Condition under HasMemberOrgId", st.Where, st.If, st.ConditionIf)
+			}
+			want := map[string]map[string][]string{"StringEquals": {"aws:ResourceOrgID": {"${MemberOrgId}"}}}
+			if diff := cmp.Diff(want, st.Condition); diff != "" {
+				t.Errorf("%s Condition with MemberOrgId (-want +got):\n%s", st.Where, diff)
+			}
+
+			// The statement as each deployment gets it.
+			raw := rawStatement(t, tpl, fn, st.Sid)
+			for _, orgSet := range []bool{true, false} {
+				v, _ := evaluate(t, raw, map[string]bool{"HasMemberOrgId": orgSet})
+				got, _ := v.(map[string]any)
+				keys := sortedKeys(got)
+				wantKeys := []string{"Action", "Effect", "Resource", "Sid"}
+				if orgSet {
+					wantKeys = []string{"Action", "Condition", "Effect", "Resource", "Sid"}
+					if g := str(got, "Condition", "StringEquals", "aws:ResourceOrgID"); g != "${MemberOrgId}" {
+						t.Errorf("with MemberOrgId: aws:ResourceOrgID %q; want ${MemberOrgId}", g)
+					}
+				}
+				if !slices.Equal(keys, wantKeys) {
+					t.Errorf("MemberOrgId set %v: statement keys %v; want %v", orgSet, keys, wantKeys)
+				}
+				if str(got, "Effect") != "Allow" || str(got, "Action") != "sts:AssumeRole" || str(got, "Resource") != arnMemberRole {
+					t.Errorf("MemberOrgId set %v: statement %v; want Allow sts:AssumeRole on the member role", orgSet, got)
+				}
+			}
+		})
+	}
+}
+
+// rawStatement is the statement with that Sid in a function's Policies, as written.
+func rawStatement(t testing.TB, tpl map[string]any, fn, sid string) any {
+	t.Helper()
+	policies, _ := functionProperties(t, tpl, fn)["Policies"].([]any)
+	for _, p := range policies {
+		stmts, _ := lookup(p, "Statement").([]any)
+		for _, s := range stmts {
+			if str(s, "Sid") == sid {
+				return s
+			}
+		}
+	}
+	t.Fatalf("%s: no statement %s", fn, sid)
+	return nil
 }

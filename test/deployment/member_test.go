@@ -158,6 +158,13 @@ func TestMemberRulesForwardWhatTheCentralRulesTake(t *testing.T) {
 			if pattern, ok := want.(map[string]any); !ok || rule == "SageMakerApiCallRule" && !matchesPattern(t, pattern, readEvent(t, "member-create-project.json")) {
 				t.Errorf("the member sample CreateProject does not match the forwarded pattern")
 			}
+			if rule == "SageMakerApiCallRule" {
+				update := readEvent(t, "member-create-project.json")
+				set(update, "UpdateProject", "detail", "eventName")
+				if pattern, ok := lookup(r, "Properties", "EventPattern").(map[string]any); !ok || !matchesPattern(t, pattern, update) {
+					t.Errorf("a member's UpdateProject is not forwarded; want it forwarded (it may change the team tag)")
+				}
+			}
 		})
 	}
 }

@@ -166,6 +166,7 @@ func TestOutputs(t *testing.T) {
 		"ConfigChangeRuleName":       "${DriftFunctionConfigChange}",
 		"RepositoryEditRuleName":     "${DriftFunctionRepositoryEdit}",
 		"SweepStateParameter":        "${SweepState}",
+		"ConfigurationKept":          "${Configuration.Kept}",
 		"DashboardName":              "${Dashboard}",
 		"ProvisionFunctionRoleArn":   "${ProvisionFunctionRole.Arn}",
 		"DriftFunctionRoleArn":       "${DriftFunctionRole.Arn}",

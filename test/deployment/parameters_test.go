@@ -44,6 +44,7 @@ func TestParameters(t *testing.T) {
 		{name: "OnProjectDelete", typ: "String", def: ptr("retain"), allowed: []string{"retain", "delete-if-empty"}},
 		{name: "Enabled", typ: "String", def: ptr("true"), allowed: []string{"true", "false"}},
 		{name: "DriftSchedule", typ: "String", def: ptr("rate(1 hour)")},
+		{name: "DriftConcurrency", typ: "Number", def: ptr("5"), min: "2", max: "100"},
 		{name: "LogRetentionDays", typ: "Number", def: ptr("30")},
 		{name: "AlarmTopicArn", typ: "String", def: ptr("")},
 	}
@@ -134,8 +135,8 @@ func TestCompanyNamePattern(t *testing.T) {
 	}
 }
 
-// configParameters are the SSM parameter names of the README's configuration table (overrides/... are
-// written by people, not by the template).
+// configParameters are the SSM parameter names of the README's configuration table that the
+// stack seeds (overrides/... are written by people, not by the template).
 var configParameters = []string{
 	"allowed-teams", "check-tags", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
 	"kms-key", "lifecycle-exempt", "member-accounts", "member-role-name", "on-project-delete", "project-repos", "protected-tag-patterns",
@@ -143,49 +144,102 @@ var configParameters = []string{
 	"tag-mutability-exclusions", "team-tag", "untagged-expiry-days",
 }
 
+// notConfiguration are the template parameters that are not configuration values: where the
+// product lives and how it runs, not what it does to repositories.
+var notConfiguration = []string{
+	"AlarmTopicArn", "ConfigPath", "DriftConcurrency", "DriftSchedule", "EventBusName", "LogRetentionDays",
+	"MemberOrgId", // the bus policy's and the member role's organization, not a setting the functions read
+}
+
+// configurationID is the custom resource that seeds the configuration (internal/stackconfig).
+const configurationID = "Configuration"
+
+// TestNoConfigurationParameterResources: the template creates no AWS::SSM::Parameter under the
+// configuration path. Such a resource writes the template's value back at every update that
+// touches it, over a value changed in Parameter Store, and the configuration-change rule then
+// applies it everywhere. The one parameter left is the sweep's state, beside the path.
+func TestNoConfigurationParameterResources(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, id := range resourceIDs(tpl, "AWS::SSM::Parameter") {
+		name := str(resource(t, tpl, id), "Properties", "Name")
+		if strings.HasPrefix(name, "${ConfigPath}/") || name == "${ConfigPath}" {
+			t.Errorf("%s: an AWS::SSM::Parameter named %q, under the configuration path; want the configuration seeded by %s", id, name, configurationID)
+		}
+	}
+	if got := resourceIDs(tpl, "AWS::SSM::Parameter"); !slices.Equal(got, []string{"SweepState"}) {
+		t.Errorf("AWS::SSM::Parameter resources: got %v; want only SweepState (TestSweepState)", got)
+	}
+}
+
+// TestConfigParameters: every configuration stack parameter is passed to the Configuration
+// custom resource, under its SSM name, and one that may be empty only when it is not (SSM
+// cannot store "", and an absent value means "the stack does not set this one").
 func TestConfigParameters(t *testing.T) {
 	tpl := loadTemplate(t)
 	params, _ := tpl["Parameters"].(map[string]any)
-	var got []string
-	for _, id := range resourceIDs(tpl, "AWS::SSM::Parameter") {
-		if id == "SweepState" {
-			continue // the reconciler's state, not configuration (TestSweepState)
+	r := resource(t, tpl, configurationID)
+	if got := str(r, "Type"); got != "Custom::Configuration" {
+		t.Errorf("%s Type: got %q; want Custom::Configuration", configurationID, got)
+	}
+	for k, want := range map[string]string{"ServiceToken": "${" + driftID + ".Arn}", "ConfigPath": "${ConfigPath}"} {
+		if got := str(r, "Properties", k); got != want {
+			t.Errorf("%s %s: got %q; want %q", configurationID, k, got, want)
 		}
-		r := resource(t, tpl, id)
-		name, ok := strings.CutPrefix(str(r, "Properties", "Name"), "${ConfigPath}/")
-		if !ok {
-			t.Errorf("%s Name: got %q; want ${ConfigPath}/<name>", id, str(r, "Properties", "Name"))
-			continue
-		}
-		got = append(got, name)
+	}
+	if timeout := str(r, "Properties", "ServiceTimeout"); timeout == "" {
+		t.Errorf("%s ServiceTimeout: got none; want one (without an answer the stack waits an hour)", configurationID)
+	}
+	values, ok := lookup(r, "Properties", "Values").(map[string]any)
+	if !ok {
+		t.Fatalf("%s Values: got %#v; want a mapping of SSM name to stack parameter", configurationID, lookup(r, "Properties", "Values"))
+	}
+	passed := map[string]string{} // stack parameter -> SSM name
+	for _, name := range sortedKeys(values) {
 		t.Run(name, func(t *testing.T) {
-			if typ := str(r, "Properties", "Type"); typ != "String" {
-				t.Errorf("Type: got %q; want String", typ)
+			v := values[name]
+			cond, then, els, isIf := ifBranches(v)
+			if isIf {
+				v = then
 			}
-			// SSM cannot store "": a value that may be empty needs a Condition that skips it.
-			value := str(r, "Properties", "Value")
-			param, isRef := strings.CutPrefix(value, "${")
+			param, isRef := strings.CutPrefix(str(v), "${")
 			param = strings.TrimSuffix(param, "}")
-			if !isRef || params[param] == nil {
-				t.Fatalf("Value: got %q; want !Ref of a template parameter", value)
+			if !isRef || params[param] == nil || strings.Contains(param, ".") {
+				t.Fatalf("value: got %#v; want !Ref of a template parameter", values[name])
 			}
+			if other, dup := passed[param]; dup {
+				t.Errorf("%s is passed as %s and as %s; want once", param, other, name)
+			}
+			passed[param] = name
 			mayBeEmpty := parameterMayBeEmpty(t, params[param])
-			cond := str(r, "Condition")
 			switch {
-			case mayBeEmpty && !notEmptyCondition(tpl, cond, param):
-				t.Errorf("Condition: got %q; want one that is true only when %s is not empty", cond, param)
-			case !mayBeEmpty && cond != "":
-				t.Errorf("Condition: got %q; want none (%s is never empty)", cond, param)
+			case mayBeEmpty && (!isIf || !notEmptyCondition(tpl, cond, param) || !isNoValue(els)):
+				t.Errorf("value: got %#v; want !If [<a condition true only when %s is not empty>, !Ref %s, !Ref AWS::NoValue]", values[name], param, param)
+			case !mayBeEmpty && isIf:
+				t.Errorf("value: got %#v; want !Ref %s (it is never empty)", values[name], param)
 			}
 		})
 	}
-	slices.Sort(got)
-	if !slices.Equal(got, configParameters) {
-		t.Errorf("SSM parameter names: got %v; want %v", got, configParameters)
+	if got := sortedKeys(values); !slices.Equal(got, configParameters) {
+		t.Errorf("SSM names passed: got %v; want %v", got, configParameters)
+	}
+	for _, p := range sortedKeys(params) {
+		if _, ok := passed[p]; !ok && !slices.Contains(notConfiguration, p) {
+			t.Errorf("stack parameter %s is not passed to %s; want every configuration parameter passed (or listed in notConfiguration)", p, configurationID)
+		}
 	}
 	// SharedRepos may not be empty: the product's value for none is "none".
 	if str(params, "SharedRepos", "MinLength") != "1" {
 		t.Errorf("SharedRepos MinLength: got %q; want \"1\"", str(params, "SharedRepos", "MinLength"))
+	}
+}
+
+// TestConfigurationKeptIsAnOutput: what Parameter Store keeps against the stack is not silent.
+// The custom resource always answers Kept ("none" when none): Fn::GetAtt on a key the answer
+// lacks would fail the stack.
+func TestConfigurationKeptIsAnOutput(t *testing.T) {
+	tpl := loadTemplate(t)
+	if got := str(tpl, "Outputs", "ConfigurationKept", "Value"); got != "${"+configurationID+".Kept}" {
+		t.Errorf("Outputs.ConfigurationKept: got %q; want !GetAtt %s.Kept", got, configurationID)
 	}
 }
 

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sort"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -187,5 +190,57 @@ func TestDriftFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	wantMemberCallsGranted(t, w, "ListProjects", "ListTags")
 	if diff := cmp.Diff(keys(grantedActions(t, "DriftFunction")), keys(calledActions(w))); diff != "" {
 		t.Errorf("granted (-) versus called (+):\n%s", diff)
+	}
+}
+
+// TestConfigurationCallsOnlyWhatDriftFunctionIsGranted runs the Configuration custom resource
+// (served by DriftFunction) through a Create, an Update that meets a hand edit and one that
+// writes, and a Delete, and checks every call it made against DriftFunction's grants, and that
+// it answered CloudFormation each time. TestGrantedResources pins where: the parameters under
+// the configuration path.
+func TestConfigurationCallsOnlyWhatDriftFunctionIsGranted(t *testing.T) {
+	w := world.New(t, server)
+	var answered atomic.Int32
+	cf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			answered.Add(1)
+		}
+	}))
+	defer cf.Close()
+	svc := &drift.Service{SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Publisher: publish.New(w.EventBridge, "default"),
+		ConfigPath: configPath, Concurrency: 2, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard}
+	request := func(typ string, values, old map[string]any) json.RawMessage {
+		ev := map[string]any{"RequestType": typ, "RequestId": "r-" + typ, "ResponseURL": cf.URL, "ResourceType": "Custom::Configuration",
+			"LogicalResourceId": "Configuration", "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+			"PhysicalResourceId": "sagemaker-ecr-provisioner-configuration:" + configPath,
+			"ResourceProperties": map[string]any{"ServiceToken": "x", "ConfigPath": configPath, "Values": values}}
+		if old != nil {
+			ev["OldResourceProperties"] = map[string]any{"ServiceToken": "x", "ConfigPath": configPath, "Values": old}
+		}
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	v1 := map[string]any{"company": "acme", "image-retention": "10", "drift-mode": "fix"}
+	v2 := map[string]any{"company": "acme", "image-retention": "15", "drift-mode": "report"}
+	ctx := world.Deadline(t)
+	for i, step := range []json.RawMessage{request("Create", v1, nil), request("Update", v2, v1), request("Delete", v2, nil)} {
+		if i == 1 {
+			w.PutConfig(t, map[string]string{"image-retention": "20"}) // by hand
+		}
+		if sum, err := svc.Handle(ctx, step); err != nil {
+			t.Fatalf("step %d: %+v, %v", i, sum, err)
+		}
+	}
+	if n := answered.Load(); n != 3 {
+		t.Errorf("responses to CloudFormation: %d; want 3", n)
+	}
+	granted := grantedActions(t, "DriftFunction")
+	for _, a := range keys(calledActions(w)) {
+		if !granted[a] {
+			t.Errorf("the Configuration resource called %s; DriftFunction is not granted it", a)
+		}
+	}
+	if diff := cmp.Diff([]string{"ssm:GetParameter", "ssm:PutParameter"}, keys(calledActions(w))); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }

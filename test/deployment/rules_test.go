@@ -168,7 +168,8 @@ func TestRulePatterns(t *testing.T) {
 		{"ProvisionFunctionSageMakerApiCall", "source", []string{"aws.sagemaker"}},
 		{"ProvisionFunctionSageMakerApiCall", "detail-type", []string{"AWS API Call via CloudTrail"}},
 		{"ProvisionFunctionSageMakerApiCall", "detail.eventSource", []string{"sagemaker.amazonaws.com"}},
-		{"ProvisionFunctionSageMakerApiCall", "detail.eventName", []string{"CreateProject", "AddTags", "DeleteTags", "DeleteProject"}},
+		// UpdateProject may change the team tag: a trigger like AddTags.
+		{"ProvisionFunctionSageMakerApiCall", "detail.eventName", []string{"CreateProject", "UpdateProject", "AddTags", "DeleteTags", "DeleteProject"}},
 		{"ProvisionFunctionProjectTagChange", "source", []string{"aws.tag"}},
 		{"ProvisionFunctionProjectTagChange", "detail-type", []string{"Tag Change on Resource"}},
 		{"ProvisionFunctionProjectTagChange", "detail.service", []string{"sagemaker"}},
@@ -221,6 +222,15 @@ func TestRulesMatchSampleEvents(t *testing.T) {
 		{name: "AddTags", file: "add-tags.json", want: "ProvisionFunctionSageMakerApiCall"},
 		{name: "DeleteTags", file: "delete-tags.json", want: "ProvisionFunctionSageMakerApiCall"},
 		{name: "DeleteProject", file: "delete-project.json", want: "ProvisionFunctionSageMakerApiCall"},
+		{name: "UpdateProject", file: "create-project.json", want: "ProvisionFunctionSageMakerApiCall",
+			mutate: func(ev map[string]any) { set(ev, "UpdateProject", "detail", "eventName") }},
+		{name: "a member account's forwarded UpdateProject", file: "member-create-project.json", want: "ProvisionFunctionSageMakerApiCall",
+			mutate: func(ev map[string]any) { set(ev, "UpdateProject", "detail", "eventName") }},
+		{name: "a failed UpdateProject", file: "create-project.json",
+			mutate: func(ev map[string]any) {
+				set(ev, "UpdateProject", "detail", "eventName")
+				set(ev, "ValidationException", "detail", "errorCode")
+			}},
 		{name: "tag change on a project", file: "tag-change-on-resource.json", want: "ProvisionFunctionProjectTagChange"},
 		{name: "parameter change under the path", file: "parameter-store-change.json", want: "DriftFunctionConfigChange"},
 		{name: "nested override change", file: "parameter-store-change.json", want: "DriftFunctionConfigChange",
