@@ -7,6 +7,7 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
@@ -51,7 +52,7 @@ func (v *invariants) forget(path string, names []string) {
 
 // parse re-reads the configuration as the product would. The caller holds v.mu.
 func (v *invariants) parse() {
-	cfg, err := config.Parse(v.path, v.values)
+	cfg, err := config.ParseFor(v.path, account.ID, v.values)
 	v.cfg, v.valid = cfg, err == nil
 }
 
