@@ -344,3 +344,22 @@ func (a *Account) UntagByHand(ctx context.Context, name string, keys ...string) 
 	}
 	return nil
 }
+
+// TagByHand sets the tags on the repository, as a person at the console would.
+func (a *Account) TagByHand(ctx context.Context, name string, tags map[string]string) error {
+	repo, ok, err := a.Repository(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("tag %s: no such repository", name)
+	}
+	var list []ecrtypes.Tag
+	for k, v := range tags {
+		list = append(list, ecrtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := a.ECR.TagResource(ctx, &ecr.TagResourceInput{ResourceArn: aws.String(repo.ARN), Tags: list}); err != nil {
+		return fmt.Errorf("tag %s: %w", name, err)
+	}
+	return nil
+}

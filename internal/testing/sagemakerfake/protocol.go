@@ -51,12 +51,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if ok && op != "" {
 		s.calls[op]++
 	}
+	refused := s.refused[op]
 	s.mu.Unlock()
 
 	handle := operations[op]
 	if !ok || handle == nil {
 		writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException",
 			fmt.Sprintf("operation %q is not served by the SageMaker stand-in", r.Header.Get("X-Amz-Target"))})
+		return
+	}
+	if refused {
+		writeError(w, &apiError{http.StatusBadRequest, "AccessDeniedException",
+			fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/caller is not authorized to perform: sagemaker:%s with an explicit deny in a service control policy", s.account, op)})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

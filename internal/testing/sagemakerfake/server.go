@@ -33,6 +33,8 @@ type Server struct {
 	projects map[string]*project // by lower-cased name, which is what the ARN holds
 	calls    map[string]int
 	requests int // request ids
+	// refused are the operations answered AccessDeniedException (see Refuse).
+	refused map[string]bool
 	// members are the other accounts' servers, and resolve says whose a request is.
 	members map[string]*Server
 	resolve func(accessKeyID string) (string, error)
@@ -161,6 +163,18 @@ func (s *Server) DeleteProject(name string) {
 	delete(s.projects, strings.ToLower(name))
 }
 
+// Refuse makes the account answer every call of operation (for example "ListProjects") with
+// the AccessDeniedException SageMaker answers when a policy denies the call: an organization's
+// SCP, say, while the member role can still be assumed. Reset lifts it.
+func (s *Server) Refuse(operation string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]bool{}
+	}
+	s.refused[operation] = true
+}
+
 // Calls returns how many times each SageMaker operation was called, by
 // operation name (for example "ListTags"), including operations the server
 // does not implement.
@@ -176,6 +190,7 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	clear(s.projects)
 	clear(s.calls)
+	clear(s.refused)
 	clear(s.members)
 }
 

@@ -404,3 +404,21 @@ func TestDescribeProject(t *testing.T) {
 		t.Errorf("unknown project: got %s; want ValidationException", code)
 	}
 }
+
+func TestRefuse(t *testing.T) {
+	fake, client, _ := start(t)
+	fake.PutProject("churn", "p-1", map[string]string{"team": "risk"})
+	fake.Refuse("ListProjects")
+	_, err := client.ListProjects(context.Background(), &sagemaker.ListProjectsInput{})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("ListProjects refused: got %v; want AccessDeniedException", err)
+	}
+	if _, err := client.DescribeProject(context.Background(), &sagemaker.DescribeProjectInput{ProjectName: aws.String("churn")}); err != nil {
+		t.Errorf("DescribeProject, not refused: %v", err)
+	}
+	fake.Reset()
+	if _, err := client.ListProjects(context.Background(), &sagemaker.ListProjectsInput{}); err != nil {
+		t.Errorf("ListProjects after Reset: %v", err)
+	}
+}
