@@ -152,6 +152,31 @@ func (p *Policy) Foreign() bool {
 	return len(p.Others()) > 0
 }
 
+// Accounts returns the account ids the product's accounts statement grants pull, sorted, each
+// once (an id and its root ARN are one account). It is the product's own record of whom it
+// granted: only the product writes a statement of its Sid.
+func (p *Policy) Accounts() []string {
+	var out []string
+	for _, st := range p.Ours() {
+		if sid, _ := st["Sid"].(string); sid != SidAccounts {
+			continue
+		}
+		m, ok := principals(st["Principal"]).(map[string]any)
+		if !ok {
+			continue
+		}
+		values, _ := m["AWS"].([]any)
+		for _, v := range values {
+			if id, ok := v.(string); ok && accountID.MatchString(id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
 // With returns the policy text with the product's statements replaced by want: every other
 // statement stays where it is, the product's come after them, and the document's other fields
 // (Version, Id) are kept. A policy without a Version gets 2012-10-17.

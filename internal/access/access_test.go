@@ -2,7 +2,6 @@ package access
 
 import (
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -216,8 +215,6 @@ func FuzzEqual(f *testing.F) {
 	})
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
 func TestEqualWithdrawnKeepsForeign(t *testing.T) {
 	text := `{"Version":"2012-10-17","Statement":[` + foreign + `,` + Canonical(Grant{Accounts: []string{"111122223333"}}.Statements()[0]) + `]}`
 	p, err := Parse(text)
@@ -238,5 +235,19 @@ func TestEqualWithdrawnKeepsForeign(t *testing.T) {
 func TestMaxPolicyLength(t *testing.T) {
 	if MaxPolicyLength != 10240 {
 		t.Errorf("MaxPolicyLength = %d; ECR allows a repository policy of 10240 characters", MaxPolicyLength)
+	}
+}
+
+func TestAccountsReadsOnlyTheProductsAccountsStatement(t *testing.T) {
+	text := `{"Version":"2012-10-17","Statement":[
+		{"Sid":"TeamPull","Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"ecr:BatchGetImage"},
+		{"Sid":"SageMakerEcrProvisionerPullAccounts","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222233334444:root","111122223333","222233334444","arn:aws:iam::111122223333:role/x"]},"Action":"ecr:BatchGetImage"},
+		{"Sid":"SageMakerEcrProvisionerPullOrganization","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`
+	p, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Accounts(), []string{"111122223333", "222233334444"}; !slices.Equal(got, want) {
+		t.Errorf("Accounts() = %v; want %v (the product's statement only, a role is not an account)", got, want)
 	}
 }

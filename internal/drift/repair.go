@@ -9,14 +9,17 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
 // repair reconciles the one repository a hand edit touched, at once, with the whole desired
 // repository and as the mode says: the edit is undone seconds after CloudTrail reports it, not
 // at the next sweep. It costs that repository's reads (describe, tags, lifecycle policy, and
 // the repository policy where pull access is configured or the edit was to it) and the writes
-// of what differs; a project repository's owner is read from SageMaker, one ListTags a
-// candidate project. The product's own writes come back as such records too (the rule
+// of what differs. A project repository's owner is read first, before that observation: its
+// tags (and in a central registry its policy) once more, and one ListTags a candidate project
+// in SageMaker. A repository deleted by hand without an account tag left to read is looked for
+// in this account only: a member's is made again by the discovery. The product's own writes come back as such records too (the rule
 // excludes its roles, see template.yaml), and find the repository as desired: no second write.
 func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error {
 	name := e.Repository
@@ -31,6 +34,15 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 	}
 	d, wanted := r.desiredFor(name)
 	d.CheckAccess = d.CheckAccess || e.Call == "SetRepositoryPolicy" || e.Call == "DeleteRepositoryPolicy"
+	if d.Scope == naming.ScopeProject {
+		// The owner first, from what the repository says of it now; then the repository is
+		// observed, planned and written with nothing slow in between.
+		var err error
+		if d, wanted, err = r.repairOwner(ctx, d, at); err != nil {
+			sum.Errors = 1
+			return err
+		}
+	}
 	o, err := r.engine.Registry.Observe(ctx, name, d.Reads(true))
 	if err != nil {
 		sum.Errors = 1
@@ -40,45 +52,6 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 		// Deleted and made again meanwhile: as it is now, it is its owners' to keep.
 		sum.Status, sum.Reason, sum.Exempt = handler.StatusIgnored, exemptReason(name), 1
 		return nil
-	}
-	var tags map[string]string
-	if o != nil {
-		tags = o.Tags.Value
-	}
-	if a := tags[naming.TagProjectAccount]; a != "" {
-		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls, whoever owns it
-	}
-	if d.Scope == naming.ScopeProject {
-		p, err := owner(ctx, r.accounts, r.cfg, at, name, tags)
-		if err != nil && o == nil {
-			sum.Errors = 1 // whether to create it again cannot be told: the sweep will
-			return err
-		}
-		if err != nil {
-			r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", name, "error", err.Error())
-		}
-		wanted = false
-		if p != nil {
-			if want, ok := projectDesired(r.cfg, *p, name); ok {
-				want.CheckAccess = want.CheckAccess || d.CheckAccess
-				want.AccountConfirmed = err == nil // every account answered
-				d, wanted = want, r.cfg.CreateProjectRepos
-			}
-		}
-		if o == nil && wanted {
-			// Before a deleted repository is made again: is its project on its way out?
-			api, err := r.accounts.SageMaker(ctx, p.Account)
-			if err != nil {
-				sum.Errors = 1
-				return err
-			}
-			gone, err := projects.Gone(ctx, api, p.Name)
-			if err != nil {
-				sum.Errors = 1
-				return err
-			}
-			wanted = !gone
-		}
 	}
 	if o == nil {
 		return r.recreate(ctx, d, wanted, sum)
@@ -107,6 +80,60 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 		return nil
 	}
 	return err
+}
+
+// repairOwner reads what the project repository d says of its owner (its tags, and in a
+// central registry its policy, see owner), asks SageMaker for that owner, and returns the
+// repository as the owner wants it, and whether it wants it at all (a live project's, with
+// create-project-repos). It fails when that cannot be told and it matters: the repository is gone (whether to create it again
+// waits for the sweep), or its policy grants a member whose project could not be read.
+func (r *run) repairOwner(ctx context.Context, d reconcile.Desired, at place) (_ reconcile.Desired, wanted bool, err error) {
+	fail := func(err error) (reconcile.Desired, bool, error) {
+		return d, false, fmt.Errorf("owner of %s not read; the repository is left as it is: %w", d.Name, err)
+	}
+	pre, err := r.engine.Registry.Observe(ctx, d.Name, registry.Reads{Tags: true, Access: len(r.cfg.MemberAccounts) > 0})
+	if err != nil {
+		return fail(err)
+	}
+	var tags map[string]string
+	var granted []string
+	if pre != nil {
+		tags = pre.Tags.Value
+		if tags[naming.TagProjectAccount] == "" {
+			granted = memberGrants(r.cfg, d.Name, pre.Access)
+		}
+	}
+	if a := tags[naming.TagProjectAccount]; a != "" {
+		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls, whoever owns it
+	}
+	p, confirmed, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags, granted)
+	switch {
+	case err != nil && (pre == nil || len(granted) > 0):
+		return fail(err)
+	case err != nil:
+		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
+	}
+	if p == nil {
+		return d, false, nil
+	}
+	want, ok := projectDesired(r.cfg, *p, d.Name, confirmed)
+	if !ok {
+		return d, false, nil
+	}
+	want.CheckAccess = want.CheckAccess || d.CheckAccess
+	if pre != nil || !r.cfg.CreateProjectRepos {
+		return want, r.cfg.CreateProjectRepos, nil
+	}
+	// Before a deleted repository is made again: is its project on its way out?
+	api, err := r.accounts.SageMaker(ctx, p.Account)
+	if err != nil {
+		return fail(err)
+	}
+	gone, err := projects.Gone(ctx, api, p.Name)
+	if err != nil {
+		return fail(err)
+	}
+	return want, !gone, nil
 }
 
 func exemptReason(name string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,23 +292,34 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 }
 
 // owner completes, for a sweep that reads tags, the desired state of a project repository
-// whose owner tags someone removed, or whose project was deleted (it may be back), so that the
-// plan puts the tags back as the live owner wants them. Repositories whose owner tags are whole
-// and whose project is not deleted cost no call.
+// whose owner tags someone removed, whose project was deleted (it may be back), or whose
+// account tag was removed while the product's grant to a member is still in its policy (see
+// owner), so that the plan puts the tags back as the live owner wants them. Repositories whose
+// owner tags are whole and whose project is not deleted cost no call. An owner that cannot be
+// read from SageMaker while the policy holds a member's grant is an error of the repository:
+// nothing is written to it, rather than an access change that would take the grant away.
 func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, error) {
 	tags := o.Tags.Value
-	if a := tags[naming.TagProjectAccount]; a != "" {
-		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls
+	account := tags[naming.TagProjectAccount]
+	if account != "" {
+		d = reconcile.InAccount(r.cfg, d, account) // a member's project: its account pulls
+	}
+	var granted []string
+	if account == "" {
+		granted = memberGrants(r.cfg, d.Name, o.Access)
 	}
 	_, retired := tags[naming.TagProjectDeleted]
-	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
+	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" && len(granted) == 0 {
 		return d, nil
 	}
 	at, ok := placeOf(o.ARN)
 	if !ok {
 		return d, nil
 	}
-	p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags)
+	p, confirmed, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags, granted)
+	if err != nil && len(granted) > 0 {
+		return d, fmt.Errorf("owner of %s not read (its policy grants %s pull); the repository is left as it is: %w", d.Name, strings.Join(granted, " "), err)
+	}
 	if err != nil {
 		// The rest of the repository is still checked; its owner tags wait for the next cycle.
 		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
@@ -316,7 +328,7 @@ func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Reposi
 	if p == nil {
 		return d, nil
 	}
-	if want, ok := projectDesired(r.cfg, *p, d.Name); ok {
+	if want, ok := projectDesired(r.cfg, *p, d.Name, confirmed); ok {
 		want.CheckAccess = want.CheckAccess || d.CheckAccess
 		return want, nil
 	}

@@ -27,10 +27,11 @@ type Desired struct {
 	// a project repository known only by its name (the sweep's), whose owner tags are then not
 	// compared and whose conflicts are not judged.
 	Owner *projects.Project
-	// AccountConfirmed says SageMaker confirmed the owner across every account served (the
-	// one project of that name and team): a repository whose account tag someone removed is
-	// then still the owner's, and gets its tag back, instead of counting as this account's.
-	AccountConfirmed bool
+	// AccountGranted says the owner is a member account's project found from the product's
+	// own statement in the repository's policy, which grants that member pull: the repository
+	// was made for it, and someone removed its account tag, which is put back. Without it, a
+	// repository without an account tag is this account's (see conflict).
+	AccountGranted bool
 	// Lifecycle is the lifecycle policy, Policy its text; Exempt means it is left alone, and
 	// the repository gets no pull access of the product's.
 	Lifecycle lifecycle.Spec

@@ -272,6 +272,14 @@ func accountName(account string) string {
 // project-name tag names someone else. The seed's naming scheme lets team "data" with project
 // "science-churn" and team "data-science" with project "churn" meet in one name; the tags tell
 // them apart, and such a repository is reported, never adopted.
+//
+// It also holds the one rule of which account a repository is: the one its account tag names,
+// and this account's when it has none. Only a project of that account may own it, so a
+// repository never changes hands between accounts: one name's projects in two accounts share
+// one repository name, and the first to own it keeps it; a member project meeting a
+// repository without an account tag (this account's, retired or stripped of its owner tags) is
+// a conflict. The one exception is Desired.AccountGranted: the product's own grant to that
+// member in the repository's policy says whose it was.
 func conflict(d Desired, tags map[string]string) string {
 	if d.Owner == nil {
 		return ""
@@ -282,9 +290,7 @@ func conflict(d Desired, tags map[string]string) string {
 	if p := tags[naming.TagProjectName]; p != "" && !strings.EqualFold(p, d.Owner.Name) {
 		return fmt.Sprintf("repository %s belongs to project %q, not %q", d.Name, p, d.Owner.Name)
 	}
-	// Projects of one name in two accounts share one name here: the first to own it keeps it.
-	owned := tags[naming.TagTeam] != "" || tags[naming.TagProjectName] != ""
-	if a := tags[naming.TagProjectAccount]; (owned || a != "") && a != d.Owner.Account && !(a == "" && d.AccountConfirmed) {
+	if a := tags[naming.TagProjectAccount]; a != d.Owner.Account && !(a == "" && d.AccountGranted) {
 		return fmt.Sprintf("repository %s belongs to the project %q of %s, not to the one of %s",
 			d.Name, d.Owner.Name, accountName(a), accountName(d.Owner.Account))
 	}

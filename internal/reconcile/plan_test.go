@@ -78,6 +78,17 @@ func TestPlan(t *testing.T) {
 	kms := training
 	kms.KMSKey = "arn:aws:kms:us-east-1:123456789012:key/k-1"
 	byName := Named(cfg, training.Name)
+	// The Fraud project of a member account, meeting this account's repository of its name.
+	memberOwner := projects.Project{Name: "Fraud", ID: "p-9", Team: "risk", Account: "222233334444"}
+	members, err := ProjectRepositories(cfg, memberOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theMembers := members[1]
+	granted := theMembers
+	granted.AccountGranted = true
+	thisAccounts := func(o *registry.Repository) { delete(o.Tags.Value, naming.TagProjectAccount) }
+	bare := func(o *registry.Repository) { o.Tags.Value = map[string]string{} }
 
 	tests := []struct {
 		name     string
@@ -153,6 +164,19 @@ func TestPlan(t *testing.T) {
 		}), fix: true, want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to team "data", not "risk"`}},
 		{name: "other project", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Tags.Value[naming.TagProjectName] = "fraud-v2" }),
 			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to project "fraud-v2", not "Fraud"`}},
+		{name: "no account tag: this account's, never a member project's", desired: theMembers, observed: observedAs(theMembers, thisAccounts), fix: true,
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of this account, not to the one of account 222233334444`}},
+		{name: "no tags at all: still this account's", desired: theMembers, observed: observedAs(theMembers, bare), fix: true,
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of this account, not to the one of account 222233334444`}},
+		{name: "a member's account tag: never this account's project's", desired: training, observed: observedAs(theMembers, nil), fix: true,
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of account 222233334444, not to the one of this account`}},
+		{name: "the product's own grant names the member: its account tag is put back", desired: granted, observed: observedAs(granted, func(o *registry.Repository) {
+			thisAccounts(o)
+			text, _ := access.New(granted.Pull.Statements())
+			o.Access.Value = registry.Document{Text: text, Exists: true}
+		}), fix: true,
+			want: planned{Tag: map[string]string{naming.TagProjectAccount: "222233334444"},
+				Differences: []Difference{{Setting: SettingTags, Path: naming.TagProjectAccount, Expected: "222233334444", Found: absent, Fixable: true}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,132 @@
+//go:build integration
+
+package drift_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+)
+
+// retiredWorld is a central registry where this account's Forecast project was deleted and
+// its repositories retired, and a member has since made a project of the same team and name.
+func retiredWorld(t *testing.T) *world.World {
+	t.Helper()
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "member-accounts": member})
+	w.SageMaker.PutProject("forecast", "p-home", map[string]string{"team": "demand"})
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
+		t.Fatalf("set-up run: %+v, %v", sum, err)
+	}
+	w.SageMaker.DeleteProject("forecast")
+	for _, name := range []string{"acme-sm-demand-forecast/preprocessing", forecastRepository, "acme-sm-demand-forecast/inference"} {
+		if err := w.Setup.TagByHand(context.Background(), name, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.SageMaker.Account(member).PutProject("forecast", "p-m", map[string]string{"team": "demand"})
+	return w
+}
+
+// stillThisAccounts fails the test unless the repository is still this account's: no account
+// tag, the deleted stamp kept, and no member granted pull.
+func stillThisAccounts(t *testing.T, w *world.World, name string) {
+	t.Helper()
+	r := w.Repository(t, name)
+	if a, ok := r.Tags["sagemaker:project-account"]; ok {
+		t.Errorf("%s tagged with account %q; want it left this account's", name, a)
+	}
+	if _, ok := r.Tags["sagemaker:project-deleted"]; !ok {
+		t.Errorf("%s lost its deleted stamp: %v", name, r.Tags)
+	}
+	if got := r.PullAccounts(); len(got) != 0 {
+		t.Errorf("%s grants pull to %v; want nobody", name, got)
+	}
+}
+
+// A retired repository of this account is never handed to a member project of the same team
+// and name: the sweep's owner lookup looks in this account only.
+func TestSweepNeverHandsARetiredRepositoryToAMember(t *testing.T) {
+	w := retiredWorld(t)
+	for _, mode := range []string{"fix", "report"} {
+		if _, err := service(w).Handle(world.Deadline(t), manual(mode)); err != nil {
+			t.Fatalf("%s run: %v", mode, err)
+		}
+	}
+	for _, name := range []string{"acme-sm-demand-forecast/preprocessing", forecastRepository, "acme-sm-demand-forecast/inference"} {
+		stillThisAccounts(t, w, name)
+	}
+}
+
+// The same for a repository of this account whose owner tags someone removed.
+func TestSweepNeverHandsAStrippedRepositoryToAMember(t *testing.T) {
+	w := retiredWorld(t)
+	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "team", "sagemaker:project-name"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	r := w.Repository(t, forecastRepository)
+	if a, ok := r.Tags["sagemaker:project-account"]; ok || len(r.PullAccounts()) != 0 {
+		t.Errorf("tags %v, pull %v; want no account tag %q and no pull", r.Tags, r.PullAccounts(), a)
+	}
+}
+
+// The repair holds the same rule: an edit of a retired repository does not hand it to the
+// member project of the same name.
+func TestRepairNeverHandsARetiredRepositoryToAMember(t *testing.T) {
+	w := retiredWorld(t)
+	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "scope"); err != nil {
+		t.Fatal(err)
+	}
+	untagged := record("ecr-untag-resource.json", func(ev map[string]any) {
+		samples.RequestParameters(ev)["resourceArn"] = w.Repository(t, forecastRepository).ARN
+		samples.RequestParameters(ev)["tagKeys"] = []any{"scope"}
+	})
+	sum, err := service(w).Handle(world.Deadline(t), untagged)
+	if err != nil || sum.Fixed != 1 {
+		t.Fatalf("repair: %+v, %v; want the scope tag put back", sum, err)
+	}
+	stillThisAccounts(t, w, forecastRepository)
+}
+
+// A member repository whose account tag someone removed gets it back from the sweep, before
+// any access change: the product's grant to the member in its policy says whose it was, and
+// the member's pull stays.
+func TestSweepPutsBackARemovedAccountTagBeforeAccess(t *testing.T) {
+	w := forecastWorld(t)
+	w.PutConfig(t, map[string]string{"pull-accounts": "111122223333"}) // every policy is read
+	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.Errors != 0 {
+		t.Fatalf("sweep: %+v, %v", sum, err)
+	}
+	r := w.Repository(t, forecastRepository)
+	if r.Tags["sagemaker:project-account"] != member || !slices.Equal(r.PullAccounts(), []string{"111122223333", member}) {
+		t.Errorf("after the sweep: tags %v, pull %v; want the member's account tag back and its pull kept beside pull-accounts", r.Tags, r.PullAccounts())
+	}
+}
+
+// When that member's SageMaker cannot be read, the sweep makes no access change that would
+// take the member's grant away: the repository is an error of the run, left as it is.
+func TestSweepKeepsAMembersGrantWhenItsOwnerCannotBeRead(t *testing.T) {
+	w := forecastWorld(t)
+	w.PutConfig(t, map[string]string{"pull-accounts": "111122223333"})
+	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account"); err != nil {
+		t.Fatal(err)
+	}
+	w.SageMaker.Account(member).Refuse("ListTags")
+	sum, _ := service(w).Handle(world.Deadline(t), manual("fix"))
+	if sum.Errors == 0 {
+		t.Errorf("sweep: %+v; want the repository counted as an error", sum)
+	}
+	if got := w.Repository(t, forecastRepository).PullAccounts(); !slices.Contains(got, member) {
+		t.Errorf("pull after the sweep: %v; want %s's grant kept", got, member)
+	}
+}
