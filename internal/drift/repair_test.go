@@ -74,8 +74,10 @@ func TestHandEditedLifecyclePolicyIsRestoredAtOnce(t *testing.T) {
 	if n, _ := w.Repository(t, edited).Retention(); n != 10 {
 		t.Errorf("retention after the repair: %d; want 10", n)
 	}
-	// One repository's reads and writes, not a sweep: no listing, no project discovery.
-	want := []string{"DescribeRepositories", "ListTagsForResource", "GetLifecyclePolicy", "PutLifecyclePolicy"}
+	// One repository's reads and writes, not a sweep: no listing, no project discovery. What the
+	// repository says of its owner is read first; then, the owner known, the repository is
+	// observed and written with no SageMaker call in between.
+	want := []string{"DescribeRepositories", "ListTagsForResource", "DescribeRepositories", "ListTagsForResource", "GetLifecyclePolicy", "PutLifecyclePolicy"}
 	if diff := cmp.Diff(want, ecrCalls(w)); diff != "" {
 		t.Errorf("ECR calls of the repair (-want +got):\n%s", diff)
 	}

@@ -7,9 +7,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
@@ -162,6 +164,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		write = func(call func() error) error { return e.Registry.AfterCreate(ctx, call) }
 	}
 	fixed := map[Setting]bool{}
+	var accessChange string // what writeAccess did
 	for _, w := range []struct {
 		planned bool
 		setting Setting
@@ -172,8 +175,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		{s.PutMutability, SettingMutability, "tag mutability set to " + d.Mutability.Mode, func() error { return e.Registry.PutMutability(ctx, d.Name, d.Mutability) }},
 		{len(s.Tag) > 0, SettingTags, "tagged " + strings.Join(slices.Sorted(maps.Keys(s.Tag)), ", "), func() error { return e.Registry.Tag(ctx, repo, s.Tag) }},
 		{len(s.Untag) > 0, SettingTags, "untagged " + strings.Join(s.Untag, ", "), func() error { return e.Registry.Untag(ctx, repo, s.Untag) }},
-		{s.SetAccess != "", SettingAccess, "repository policy written", func() error { return e.Registry.SetAccess(ctx, d.Name, s.SetAccess) }},
-		{s.DeleteAccess, SettingAccess, "repository policy deleted", func() error { return e.Registry.DeleteAccess(ctx, d.Name) }},
+		{s.SetAccess != "" || s.DeleteAccess, SettingAccess, "", func() (err error) { accessChange, err = e.writeAccess(ctx, s); return err }},
 	} {
 		if !w.planned {
 			continue
@@ -184,7 +186,12 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 			return r, err
 		}
 		fixed[w.setting] = true
-		changes = append(changes, w.change)
+		if w.setting == SettingAccess {
+			w.change = accessChange
+		}
+		if w.change != "" {
+			changes = append(changes, w.change)
+		}
 	}
 	r := result(s, outcome)
 	r.URI, r.Changes = repo.URI, changes
@@ -200,6 +207,47 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// writeAccess writes the repository policy a step planned, from the text read just before the
+// write, never from the observation the plan compared: between the two someone may have added
+// a statement of their own, and writing the planned text would drop it. So the policy is read
+// again and the product's statements merged into what it holds now; it is deleted only when
+// that text holds nothing but the product's statements. A policy that already holds exactly
+// the product's statements is left alone; one that no longer parses, or whose merge ECR would
+// refuse as too long, is an error and nothing is written. A repository the step has just
+// created has no policy yet: it gets the planned text. change says what was done ("" for
+// nothing).
+func (e *Engine) writeAccess(ctx context.Context, s Step) (change string, err error) {
+	d := s.Desired
+	if s.Create {
+		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, s.SetAccess)
+	}
+	doc, err := e.Registry.AccessPolicy(ctx, d.Name)
+	if err != nil {
+		return "", err
+	}
+	want := d.Pull.Statements()
+	policy := &access.Policy{}
+	if doc.Exists {
+		if policy, err = access.Parse(doc.Text); err != nil {
+			return "", fmt.Errorf("repository policy of %s, read again before the write, is not one the product can merge: %w", d.Name, err)
+		}
+	}
+	switch {
+	case len(access.Differences(policy.Ours(), want)) == 0:
+		return "", nil
+	case len(want) == 0 && !policy.Foreign():
+		return "repository policy deleted", e.Registry.DeleteAccess(ctx, d.Name)
+	}
+	text, err := policy.With(want)
+	if err != nil {
+		return "", err
+	}
+	if n := utf8.RuneCountInString(text); n > access.MaxPolicyLength {
+		return "", fmt.Errorf("repository policy of %s with the product's statements would be %d characters, over the %d ECR allows; not written", d.Name, n, access.MaxPolicyLength)
+	}
+	return "repository policy written", e.Registry.SetAccess(ctx, d.Name, text)
 }
 
 func result(s Step, outcome Outcome) Result {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
@@ -212,6 +213,14 @@ func (s *Step) planAccess(d Desired, have registry.Document, fix bool) {
 	if err != nil {
 		// Decoded JSON always encodes again; should it not, nothing is written.
 		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(unencodable)", Expected: "a policy document", Found: err.Error()})
+		return
+	}
+	if n := utf8.RuneCountInString(text); n > access.MaxPolicyLength {
+		// The configuration's own statements always fit (config checks them); someone else's
+		// statements beside them can still make a policy ECR refuses: reported, not written.
+		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(too long)",
+			Expected: fmt.Sprintf("a policy of at most %d characters", access.MaxPolicyLength),
+			Found:    fmt.Sprintf("%d characters with the product's statements beside the others'", n)})
 		return
 	}
 	s.SetAccess = text
