@@ -147,10 +147,11 @@ func (c Config) PullScopes() []string {
 }
 
 // AccessParameter reports whether the parameter named (relative to the configuration path)
-// grants pull access: when one changes, the product's repository policy statements may be where
-// they are no longer wanted, so every repository policy is read once.
+// says who may pull what: when one changes, the product's repository policy statements may be
+// where they are no longer wanted, so every repository policy is read once. lifecycle-exempt is
+// one: a repository made exempt loses the product's statements too.
 func AccessParameter(name string) bool {
-	return name == paramPullAccounts || name == paramPullOrgID || name == paramMemberAccounts ||
+	return name == paramPullAccounts || name == paramPullOrgID || name == paramMemberAccounts || name == paramLifecycleExempt ||
 		(strings.HasPrefix(name, overridesPrefix) && strings.HasSuffix(name, "/pull-accounts"))
 }
 

@@ -25,10 +25,13 @@ import (
 // every project of every account has been seen. For each live project with a team tag that
 // makes valid names, the repositories the listing lacks are created (fix mode) or reported.
 // The cursors move only over projects whose visit finished: one cut off by the end of the
-// run's time is looked at again by the next run. A member whose role cannot be assumed is one
-// error, and is passed over: the other accounts go on, the heads' cursor stays (so that its new
-// projects are found the first run that reaches it), and the run is not complete. done is true
-// when the discovery cycle completed in this run with every account reached.
+// run's time is looked at again by the next run. An account that cannot be read (a member role
+// that cannot be assumed, a ListProjects refused by an SCP) is one error, named in the
+// summary's unreachable and passed over for the run: the other accounts go on, the heads'
+// window still moves on (so that it stays bounded however long the account stays unreadable),
+// and the tail goes past it, so the cycle ends; its projects are found by the first cycle
+// whose tail reads it again, and the run is not complete. done is true when the discovery
+// cycle completed in this run with every account read.
 func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
 	now := r.svc.now()
 	if d.Started.IsZero() {
@@ -65,9 +68,10 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		return all, out, err
 	}
 	var errs []error
-	failed := func(err error) error {
-		errs = append(errs, r.discoveryFailed(ctx, err, sum))
-		return errors.Join(errs...)
+	unread := map[string]bool{} // accounts passed over this run
+	pass := func(account string, err error) {
+		unread[account] = true
+		errs = append(errs, r.unreachable(ctx, account, err, sum))
 	}
 
 	// The heads overlap the last run's by a minute: ListProjects may show a project a little
@@ -76,15 +80,14 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	byHead := map[string]bool{}
 	headsDone := true
 	for _, account := range all {
-		api, ok := r.reach(ctx, account, sum)
-		if !ok {
-			headsDone = false
+		api, err := r.accounts.SageMaker(ctx, account)
+		if err != nil {
+			pass(account, err)
 			continue
 		}
 		head, seen, err := visits(api, account, projects.Window{After: d.Newest.Add(-headOverlap)}, nil)
-		if err != nil {
-			failed(err)
-			headsDone = false
+		if err != nil && ctx.Err() == nil {
+			pass(account, err)
 			continue
 		}
 		if !head {
@@ -108,10 +111,15 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		if d.Account != account {
 			d.Account, d.Before, d.Done = account, d.Started, nil
 		}
-		api, ok := r.reach(ctx, account, sum)
-		if !ok {
+		if unread[account] {
 			skipped = true
 			continue // its error is counted; its older projects wait for the next cycle
+		}
+		api, err := r.accounts.SageMaker(ctx, account)
+		if err != nil {
+			pass(account, err)
+			skipped = true
+			continue
 		}
 		cursor := *d
 		tail, seen, err := visits(api, account, projects.Window{Before: d.Before.Add(time.Millisecond)}, func(p smtypes.ProjectSummary) bool {
@@ -126,11 +134,13 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			}
 			d.Visited(aws.ToTime(v.project.CreationTime), aws.ToString(v.project.ProjectName))
 		}
-		if err != nil {
-			return false, failed(err)
+		if err != nil && ctx.Err() == nil {
+			pass(account, err)
+			skipped = true
+			continue
 		}
-		if !tail || !finishedAll || !going() {
-			return false, errors.Join(errs...)
+		if err != nil || !tail || !finishedAll || !going() {
+			return false, errors.Join(errs...) // out of time
 		}
 	}
 	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
@@ -155,24 +165,22 @@ func tailStart(d *sweep.Discovery, all []string) int {
 	return len(all)
 }
 
-// reach returns account's SageMaker. A member whose role cannot be assumed is counted once a
-// run as an error, named in the summary's unreachable, and logged.
-func (r *run) reach(ctx context.Context, account string, sum *Summary) (accounts.SageMaker, bool) {
-	api, err := r.accounts.SageMaker(ctx, account)
-	if err == nil {
-		return api, true
-	}
+// unreachable counts an account that cannot be read (its member role not assumed, its
+// SageMaker refusing to list projects) once a run as an error, names it in the summary's
+// unreachable, and logs it. It returns err, or nil when the run is only out of time: no fault
+// of the account's.
+func (r *run) unreachable(ctx context.Context, account string, err error, sum *Summary) error {
 	if ctx.Err() != nil {
-		return nil, false // the run is out of time: no fault of the account's
+		return nil
 	}
 	r.count(func() {
 		if !slices.Contains(sum.Unreachable, account) {
 			sum.Unreachable = append(sum.Unreachable, account)
 			sum.Errors++
-			r.log.ErrorContext(ctx, "member account unreachable; its projects wait", "account", account, "error", err.Error())
+			r.log.ErrorContext(ctx, "account unreadable; its projects wait", "account", account, "error", err.Error())
 		}
 	})
-	return nil, false
+	return err
 }
 
 // headOverlap is how far back before the last run's start the discovery's heads look again.
@@ -196,17 +204,6 @@ func (r *run) visit(ctx context.Context, api accounts.SageMaker, account string,
 		return true
 	}
 	return r.complete(ctx, desired, listing, sum) && ctx.Err() == nil
-}
-
-// discoveryFailed counts a listing of projects that failed as one error; one that stopped
-// because the run is out of time is no failure.
-func (r *run) discoveryFailed(ctx context.Context, err error, sum *Summary) error {
-	if err == nil || ctx.Err() != nil {
-		return nil
-	}
-	r.count(func() { sum.Errors++ })
-	r.log.ErrorContext(ctx, "SageMaker projects not listed", "error", err.Error())
-	return err
 }
 
 // project reads one project's tags and says whether it is to have repositories.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +61,7 @@ func (r *run) count(f func()) {
 func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string, deadline time.Time) error {
 	store := r.svc.store()
 	now := r.svc.now()
-	scopes := sweep.Scopes(r.cfg.PullScopes())
+	scopes := sweep.Fingerprint(r.cfg.PullScopes())
 	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) { r.prepare(st, scopes) })
 	if err != nil {
 		return err
@@ -84,10 +83,12 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	cycle := r.cycle(&st, now)
 	listing, err := sweep.List(ctx, r.engine.Registry, r.cfg.Managed, cycle.After, r.batchLimit(now))
 	if err != nil {
+		r.count(func() { sum.Errors++ })
+		r.log.ErrorContext(ctx, "repositories not listed", "error", err.Error())
 		return errors.Join(err, r.release(invocation, store, holder, nil, sum))
 	}
 
-	discovery := st.Discovery
+	discovery := *st.Discovery(string(r.mode))
 	var discovered bool
 	var discoveryErr error
 	done := make(chan struct{})
@@ -123,8 +124,12 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	if scan.Last != "" {
 		cycle.After = scan.Last
 	}
-	cycle.Checked = listing.Position(cycle.After)
-	cycleDone := scan.Complete && !listing.Rest
+	// A failed check is passed (it must not hold up the ones after it) but not counted as
+	// checked: the cycle it failed in is not complete.
+	cycle.Failed += scan.Errors
+	cycle.Checked = max(0, listing.Position(cycle.After)-cycle.Failed)
+	cycleEnd := scan.Complete && !listing.Rest
+	cycleDone := cycleEnd && cycle.Failed == 0
 	r.count(func() {
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
 		sum.Exempt, sum.Errors = scan.Exempt, sum.Errors+scan.Errors
@@ -132,10 +137,14 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		sum.Complete = cycleDone && discovered && discoveryErr == nil
 	})
 	finished := r.svc.now()
-	withdrawn := true // until a fix cycle that read every repository policy completes
-	if cycleDone {
-		withdrawn = !(r.fix() && cycle.Access)
-		cycle.Finish(finished)
+	// A withdrawal of pull access ends only with a fix cycle that read every repository
+	// policy and removed what it had to without one failure; any other keeps it, and the next
+	// cycle reads every policy again.
+	withdrawn := !(cycleDone && r.fix() && cycle.Access)
+	if cycleEnd {
+		if cycleDone {
+			cycle.Finish(finished)
+		}
 		*cycle = sweep.Cycle{LastStarted: cycle.LastStarted, LastFinished: cycle.LastFinished}
 	}
 	if oldest, ok := cycle.OldestCheck(); ok {
@@ -143,7 +152,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		sum.OldestCheckAgeSeconds = &age
 	}
 	saveErr := r.release(invocation, store, holder, func(st *sweep.State) {
-		st.Discovery, st.Granted = discovery, scopes
+		*st.Discovery(string(r.mode)), st.Scopes = discovery, scopes
 		if st.Restarts != restarts {
 			return // a restart was asked for while this run swept: the next run starts over
 		}
@@ -154,16 +163,17 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 }
 
 // prepare brings the state up to this run before it sweeps, and is written with the lease: a
-// configuration change, or a pull access scope of the last run that is gone, starts every
-// cycle over; a scope gone or a pull access parameter changed means the product's statements
-// may be where they are no longer wanted, so the cycles read every repository policy until a
-// fix cycle has.
-func (r *run) prepare(st *sweep.State, scopes []string) {
-	gone := slices.ContainsFunc(st.Granted, func(s string) bool { return !slices.Contains(scopes, s) })
-	if gone || r.trigger.access {
+// configuration change, or pull access scopes other than the last run's, start every cycle
+// over; scopes changed or a pull access parameter changed mean the product's statements may be
+// where they are no longer wanted, so the cycles read every repository policy until a fix
+// cycle has (see sweep.State.Withdrawn). A state that has swept but keeps no fingerprint (one
+// written before it kept one) counts as changed: one cycle reads every policy.
+func (r *run) prepare(st *sweep.State, scopes string) {
+	changed := st.Scopes != scopes && (st.Scopes != "" || len(st.Cycles) > 0)
+	if changed || r.trigger.access {
 		st.Withdrawn = true
 	}
-	if gone || r.trigger.kind == handler.TriggerConfigChange {
+	if changed || r.trigger.kind == handler.TriggerConfigChange {
 		st.Restarts++
 	}
 }

@@ -183,6 +183,10 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		if err := write(w.call); err != nil {
 			r := failed(s, err)
 			r.Changes = changes
+			for i, diff := range r.Differences {
+				// What was written before the failure is fixed all the same.
+				r.Differences[i].Fixed = diff.Fixable && fixed[diff.Setting]
+			}
 			return r, err
 		}
 		fixed[w.setting] = true

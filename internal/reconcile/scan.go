@@ -39,7 +39,9 @@ type ScanOptions struct {
 	OnError func(repository string, err error)
 }
 
-// ScanResult counts what a scan saw.
+// ScanResult counts what a scan saw. Scanned counts the repositories checked, which a check
+// that failed is not: it is counted in Errors. Exempt ones are counted in Exempt only (and in
+// Drifted and Fixed when the product's statements were taken out of their policy).
 type ScanResult struct {
 	Scanned   int
 	Compliant int
@@ -63,7 +65,8 @@ type ScanResult struct {
 // GetLifecyclePolicy a repository, and only where the options or the configuration ask for
 // them a ListTagsForResource and a GetRepositoryPolicy; one write a drifted setting in fix
 // mode, nothing else. Repositories outside the managed namespaces are skipped without a call;
-// exempt ones are counted and left alone entirely.
+// exempt ones are counted, and only in a cycle that reads every policy is theirs read, to take
+// the product's statements out of it (see checkExempt).
 func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.Summary, opts ScanOptions) ScanResult {
 	res := ScanResult{Complete: true}
 	var mu sync.Mutex
@@ -80,14 +83,30 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 		if !cfg.Managed(s.Name) {
 			continue
 		}
+		check := e.check
 		if cfg.Exempt(s.Name) {
 			count(func() { res.Exempt++ })
-			continue
+			if !opts.Access {
+				continue
+			}
+			check = e.checkExempt
 		}
 		g.Go(func() error {
-			r, err := e.check(ctx, cfg, s, opts)
+			r, err := check(ctx, cfg, s, opts)
+			fixed := slices.ContainsFunc(r.Differences, func(d Difference) bool { return d.Fixed })
 			if err != nil && ctx.Err() != nil {
-				count(func() { cut = min(cut, i) }) // out of time, not a failure: checked next run
+				// Out of time, not a failure: checked again next run. What was written before
+				// the end is counted and announced all the same.
+				count(func() {
+					cut = min(cut, i)
+					if fixed {
+						res.Drifted++
+						res.Fixed++
+					}
+				})
+				if fixed && opts.OnDrift != nil {
+					opts.OnDrift(r)
+				}
 				return nil
 			}
 			if registry.IsNotFound(err) {
@@ -95,16 +114,19 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 				return nil
 			}
 			count(func() {
-				res.Scanned++
 				switch {
 				case err != nil:
 					res.Errors++
+				case cfg.Exempt(s.Name):
 				case len(r.Differences) == 0:
+					res.Scanned++
 					res.Compliant++
+				default:
+					res.Scanned++
 				}
 				if len(r.Differences) > 0 {
 					res.Drifted++
-					if slices.ContainsFunc(r.Differences, func(d Difference) bool { return d.Fixed }) {
+					if fixed {
 						res.Fixed++
 					}
 				}
@@ -128,6 +150,20 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 		}
 	}
 	return res
+}
+
+// checkExempt reads an exempt repository's policy, in a cycle that reads every policy, and
+// removes the product's statements from it: exempt means the lifecycle policy is its owners',
+// not that a grant of ours survives. Nothing else of it is read, compared or written.
+func (e *Engine) checkExempt(ctx context.Context, cfg config.Config, s registry.Summary, opts ScanOptions) (Result, error) {
+	d := Named(cfg, s.Name) // exempt: no pull access of ours
+	d.CheckAccess = true
+	doc, err := e.Registry.AccessPolicy(ctx, s.Name)
+	if err != nil {
+		return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
+	}
+	o := &registry.Repository{Summary: registry.Summary{Name: s.Name, ARN: s.ARN, URI: s.URI}, Access: registry.Known(doc)}
+	return e.Apply(ctx, Plan(d, o, opts.Fix))
 }
 
 // check observes one listed repository, plans it and applies the plan. The result carries the

@@ -3,11 +3,14 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
 )
 
@@ -36,5 +39,49 @@ func TestScanStopsStartingWorkWhenTold(t *testing.T) {
 				t.Errorf("puts: got %d; want %d, one per repository started", puts, tc.want.Fixed)
 			}
 		})
+	}
+}
+
+// cutAfterPolicy is the fake ECR whose PutLifecyclePolicy succeeds and then ends the run's
+// time, as a Lambda deadline would between two writes of one repository.
+type cutAfterPolicy struct {
+	*ecrfake.Registry
+	cancel context.CancelFunc
+}
+
+func (c cutAfterPolicy) PutLifecyclePolicy(ctx context.Context, in *ecr.PutLifecyclePolicyInput, opts ...func(*ecr.Options)) (*ecr.PutLifecyclePolicyOutput, error) {
+	out, err := c.Registry.PutLifecyclePolicy(ctx, in, opts...)
+	c.cancel()
+	return out, err
+}
+
+func (c cutAfterPolicy) PutImageTagMutability(ctx context.Context, in *ecr.PutImageTagMutabilityInput, opts ...func(*ecr.Options)) (*ecr.PutImageTagMutabilityOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Registry.PutImageTagMutability(ctx, in, opts...)
+}
+
+// A fix written before the deadline cut the check short is counted and announced; the
+// repository is still checked again next run.
+func TestScanCountsAFixWrittenBeforeTheDeadline(t *testing.T) {
+	cfg := testConfig(t)
+	fake := ecrfake.New()
+	name := "acme-sm-t-p0/training"
+	fake.Put(ecrfake.Repository{Name: name, Policy: lifecycle.Policy(99), Mutability: "IMMUTABLE"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := &Engine{Registry: registry.New(cutAfterPolicy{fake, cancel}, cfg.Managed)}
+	batch := listed(t, e)
+	var announced []Result
+	got := e.Scan(ctx, cfg, batch, ScanOptions{Fix: true, Concurrency: 1, OnDrift: func(r Result) { announced = append(announced, r) }})
+	if got.Fixed != 1 || got.Drifted != 1 || got.Complete || got.Last != "" {
+		t.Errorf("scan: %+v; want the written fix counted, the repository not passed", got)
+	}
+	if len(announced) != 1 || !slices.ContainsFunc(announced[0].Differences, func(d Difference) bool { return d.Setting == SettingLifecycle && d.Fixed }) {
+		t.Errorf("announced %+v; want the lifecycle fix announced", announced)
+	}
+	if r, _ := fake.Get(name); r.Policy != lifecycle.Policy(10) {
+		t.Errorf("lifecycle policy %q; want it written", r.Policy)
 	}
 }

@@ -18,30 +18,48 @@ import (
 // maxSize is the largest value of a standard SSM parameter.
 const maxSize = 4096
 
-// maxDone bounds Discovery.Done, so that the state stays small whatever SageMaker holds.
-const maxDone = 50
+// maxDone bounds Discovery.Done, so that the state stays small whatever SageMaker holds: a
+// SageMaker project name is at most 32 characters, so a mode's list is at most about 700 bytes.
+const maxDone = 20
 
-// State is what the reconciler keeps between invocations: a few hundred bytes of JSON (its
-// only lists are bounded), below the 4 KB of a standard SSM parameter.
+// State is what the reconciler keeps between invocations: a few hundred bytes of JSON, below
+// the 4 KB of a standard SSM parameter whatever the configuration (its only lists are bounded,
+// and the pull access scopes are one fingerprint however many there are).
 type State struct {
 	// Cycles are the repository sweep's cycles, one a mode: a report run does not advance the
 	// fix runs' cursor, or what it only reported would not be fixed in that cycle.
 	Cycles map[string]*Cycle `json:"cycles,omitempty"`
-	// Discovery is the project discovery's cycle.
-	Discovery Discovery `json:"discovery"`
+	// Discoveries are the project discovery's cycles, one a mode, for the same reason: a
+	// report run that only reported a missed project must not move the cursor past it before
+	// a fix run has created its repositories.
+	Discoveries map[string]*Discovery `json:"discoveries,omitempty"`
 	// Restarts counts the requests to start every cycle over (a configuration change, a pull
-	// access scope gone): a cycle begun under another count is begun again, with the
+	// access scope changed): a cycle begun under another count is begun again, with the
 	// configuration its run reads. A counter, not a flag, so that no run has to clear it and
 	// a request made while a run sweeps is not lost when that run saves its cursor.
 	Restarts int `json:"restarts,omitempty"`
-	// Granted are the pull access scopes (config.PullScopes) of the last run that swept, each
-	// as a short hash (see Scopes), so that many namespace overrides still fit. When one goes,
-	// Withdrawn is set: the product's statements may be where they are no longer wanted, so
-	// cycles read every repository policy until a fix cycle that did so completes.
-	Granted   []string `json:"granted,omitempty"`
-	Withdrawn bool     `json:"withdrawn,omitempty"`
+	// Scopes is the fingerprint of the pull access scopes (config.PullScopes) of the last run
+	// that swept (see Fingerprint): 32 characters however many scopes there are. When it
+	// changes, Withdrawn is set: the product's statements may be where they are no longer
+	// wanted, so cycles read every repository policy until a fix cycle that read every one and
+	// removed what it had to without a failure completes.
+	Scopes    string `json:"scopes,omitempty"`
+	Withdrawn bool   `json:"withdrawn,omitempty"`
 	// Lease is the run that sweeps now, if any.
 	Lease *Lease `json:"lease,omitempty"`
+}
+
+// Discovery returns the project discovery's cycle of mode, a new one the first time.
+func (st *State) Discovery(mode string) *Discovery {
+	if st.Discoveries == nil {
+		st.Discoveries = map[string]*Discovery{}
+	}
+	d := st.Discoveries[mode]
+	if d == nil {
+		d = &Discovery{}
+		st.Discoveries[mode] = d
+	}
+	return d
 }
 
 // Cycle is one pass of the sweep over every managed repository.
@@ -50,8 +68,12 @@ type Cycle struct {
 	Started time.Time `json:"started"`
 	// After is the cursor: the name of the last repository checked; "" at the start.
 	After string `json:"after,omitempty"`
-	// Checked counts the repositories checked in the cycle so far.
+	// Checked counts the repositories checked in the cycle so far; Failed those whose check
+	// failed, which Checked does not count. A cycle with a failure is not complete: it does
+	// not move what the last completed cycle says (LastStarted), and it does not end a
+	// withdrawal.
 	Checked int `json:"checked"`
+	Failed  int `json:"failed,omitempty"`
 	// Restarts is State.Restarts when the cycle began.
 	Restarts int `json:"restarts,omitempty"`
 	// Access: the cycle reads every repository policy, not only where pull access is
@@ -120,16 +142,18 @@ func (d *Discovery) Visited(created time.Time, name string) {
 	}
 }
 
-// Scopes returns pull access scopes as State.Granted keeps them: each as the first 12 hex
-// digits of its SHA-256, sorted.
-func Scopes(scopes []string) []string {
-	out := make([]string, 0, len(scopes))
-	for _, s := range scopes {
-		sum := sha256.Sum256([]byte(s))
-		out = append(out, hex.EncodeToString(sum[:6]))
+// Fingerprint returns pull access scopes as State.Scopes keeps them: the first 16 bytes of the
+// SHA-256 of the sorted scopes, in hex; "" for none.
+func Fingerprint(scopes []string) string {
+	if len(scopes) == 0 {
+		return ""
 	}
-	slices.Sort(out)
-	return out
+	h := sha256.New()
+	for _, s := range slices.Sorted(slices.Values(scopes)) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Lease says which run sweeps, until when.
@@ -176,7 +200,8 @@ func (s *Store) Save(ctx context.Context, st State) error {
 		return fmt.Errorf("encode the sweep's state: %w", err)
 	}
 	if len(b) > maxSize {
-		return fmt.Errorf("the sweep's state is %d bytes, over the %d of a standard SSM parameter; not written to %s", len(b), maxSize, s.Name)
+		return fmt.Errorf("the sweep's state is %d bytes, over the %d of a standard SSM parameter; not written to %s (the cursors stay where the last saved state left them)",
+			len(b), maxSize, s.Name)
 	}
 	_, err = s.API.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(s.Name), Value: aws.String(string(b)),
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})

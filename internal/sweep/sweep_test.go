@@ -2,8 +2,9 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -143,11 +144,11 @@ func TestStateRoundTripAndLease(t *testing.T) {
 	}
 
 	// Release gives up only its own lease.
-	if err := store.Release(ctx, "run-2", func(st *State) { st.Granted = []string{"x"} }); err != nil {
+	if err := store.Release(ctx, "run-2", func(st *State) { st.Scopes = "x" }); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := store.Load(ctx); st.Lease == nil || st.Lease.Holder != "run-3" || len(st.Granted) != 1 {
-		t.Errorf("after another run's release: lease %+v, granted %v; want run-3's lease kept, the change written", st.Lease, st.Granted)
+	if st, _ := store.Load(ctx); st.Lease == nil || st.Lease.Holder != "run-3" || st.Scopes != "x" {
+		t.Errorf("after another run's release: lease %+v, scopes %q; want run-3's lease kept, the change written", st.Lease, st.Scopes)
 	}
 	if err := store.Release(ctx, "run-3", nil); err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestStateStaysSmall(t *testing.T) {
 	var d Discovery
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for i := range 500 {
-		d.Visited(at, strings.Repeat("p", 100)+strconv.Itoa(i))
+		d.Visited(at, fmt.Sprintf("%s%03d", strings.Repeat("p", 29), i)) // 32 characters, SageMaker's longest
 	}
 	if len(d.Done) != maxDone || !strings.HasSuffix(d.Done[maxDone-1], "499") {
 		t.Errorf("Done after 500 projects of one instant: %d names, last %q; want the last %d", len(d.Done), d.Done[len(d.Done)-1], maxDone)
@@ -205,27 +206,71 @@ func TestStateStaysSmall(t *testing.T) {
 	if !d.Before.Equal(at.Add(-time.Second)) || len(d.Done) != 1 {
 		t.Errorf("after an older project: before %v, done %v; want the cursor moved", d.Before, d.Done)
 	}
+}
 
+// The state's size does not depend on the number of pull access scopes: with 1,000 member
+// accounts and 1,000 namespace overrides, both modes' longest cursors and full discovery
+// lists, it still fits in a standard parameter.
+func TestStateFitsWhateverTheScopes(t *testing.T) {
 	var scopes []string
-	for i := range 100 {
-		scopes = append(scopes, strings.Repeat("n", 200)+strconv.Itoa(i))
+	for i := range 1000 {
+		scopes = append(scopes, fmt.Sprintf("member:%012d", 100000000000+i), fmt.Sprintf("acme-sm-team%04d-%s", i, strings.Repeat("n", 200)))
 	}
-	st := State{Discovery: d, Granted: Scopes(scopes), Cycles: map[string]*Cycle{
-		"fix": {After: strings.Repeat("r", 256)}, "report": {After: strings.Repeat("r", 256)}}}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	full := func() *Discovery {
+		d := &Discovery{Newest: at, Account: "123456789012", Started: at, LastFinished: at}
+		for i := range maxDone + 5 {
+			d.Visited(at, fmt.Sprintf("%s%03d", strings.Repeat("p", 29), i))
+		}
+		return d
+	}
+	cycle := func() *Cycle {
+		return &Cycle{Started: at, After: strings.Repeat("r", 256), Checked: 100000, Failed: 100000, Restarts: 1 << 30, Access: true, LastStarted: at, LastFinished: at}
+	}
+	st := State{Scopes: Fingerprint(scopes), Withdrawn: true, Restarts: 1 << 30,
+		Cycles:      map[string]*Cycle{"fix": cycle(), "report": cycle()},
+		Discoveries: map[string]*Discovery{"fix": full(), "report": full()},
+		Lease:       &Lease{Holder: strings.Repeat("h", 64), Until: at}}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the largest state: %d bytes", len(b))
+	if len(b) > maxSize {
+		t.Errorf("the largest state is %d bytes; want at most %d", len(b), maxSize)
+	}
+	store := &Store{API: &parameters{values: map[string]string{}}, Name: "/p-state"}
+	if err := store.Save(context.Background(), st); err != nil {
+		t.Errorf("save: %v", err)
+	}
+	if Fingerprint(scopes) != Fingerprint(reversed(scopes)) {
+		t.Error("the fingerprint depends on the scopes' order")
+	}
+	if Fingerprint(scopes) == Fingerprint(scopes[1:]) {
+		t.Error("the fingerprint does not change when a scope goes")
+	}
+}
+
+// A state that cannot be saved is an error that says why, and nothing is written.
+func TestOversizedStateIsAnErrorThatSaysWhy(t *testing.T) {
 	params := &parameters{values: map[string]string{}}
 	store := &Store{API: params, Name: "/p-state"}
-	if err := store.Save(context.Background(), st); err != nil {
-		t.Errorf("a state with 100 pull scopes and the longest cursors: %v; want it to fit", err)
+	st := State{Cycles: map[string]*Cycle{"fix": {After: strings.Repeat("r", 5000)}}}
+	err := store.Save(context.Background(), st)
+	if err == nil || !strings.Contains(err.Error(), "4096") || !strings.Contains(err.Error(), "/p-state") {
+		t.Errorf("an oversized state: %v; want an error naming the limit and the parameter", err)
 	}
-	st.Discovery.Done = make([]string, 100)
-	for i := range st.Discovery.Done {
-		st.Discovery.Done[i] = strings.Repeat("x", 100)
-	}
-	if err := store.Save(context.Background(), st); err == nil || !strings.Contains(err.Error(), "4096") {
-		t.Errorf("an oversized state: %v; want an error naming the limit", err)
+	if len(params.values) != 0 {
+		t.Errorf("written: %v; want nothing", params.values)
 	}
 }
 
 func ecrDelete(name string) *ecr.DeleteRepositoryInput {
 	return &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name)}
+}
+
+func reversed(list []string) []string {
+	out := slices.Clone(list)
+	slices.Reverse(out)
+	return out
 }

@@ -142,6 +142,19 @@ func (s *Server) PutProject(name, id string, tags map[string]string) (arn string
 	return p.arn
 }
 
+// SetCreated sets the project's creation time, as if it had been created then. It fails if
+// there is no such project.
+func (s *Server) SetCreated(name string, created time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[strings.ToLower(name)]
+	if p == nil {
+		return fmt.Errorf("no project %q", name)
+	}
+	p.created = created.UTC()
+	return nil
+}
+
 // SetStatus sets the ProjectStatus SageMaker reports for the project, e.g. "DeleteInProgress"
 // while a deletion runs. It fails if there is no such project.
 func (s *Server) SetStatus(name, status string) error {
