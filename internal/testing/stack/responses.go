@@ -43,7 +43,7 @@ type DriftSummary struct {
 	Swept         int  `json:"swept"`
 	SweepTotal    int  `json:"sweepTotal"`
 	CycleComplete bool `json:"cycleComplete"`
-	// The member accounts whose role could not be assumed.
+	// The accounts that could not be read: a member role not assumed, a SageMaker that refused.
 	Unreachable []string `json:"unreachable"`
 	// The repository and the call a repair answered.
 	Repository string `json:"repository"`
