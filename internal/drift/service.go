@@ -59,13 +59,15 @@ type Service struct {
 
 // Summary is the result of a run; its JSON is what the function returns.
 type Summary struct {
-	Mode      config.Mode     `json:"mode"`
-	Trigger   handler.Trigger `json:"trigger,omitempty"`
-	Scanned   int             `json:"scanned"`
-	Compliant int             `json:"compliant"`
-	Drifted   int             `json:"drifted"`
-	Fixed     int             `json:"fixed"`
-	Exempt    int             `json:"exempt"`
+	Mode    config.Mode     `json:"mode"`
+	Trigger handler.Trigger `json:"trigger,omitempty"`
+	// Scanned counts the managed repositories checked; one whose check failed is counted in
+	// Errors instead.
+	Scanned   int `json:"scanned"`
+	Compliant int `json:"compliant"`
+	Drifted   int `json:"drifted"`
+	Fixed     int `json:"fixed"`
+	Exempt    int `json:"exempt"`
 	// Created counts repositories created for shared types and missed projects; Missing those
 	// found missing (in report mode they stay missing).
 	Created  int `json:"created"`
@@ -79,14 +81,17 @@ type Summary struct {
 	// and the project discovery both completed (or the one repository was repaired).
 	Complete bool `json:"complete"`
 	// Swept says how far the sweep cycle has come: how many of the SweepTotal managed
-	// repositories it has checked; CycleComplete that this run completed the cycle.
+	// repositories it has checked (a failed check is not counted); CycleComplete that this run
+	// completed the cycle with every check in it successful.
 	Swept         int  `json:"swept"`
 	SweepTotal    int  `json:"sweepTotal"`
 	CycleComplete bool `json:"cycleComplete"`
 	// OldestCheckAgeSeconds bounds how long ago any managed repository was last checked: the
 	// age of the start of the last completed cycle. Null until a cycle has completed.
 	OldestCheckAgeSeconds *int64 `json:"oldestCheckAgeSeconds"`
-	// Unreachable lists the member accounts whose role could not be assumed: each is one error.
+	// Unreachable lists the accounts that could not be read this run (a member role not
+	// assumed, a SageMaker that refused to list projects): each is one error, and is passed
+	// over by the discovery.
 	Unreachable []string `json:"unreachable,omitempty"`
 	// Repository and Event name the repository a hand edit's record repaired, and the call.
 	Repository string `json:"repository,omitempty"`
