@@ -2,7 +2,6 @@ package drift
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -32,7 +31,7 @@ import (
 // and the tail goes past it, so the cycle ends; its projects are found by the first cycle
 // whose tail reads it again, and the run is not complete. done is true when the discovery
 // cycle completed in this run with every account read.
-func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool, err error) {
+func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool) {
 	now := r.svc.now()
 	if d.Started.IsZero() {
 		d.Begin(now)
@@ -67,11 +66,10 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 		_ = g.Wait()
 		return all, out, err
 	}
-	var errs []error
-	unread := map[string]bool{} // accounts passed over this run
+	unread := map[string]bool{} // accounts passed over this run: counted, and named in the summary
 	pass := func(account string, err error) {
 		unread[account] = true
-		errs = append(errs, r.unreachable(ctx, account, err, sum))
+		r.unreachable(ctx, account, err, sum)
 	}
 
 	// The heads overlap the last run's by a minute: ListProjects may show a project a little
@@ -91,7 +89,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			continue
 		}
 		if !head {
-			return false, errors.Join(errs...) // out of time
+			return false // out of time
 		}
 		for _, v := range seen {
 			byHead[aws.ToString(v.project.ProjectArn)] = true
@@ -140,11 +138,11 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			continue
 		}
 		if err != nil || !tail || !finishedAll || !going() {
-			return false, errors.Join(errs...) // out of time
+			return false // out of time
 		}
 	}
 	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
-	return !skipped, errors.Join(errs...)
+	return !skipped
 }
 
 // tailStart is where the tail goes on: at the cursor's account, or, if that one is no longer
@@ -167,11 +165,10 @@ func tailStart(d *sweep.Discovery, all []string) int {
 
 // unreachable counts an account that cannot be read (its member role not assumed, its
 // SageMaker refusing to list projects) once a run as an error, names it in the summary's
-// unreachable, and logs it. It returns err, or nil when the run is only out of time: no fault
-// of the account's.
-func (r *run) unreachable(ctx context.Context, account string, err error, sum *Summary) error {
+// unreachable, and logs it; not when the run is only out of time: no fault of the account's.
+func (r *run) unreachable(ctx context.Context, account string, err error, sum *Summary) {
 	if ctx.Err() != nil {
-		return nil
+		return
 	}
 	r.count(func() {
 		if !slices.Contains(sum.Unreachable, account) {
@@ -180,7 +177,6 @@ func (r *run) unreachable(ctx context.Context, account string, err error, sum *S
 			r.log.ErrorContext(ctx, "account unreadable; its projects wait", "account", account, "error", err.Error())
 		}
 	})
-	return err
 }
 
 // headOverlap is how far back before the last run's start the discovery's heads look again.

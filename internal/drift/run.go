@@ -90,12 +90,11 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 
 	discovery := *st.Discovery(string(r.mode))
 	var discovered bool
-	var discoveryErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if r.cfg.CreateProjectRepos {
-			discovered, discoveryErr = r.discover(ctx, &discovery, listing, sum)
+			discovered = r.discover(ctx, &discovery, listing, sum)
 		} else {
 			discovered = true
 		}
@@ -134,7 +133,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
 		sum.Exempt, sum.Errors = scan.Exempt, sum.Errors+scan.Errors
 		sum.Swept, sum.SweepTotal, sum.CycleComplete = cycle.Checked, listing.Total(), cycleDone
-		sum.Complete = cycleDone && discovered && discoveryErr == nil
+		sum.Complete = cycleDone && discovered
 	})
 	finished := r.svc.now()
 	// A withdrawal of pull access ends only with a fix cycle that read every repository
@@ -159,7 +158,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		st.Cycles[string(r.mode)] = cycle
 		st.Withdrawn = st.Withdrawn && withdrawn
 	}, sum)
-	return errors.Join(discoveryErr, saveErr)
+	return saveErr
 }
 
 // prepare brings the state up to this run before it sweeps, and is written with the lease: a

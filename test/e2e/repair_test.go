@@ -84,7 +84,8 @@ func TestHandEditedPolicyIsRestoredByTheRecordsInvocation(t *testing.T) {
 	if diff := cmp.Diff([]string{"PutLifecyclePolicy " + handEdited}, writes); diff != "" {
 		t.Errorf("ECR writes (-want +got):\n%s", diff)
 	}
-	if len(all) > 5 {
+	// The owner's tags are read first, then the repository observed: 5 reads and the write.
+	if len(all) > 7 {
 		t.Errorf("ECR calls %v; want one repository's reads and the write, not a sweep", all)
 	}
 	events := drain(t, ctx)

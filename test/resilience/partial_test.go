@@ -112,8 +112,8 @@ func TestThrottledConfigurationIsRetried(t *testing.T) {
 }
 
 // TestDriftListingFailureIsOneError: when DescribeRepositories fails for good, the run fails
-// with that error, and the project discovery running beside it, stopped, adds no errors of its
-// own.
+// with that error, counted as one, and the project discovery running beside it, stopped, adds
+// no errors of its own.
 func TestDriftListingFailureIsOneError(t *testing.T) {
 	w, _ := faulty(t, faultproxy.Options{Always: faultproxy.InternalError, Match: faultproxy.Only("DescribeRepositories", "")}, 1)
 	w.PutConfig(t, map[string]string{"company": "acme"})
@@ -124,8 +124,8 @@ func TestDriftListingFailureIsOneError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "list repositories") {
 		t.Errorf("error: got %v; want the listing's", err)
 	}
-	if sum.Complete || sum.Errors != 0 || sum.Created != 0 {
-		t.Errorf("summary: got %+v; want incomplete, no per-project errors, nothing created", sum)
+	if sum.Complete || sum.Errors != 1 || sum.Created != 0 {
+		t.Errorf("summary: got %+v; want incomplete, the listing's one error and no per-project errors, nothing created", sum)
 	}
 	if repos := w.Repositories(t); len(repos) != 0 {
 		t.Errorf("repositories: got %v; want none", repos)
