@@ -3,7 +3,6 @@
 package drift_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -13,15 +12,6 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
-// accountIDs returns n distinct 12-digit account ids.
-func accountIDs(n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%012d", 500000000000+i)
-	}
-	return strings.Join(ids, " ")
-}
-
 // A configuration that only this account's id, or the length of a repository policy, makes
 // invalid stops a drift run before anything is read in ECR or written, like any invalid value.
 func TestDriftWritesNothingWhenConfigurationChecksFail(t *testing.T) {
@@ -29,7 +19,7 @@ func TestDriftWritesNothingWhenConfigurationChecksFail(t *testing.T) {
 		name, param, value string
 	}{
 		{"this account in member-accounts", "member-accounts", member + " " + account.ID},
-		{"pull-accounts too many for a repository policy", "pull-accounts", accountIDs(config.MaxPullAccounts("") + 1)},
+		{"pull-accounts too many for a repository policy", "pull-accounts", account.IDs(config.MaxPullAccounts("") + 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := world.New(t, server)

@@ -3,10 +3,8 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +15,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 )
 
 const (
@@ -48,15 +47,6 @@ func (f *fakeEvents) PutEvents(_ context.Context, in *eventbridge.PutEventsInput
 	return &eventbridge.PutEventsOutput{}, nil
 }
 
-// accounts returns n distinct 12-digit account ids.
-func accounts(n int) string {
-	list := make([]string, n)
-	for i := range list {
-		list[i] = fmt.Sprintf("%012d", 500000000000+i)
-	}
-	return strings.Join(list, " ")
-}
-
 func TestOpenChecksAgainstThisAccount(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -67,7 +57,7 @@ func TestOpenChecksAgainstThisAccount(t *testing.T) {
 		{"this account in member-accounts", home, "222233334444 " + home, "member-accounts"},
 		{"other accounts only", home, "222233334444", ""},
 		{"this account unknown", "", home, ""},
-		{"more member accounts than a repository policy holds", home, accounts(config.MaxPullAccounts("") + 1), "member-accounts"},
+		{"more member accounts than a repository policy holds", home, account.IDs(config.MaxPullAccounts("") + 1), "member-accounts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

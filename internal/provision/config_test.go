@@ -3,7 +3,6 @@
 package provision_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -12,15 +11,6 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
-
-// accountIDs returns n distinct 12-digit account ids.
-func accountIDs(n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("%012d", 500000000000+i)
-	}
-	return strings.Join(ids, " ")
-}
 
 // A configuration that only this account's id, or the length of a repository policy, makes
 // invalid stops a project event before anything is read in ECR or written, like any invalid
@@ -31,7 +21,7 @@ func TestProvisionWritesNothingWhenConfigurationChecksFail(t *testing.T) {
 	}{
 		{"this account in member-accounts", "member-accounts", account.ID},
 		{"this account among member-accounts", "member-accounts", member + " " + account.ID},
-		{"pull-accounts too many for a repository policy", "pull-accounts", accountIDs(config.MaxPullAccounts("") + 1)},
+		{"pull-accounts too many for a repository policy", "pull-accounts", account.IDs(config.MaxPullAccounts("") + 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, sink, svc := setup(t, map[string]string{tc.param: tc.value})

@@ -363,3 +363,13 @@ func (a *Account) TagByHand(ctx context.Context, name string, tags map[string]st
 	}
 	return nil
 }
+
+// IDs returns n distinct 12-digit account ids, space-separated, as member-accounts and
+// pull-accounts take them.
+func IDs(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%012d", 500000000000+i)
+	}
+	return strings.Join(ids, " ")
+}
