@@ -25,6 +25,10 @@ const SidPrefix = "SageMakerEcrProvisioner"
 const (
 	SidAccounts     = SidPrefix + "PullAccounts"
 	SidOrganization = SidPrefix + "PullOrganization"
+	// SidProjectAccount grants pull to the member account whose project owns the repository,
+	// and to no one else: the product's own record of whose the repository is (see
+	// Policy.ProjectAccount).
+	SidProjectAccount = SidPrefix + "PullProjectAccount"
 )
 
 // MaxPolicyLength is the most characters ECR accepts in a repository policy text (the
@@ -37,14 +41,21 @@ const MaxPolicyLength = 10240
 // which is not a repository action).
 var PullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 
-// Grant is who may pull a repository: accounts by id, and the principals of an organization.
+// Grant is who may pull a repository: accounts by id, the principals of an organization, and
+// the member account whose project owns the repository.
 type Grant struct {
 	Accounts     []string
 	Organization string
+	// ProjectAccount is the member account of the project that owns the repository ("" for a
+	// shared one, or one of this account's projects). It has a statement of its own, so that
+	// it is never mistaken for an account pull-accounts or an override names.
+	ProjectAccount string
 }
 
 // Empty reports whether the grant lets nobody pull.
-func (g Grant) Empty() bool { return len(g.Accounts) == 0 && g.Organization == "" }
+func (g Grant) Empty() bool {
+	return len(g.Accounts) == 0 && g.Organization == "" && g.ProjectAccount == ""
+}
 
 // Statements are the product's statements for the grant, in Sid order. Accounts are named by
 // id, which IAM reads as the account's root principal in any partition.
@@ -64,6 +75,13 @@ func (g Grant) Statements() []map[string]any {
 			"Principal": "*",
 			"Action":    anyList(PullActions),
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": g.Organization}},
+		})
+	}
+	if g.ProjectAccount != "" {
+		out = append(out, map[string]any{
+			"Sid": SidProjectAccount, "Effect": "Allow",
+			"Principal": map[string]any{"AWS": g.ProjectAccount},
+			"Action":    anyList(PullActions),
 		})
 	}
 	return out
@@ -152,27 +170,32 @@ func (p *Policy) Foreign() bool {
 	return len(p.Others()) > 0
 }
 
-// Accounts returns the account ids the product's accounts statement grants pull, sorted, each
-// once (an id and its root ARN are one account). It is the product's own record of whom it
-// granted: only the product writes a statement of its Sid.
-func (p *Policy) Accounts() []string {
-	var out []string
+// ProjectAccount returns the account the product's project-account statement grants pull:
+// the member whose project the repository was made for, as the product recorded it; "" when
+// there is no such statement, or it does not name exactly one account id. Only the product
+// writes a statement of its Sid (anyone who could forge one could as well set the account tag
+// it stands in for).
+func (p *Policy) ProjectAccount() string {
+	found := ""
 	for _, st := range p.Ours() {
-		if sid, _ := st["Sid"].(string); sid != SidAccounts {
+		if sid, _ := st["Sid"].(string); sid != SidProjectAccount {
 			continue
 		}
 		m, ok := principals(st["Principal"]).(map[string]any)
 		if !ok {
-			continue
+			return ""
 		}
 		values, _ := m["AWS"].([]any)
-		for _, v := range values {
-			if id, ok := v.(string); ok && accountID.MatchString(id) {
-				out = append(out, id)
-			}
+		if len(values) != 1 || found != "" {
+			return ""
 		}
+		id, ok := values[0].(string)
+		if !ok || !accountID.MatchString(id) {
+			return ""
+		}
+		found = id
 	}
-	return slices.Compact(slices.Sorted(slices.Values(out)))
+	return found
 }
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)

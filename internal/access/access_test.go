@@ -238,16 +238,28 @@ func TestMaxPolicyLength(t *testing.T) {
 	}
 }
 
-func TestAccountsReadsOnlyTheProductsAccountsStatement(t *testing.T) {
-	text := `{"Version":"2012-10-17","Statement":[
-		{"Sid":"TeamPull","Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"ecr:BatchGetImage"},
-		{"Sid":"SageMakerEcrProvisionerPullAccounts","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222233334444:root","111122223333","222233334444","arn:aws:iam::111122223333:role/x"]},"Action":"ecr:BatchGetImage"},
-		{"Sid":"SageMakerEcrProvisionerPullOrganization","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`
-	p, err := Parse(text)
-	if err != nil {
-		t.Fatal(err)
+func TestProjectAccountIsReadFromItsOwnStatementOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name, statements, want string
+	}{
+		{"the project's own statement", `{"Sid":"SageMakerEcrProvisionerPullProjectAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222233334444:root"},"Action":"ecr:BatchGetImage"}`, "222233334444"},
+		{"the accounts statement is no record of ownership", `{"Sid":"SageMakerEcrProvisionerPullAccounts","Effect":"Allow","Principal":{"AWS":["222233334444"]},"Action":"ecr:BatchGetImage"}`, ""},
+		{"someone else's statement", `{"Sid":"TeamPull","Effect":"Allow","Principal":{"AWS":"222233334444"},"Action":"ecr:BatchGetImage"}`, ""},
+		{"two accounts name no owner", `{"Sid":"SageMakerEcrProvisionerPullProjectAccount","Effect":"Allow","Principal":{"AWS":["222233334444","333344445555"]},"Action":"ecr:BatchGetImage"}`, ""},
+		{"a role is not an account", `{"Sid":"SageMakerEcrProvisionerPullProjectAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222233334444:role/x"},"Action":"ecr:BatchGetImage"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse(`{"Version":"2012-10-17","Statement":[` + tc.statements + `]}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.ProjectAccount(); got != tc.want {
+				t.Errorf("ProjectAccount() = %q; want %q", got, tc.want)
+			}
+		})
 	}
-	if got, want := p.Accounts(), []string{"111122223333", "222233334444"}; !slices.Equal(got, want) {
-		t.Errorf("Accounts() = %v; want %v (the product's statement only, a role is not an account)", got, want)
+	own, _ := New(Grant{Accounts: []string{"111122223333"}, ProjectAccount: "222233334444"}.Statements())
+	if p, _ := Parse(own); p.ProjectAccount() != "222233334444" {
+		t.Errorf("the product's own policy %s: ProjectAccount %q", own, p.ProjectAccount())
 	}
 }

@@ -124,9 +124,24 @@ func TestMaxPullAccounts(t *testing.T) {
 	}
 }
 
+// mostBesideAProject measures how many accounts pull-accounts can name in a member project's
+// repository policy, which also holds the project account's own statement.
+func mostBesideAProject(t *testing.T) int {
+	t.Helper()
+	for n := 1; ; n++ {
+		text, err := access.New(access.Grant{Accounts: strings.Fields(ids(0, n)), ProjectAccount: "499999999999"}.Statements())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if utf8.RuneCountInString(text) > access.MaxPolicyLength {
+			return n - 1
+		}
+	}
+}
+
 func TestParsePullPolicyLength(t *testing.T) {
 	const org = "o-a1b2c3d4e5"
-	n, nOrg := most(t, ""), most(t, org)
+	n, nOrg, nm := most(t, ""), most(t, org), mostBesideAProject(t)
 	const (
 		project = "overrides/acme-sm-vision-detector/pull-accounts"
 		shared  = "overrides/acme-sagemaker-shared/pull-accounts"
@@ -148,20 +163,20 @@ func TestParsePullPolicyLength(t *testing.T) {
 		{"member-accounts and pull-accounts at the limit", []string{"pull-accounts", ids(0, 10), "member-accounts", ids(10, n-10)}, "", ""},
 		{"member-accounts and pull-accounts one over", []string{"pull-accounts", ids(0, 10), "member-accounts", ids(10, n-9)}, "member-accounts",
 			"grant pull-accounts' accounts with pull-org-id instead"},
-		{"the same ids in both count once", []string{"pull-accounts", ids(0, n), "member-accounts", ids(0, n)}, "", ""},
+		{"the same ids in both count once", []string{"pull-accounts", ids(0, nm), "member-accounts", ids(0, nm)}, "", ""},
 		// Every repository names pull-accounts.
 		{"pull-accounts at the limit", []string{"pull-accounts", ids(0, n)}, "", ""},
 		{"pull-accounts one over", []string{"pull-accounts", ids(0, n+1)}, "pull-accounts", advice},
 		{"pull-accounts one over with pull-org-id", []string{"pull-accounts", ids(0, nOrg+1), "pull-org-id", org}, "pull-accounts", advice},
 		// A member project's repositories name its own account too.
-		{"pull-accounts at the limit with a member", []string{"pull-accounts", ids(0, n-1), "member-accounts", ids(n, 1)}, "", ""},
-		{"pull-accounts one over with a member", []string{"pull-accounts", ids(0, n), "member-accounts", ids(n, 1)}, "pull-accounts",
+		{"pull-accounts at the limit with a member", []string{"pull-accounts", ids(0, nm), "member-accounts", ids(n, 1)}, "", ""},
+		{"pull-accounts one over with a member", []string{"pull-accounts", ids(0, nm+1), "member-accounts", ids(n, 1)}, "pull-accounts",
 			"pull-accounts and the project's member account"},
 		// A namespace's override adds to pull-accounts there.
 		{"override at the limit", []string{"pull-accounts", ids(0, 100), project, ids(100, n-100)}, "", ""},
 		{"override one over", []string{"pull-accounts", ids(0, 100), project, ids(100, n-99)}, project, advice},
-		{"override at the limit with a member", []string{project, ids(0, n-1), "member-accounts", ids(n, 1)}, "", ""},
-		{"override one over with a member", []string{project, ids(0, n), "member-accounts", ids(n, 1)}, project, "acme-sm-vision-detector/*"},
+		{"override at the limit with a member", []string{project, ids(0, nm), "member-accounts", ids(n, 1)}, "", ""},
+		{"override one over with a member", []string{project, ids(0, nm+1), "member-accounts", ids(n, 1)}, project, "acme-sm-vision-detector/*"},
 		{"shared override at the limit", []string{"member-accounts", ids(0, 100), shared, ids(100, n-100)}, "", ""},
 		{"shared override one over", []string{"member-accounts", ids(0, 100), shared, ids(100, n-99)}, shared, advice},
 		// One cause, one problem: every policy names pull-accounts.

@@ -22,26 +22,24 @@ import (
 //   - member-accounts, when the shared repositories' policy is too long without an override;
 //   - overrides/<namespace>/pull-accounts, when it is what makes its namespace's too long.
 func (p *parser) pullPolicies(c Config) {
-	// A member project's repositories name their own account, one member that may not already
-	// be among the others: the longest such policy takes one that is not, when there is one.
-	withMember := func(set []string) []string {
-		for _, m := range c.MemberAccounts {
-			if !slices.Contains(set, m) {
-				return union(set, []string{m})
-			}
+	// A member project's repositories name their own account too, in a statement of its own.
+	withMember := func(set []string) access.Grant {
+		g := access.Grant{Accounts: set, Organization: c.PullOrgID}
+		if len(c.MemberAccounts) > 0 {
+			g.ProjectAccount = c.MemberAccounts[0]
 		}
-		return set
+		return g
 	}
 	memberNote := ""
 	if len(c.MemberAccounts) > 0 {
 		memberNote = " and the project's member account"
 	}
-	if n, length := pullPolicy(withMember(c.PullAccounts), c.PullOrgID); length > access.MaxPolicyLength {
+	if n, length := pullPolicy(withMember(c.PullAccounts)); length > access.MaxPolicyLength {
 		p.fail(paramPullAccounts, "", tooLong("a project repository's policy", "pull-accounts"+memberNote, n, length, c.PullOrgID, orgAdvice))
 		return
 	}
 	shared := naming.SharedNamespace(c.Company)
-	n, length := pullPolicy(union(c.PullAccounts, c.MemberAccounts), c.PullOrgID)
+	n, length := pullPolicy(access.Grant{Accounts: union(c.PullAccounts, c.MemberAccounts), Organization: c.PullOrgID})
 	if length > access.MaxPolicyLength {
 		who := "every member account"
 		if len(c.PullAccounts) > 0 {
@@ -64,13 +62,13 @@ func (p *parser) pullPolicies(c Config) {
 			if length > access.MaxPolicyLength {
 				continue // member-accounts is named already
 			}
-			n, l := pullPolicy(union(c.PullAccounts, c.MemberAccounts, c.NamespacePull[ns]), c.PullOrgID)
+			n, l := pullPolicy(access.Grant{Accounts: union(c.PullAccounts, c.MemberAccounts, c.NamespacePull[ns]), Organization: c.PullOrgID})
 			if l > access.MaxPolicyLength {
 				p.fail(name, "", tooLong("the shared repositories' policy", "pull-accounts, every member account and this override", n, l, c.PullOrgID, orgAdvice))
 			}
 			continue
 		}
-		if n, l := pullPolicy(withMember(union(c.PullAccounts, c.NamespacePull[ns])), c.PullOrgID); l > access.MaxPolicyLength {
+		if n, l := pullPolicy(withMember(union(c.PullAccounts, c.NamespacePull[ns]))); l > access.MaxPolicyLength {
 			p.fail(name, "", tooLong(fmt.Sprintf("the policy of %s/*", ns), "pull-accounts, this override"+memberNote, n, l, c.PullOrgID, orgAdvice))
 		}
 	}
@@ -89,14 +87,18 @@ const (
 )
 
 // pullPolicy returns how many accounts a repository policy that holds only the product's
-// statements for accounts and org names, and the length of its text as the product writes it.
-func pullPolicy(accounts []string, org string) (n, length int) {
-	text, err := access.New(access.Grant{Accounts: accounts, Organization: org}.Statements())
+// statements for g names, and the length of its text as the product writes it.
+func pullPolicy(g access.Grant) (n, length int) {
+	n = len(g.Accounts)
+	if g.ProjectAccount != "" {
+		n++
+	}
+	text, err := access.New(g.Statements())
 	if err != nil {
 		// Strings always encode; should they not, the write itself says so.
-		return len(accounts), 0
+		return n, 0
 	}
-	return len(accounts), utf8.RuneCountInString(text)
+	return n, utf8.RuneCountInString(text)
 }
 
 // MaxPullAccounts is the most account ids the product's statements can name in one repository
@@ -108,7 +110,7 @@ func MaxPullAccounts(org string) int {
 		for i := range ids {
 			ids[i] = fmt.Sprintf("%012d", i)
 		}
-		_, length := pullPolicy(ids, org)
+		_, length := pullPolicy(access.Grant{Accounts: ids, Organization: org})
 		return length <= access.MaxPolicyLength
 	}
 	// Each id takes more than one character, so fewer than MaxPolicyLength fit.

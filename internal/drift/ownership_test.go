@@ -95,38 +95,64 @@ func TestRepairNeverHandsARetiredRepositoryToAMember(t *testing.T) {
 }
 
 // A member repository whose account tag someone removed gets it back from the sweep, before
-// any access change: the product's grant to the member in its policy says whose it was, and
-// the member's pull stays.
+// any access change: the product's own project-account grant in its policy says whose it is,
+// and the member's pull stays. In a central registry every project repository's policy is
+// read, so this needs no pull access configured.
 func TestSweepPutsBackARemovedAccountTagBeforeAccess(t *testing.T) {
 	w := forecastWorld(t)
-	w.PutConfig(t, map[string]string{"pull-accounts": "111122223333"}) // every policy is read
 	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account"); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
-	if err != nil || sum.Errors != 0 {
-		t.Fatalf("sweep: %+v, %v", sum, err)
+	if err != nil || sum.Errors != 0 || sum.Fixed != 1 {
+		t.Fatalf("sweep: %+v, %v; want the tag put back", sum, err)
 	}
 	r := w.Repository(t, forecastRepository)
-	if r.Tags["sagemaker:project-account"] != member || !slices.Equal(r.PullAccounts(), []string{"111122223333", member}) {
-		t.Errorf("after the sweep: tags %v, pull %v; want the member's account tag back and its pull kept beside pull-accounts", r.Tags, r.PullAccounts())
+	if r.Tags["sagemaker:project-account"] != member || !slices.Equal(r.PullAccounts(), []string{member}) {
+		t.Errorf("after the sweep: tags %v, pull %v; want the member's account tag back and its pull kept", r.Tags, r.PullAccounts())
 	}
 }
 
-// When that member's SageMaker cannot be read, the sweep makes no access change that would
-// take the member's grant away: the repository is an error of the run, left as it is.
+// When the member's SageMaker cannot be read, the sweep makes no access change that would
+// take the member's grant away: the repository stays the member's, by the product's own grant.
 func TestSweepKeepsAMembersGrantWhenItsOwnerCannotBeRead(t *testing.T) {
 	w := forecastWorld(t)
-	w.PutConfig(t, map[string]string{"pull-accounts": "111122223333"})
-	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account"); err != nil {
+	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account", "team"); err != nil {
 		t.Fatal(err)
 	}
 	w.SageMaker.Account(member).Refuse("ListTags")
-	sum, _ := service(w).Handle(world.Deadline(t), manual("fix"))
-	if sum.Errors == 0 {
-		t.Errorf("sweep: %+v; want the repository counted as an error", sum)
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Logf("sweep: %v", err)
 	}
-	if got := w.Repository(t, forecastRepository).PullAccounts(); !slices.Contains(got, member) {
+	r := w.Repository(t, forecastRepository)
+	if got := r.PullAccounts(); !slices.Equal(got, []string{member}) {
 		t.Errorf("pull after the sweep: %v; want %s's grant kept", got, member)
 	}
+	if r.Tags["sagemaker:project-account"] != member {
+		t.Errorf("tags after the sweep: %v; want the member's account tag back", r.Tags)
+	}
+}
+
+// A grant to a member through pull-accounts is no record of ownership: when it is withdrawn,
+// a retired repository of this account stays this account's, though the member has a project
+// of its name.
+func TestSweepNeverTakesAPullAccountsGrantForOwnership(t *testing.T) {
+	w := world.New(t, server)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "member-accounts": member, "pull-accounts": member})
+	w.SageMaker.PutProject("forecast", "p-home", map[string]string{"team": "demand"})
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
+		t.Fatalf("set-up run: %+v, %v", sum, err)
+	}
+	w.SageMaker.DeleteProject("forecast")
+	if err := w.Setup.TagByHand(context.Background(), forecastRepository, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"}); err != nil {
+		t.Fatal(err)
+	}
+	w.SageMaker.Account(member).PutProject("forecast", "p-m", map[string]string{"team": "demand"})
+	w.DeleteConfig(t, "pull-accounts")
+	if _, err := service(w).Handle(world.Deadline(t), samples.Edit("parameter-store-change.json", func(ev map[string]any) {
+		samples.Detail(ev)["name"] = configPath + "/pull-accounts"
+	})); err != nil {
+		t.Fatal(err)
+	}
+	stillThisAccounts(t, w, forecastRepository)
 }

@@ -18,8 +18,9 @@ import (
 // the repository policy where pull access is configured or the edit was to it) and the writes
 // of what differs. A project repository's owner is read first, before that observation: its
 // tags (and in a central registry its policy) once more, and one ListTags a candidate project
-// in SageMaker. A repository deleted by hand without an account tag left to read is looked for
-// in this account only: a member's is made again by the discovery. The product's own writes come back as such records too (the rule
+// in SageMaker of the repository's own account. A repository deleted by hand has no account
+// tag left to read and is looked for in this account only: a member's is made again by the
+// discovery. The product's own writes come back as such records too (the rule
 // excludes its roles, see template.yaml), and find the repository as desired: no second write.
 func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error {
 	name := e.Repository
@@ -83,32 +84,29 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 }
 
 // repairOwner reads what the project repository d says of its owner (its tags, and in a
-// central registry its policy, see owner), asks SageMaker for that owner, and returns the
-// repository as the owner wants it, and whether it wants it at all (a live project's, with
-// create-project-repos). It fails when that cannot be told and it matters: the repository is gone (whether to create it again
-// waits for the sweep), or its policy grants a member whose project could not be read.
+// central registry its policy: see reconcile.AccountOf), asks SageMaker of that account for
+// the owner, and returns the repository as the owner wants it, and whether it wants it at all
+// (a live project's, with create-project-repos). It fails when that cannot be told and it
+// matters: the repository is gone, and whether to create it again waits for the sweep.
 func (r *run) repairOwner(ctx context.Context, d reconcile.Desired, at place) (_ reconcile.Desired, wanted bool, err error) {
 	fail := func(err error) (reconcile.Desired, bool, error) {
 		return d, false, fmt.Errorf("owner of %s not read; the repository is left as it is: %w", d.Name, err)
 	}
-	pre, err := r.engine.Registry.Observe(ctx, d.Name, registry.Reads{Tags: true, Access: len(r.cfg.MemberAccounts) > 0})
+	pre, err := r.engine.Registry.Observe(ctx, d.Name, registry.Reads{Tags: true, Access: d.CheckAccess})
 	if err != nil {
 		return fail(err)
 	}
 	var tags map[string]string
-	var granted []string
+	account := ""
 	if pre != nil {
-		tags = pre.Tags.Value
-		if tags[naming.TagProjectAccount] == "" {
-			granted = memberGrants(r.cfg, d.Name, pre.Access)
-		}
+		tags, account = pre.Tags.Value, reconcile.AccountOf(pre)
 	}
-	if a := tags[naming.TagProjectAccount]; a != "" {
-		d = reconcile.InAccount(r.cfg, d, a) // a member's project: its account pulls, whoever owns it
+	if account != "" {
+		d = reconcile.InAccount(r.cfg, d, account) // a member's project: its account pulls, whoever owns it
 	}
-	p, confirmed, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags, granted)
+	p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, account, tags)
 	switch {
-	case err != nil && (pre == nil || len(granted) > 0):
+	case err != nil && pre == nil:
 		return fail(err)
 	case err != nil:
 		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
@@ -116,7 +114,7 @@ func (r *run) repairOwner(ctx context.Context, d reconcile.Desired, at place) (_
 	if p == nil {
 		return d, false, nil
 	}
-	want, ok := projectDesired(r.cfg, *p, d.Name, confirmed)
+	want, ok := projectDesired(r.cfg, *p, d.Name)
 	if !ok {
 		return d, false, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +60,7 @@ func (r *run) count(f func()) {
 func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string, deadline time.Time) error {
 	store := r.svc.store()
 	now := r.svc.now()
-	scopes := sweep.Fingerprint(r.cfg.PullScopes())
+	scopes := sweep.Fingerprint(accessScopes(r.cfg))
 	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) { r.prepare(st, scopes) })
 	if err != nil {
 		return err
@@ -131,7 +130,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	cycleDone := cycleEnd && cycle.Failed == 0
 	r.count(func() {
 		sum.Scanned, sum.Compliant, sum.Drifted, sum.Fixed = scan.Scanned, scan.Compliant, scan.Drifted, scan.Fixed
-		sum.Exempt, sum.Errors = scan.Exempt, sum.Errors+scan.Errors
+		sum.Exempt, sum.Errors, sum.Rejected = scan.Exempt, sum.Errors+scan.Errors, sum.Rejected+scan.Rejected
 		sum.Swept, sum.SweepTotal, sum.CycleComplete = cycle.Checked, listing.Total(), cycleDone
 		sum.Complete = cycleDone && discovered
 	})
@@ -159,6 +158,18 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		st.Withdrawn = st.Withdrawn && withdrawn
 	}, sum)
 	return saveErr
+}
+
+// accessScopes are what decides where the product's statements may be: the pull access scopes,
+// and the exempt patterns (an exempt repository loses the product's statements). A change of
+// them between two runs starts a cycle that reads every repository policy, even when the
+// Parameter Store Change event that said so was lost.
+func accessScopes(cfg config.Config) []string {
+	out := cfg.PullScopes()
+	for _, p := range cfg.LifecycleExempt {
+		out = append(out, "exempt:"+p)
+	}
+	return out
 }
 
 // prepare brings the state up to this run before it sweeps, and is written with the lease: a
@@ -300,44 +311,37 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 	}
 }
 
-// owner completes, for a sweep that reads tags, the desired state of a project repository
-// whose owner tags someone removed, whose project was deleted (it may be back), or whose
-// account tag was removed while the product's grant to a member is still in its policy (see
-// owner), so that the plan puts the tags back as the live owner wants them. Repositories whose
-// owner tags are whole and whose project is not deleted cost no call. An owner that cannot be
-// read from SageMaker while the policy holds a member's grant is an error of the repository:
-// nothing is written to it, rather than an access change that would take the grant away.
+// owner completes, for a sweep that reads tags, the desired state of a project repository of a
+// member account (reconcile.AccountOf: its account tag, or the product's own grant to that
+// member when the tag was removed, which is then put back), and of one whose owner tags someone
+// removed or whose project was deleted (it may be back), so that the plan puts the tags back as
+// the live owner wants them. Repositories whose owner tags are whole and whose project is not
+// deleted cost no call. The owner is looked for in the repository's own account only.
 func (r *run) owner(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, error) {
 	tags := o.Tags.Value
-	account := tags[naming.TagProjectAccount]
+	account := reconcile.AccountOf(o)
 	if account != "" {
 		d = reconcile.InAccount(r.cfg, d, account) // a member's project: its account pulls
 	}
-	var granted []string
-	if account == "" {
-		granted = memberGrants(r.cfg, d.Name, o.Access)
-	}
 	_, retired := tags[naming.TagProjectDeleted]
-	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" && len(granted) == 0 {
+	if !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
 		return d, nil
 	}
 	at, ok := placeOf(o.ARN)
 	if !ok {
 		return d, nil
 	}
-	p, confirmed, err := owner(ctx, r.accounts, r.cfg, at, d.Name, tags, granted)
-	if err != nil && len(granted) > 0 {
-		return d, fmt.Errorf("owner of %s not read (its policy grants %s pull); the repository is left as it is: %w", d.Name, strings.Join(granted, " "), err)
-	}
+	p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, account, tags)
 	if err != nil {
-		// The rest of the repository is still checked; its owner tags wait for the next cycle.
+		// The rest of the repository is still checked, as its account wants it; its owner tags
+		// wait for the next cycle.
 		r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
 		return d, nil
 	}
 	if p == nil {
 		return d, nil
 	}
-	if want, ok := projectDesired(r.cfg, *p, d.Name, confirmed); ok {
+	if want, ok := projectDesired(r.cfg, *p, d.Name); ok {
 		want.CheckAccess = want.CheckAccess || d.CheckAccess
 		return want, nil
 	}

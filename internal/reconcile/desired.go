@@ -27,11 +27,6 @@ type Desired struct {
 	// a project repository known only by its name (the sweep's), whose owner tags are then not
 	// compared and whose conflicts are not judged.
 	Owner *projects.Project
-	// AccountGranted says the owner is a member account's project found from the product's
-	// own statement in the repository's policy, which grants that member pull: the repository
-	// was made for it, and someone removed its account tag, which is put back. Without it, a
-	// repository without an account tag is this account's (see conflict).
-	AccountGranted bool
 	// Lifecycle is the lifecycle policy, Policy its text; Exempt means it is left alone, and
 	// the repository gets no pull access of the product's.
 	Lifecycle lifecycle.Spec
@@ -42,8 +37,9 @@ type Desired struct {
 	// Tags are the managed tags, kept true; every other tag is someone else's.
 	Tags map[string]string
 	// Pull is who may pull, through the product's repository policy statements. CheckAccess
-	// says the repository policy is to be read and compared: where pull access is granted, or
-	// where the product's statements may still be there to remove.
+	// says the repository policy is to be read and compared: where pull access is granted,
+	// where the product's statements may still be there to remove, and in a central registry
+	// on every project repository, whose policy may say whose it is (see AccountOf).
 	Pull        access.Grant
 	CheckAccess bool
 	// KMSKey is the encryption (AES256 when empty), and ScanOnPush scanning: both are set at
@@ -123,7 +119,10 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 	// either, which the reconciler, leaving it alone, could never take back.
 	var pull access.Grant
 	if !exempt {
-		pull = access.Grant{Accounts: pullAccounts(cfg, name, scope, owner), Organization: cfg.PullOrgID}
+		pull = access.Grant{Accounts: pullAccounts(cfg, name, scope), Organization: cfg.PullOrgID}
+		if owner != nil {
+			pull.ProjectAccount = owner.Account
+		}
 	}
 	return Desired{
 		Name:        name,
@@ -136,36 +135,34 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		Mutability:  registry.Mutability{Mode: cfg.TagMutability, Exclusions: cfg.TagMutabilityExclusions},
 		Tags:        tags,
 		Pull:        pull,
-		CheckAccess: !pull.Empty(),
+		CheckAccess: !pull.Empty() || (!exempt && scope == naming.ScopeProject && len(cfg.MemberAccounts) > 0),
 		KMSKey:      cfg.KMSKey,
 		ScanOnPush:  cfg.ScanOnPush,
 	}
 }
 
-// pullAccounts are the accounts that may pull the repository: the configured ones, and in a
-// central registry the project's own member account (for its repositories) or every member
-// account (for the shared ones).
-func pullAccounts(cfg config.Config, name string, scope naming.Scope, owner *projects.Project) []string {
+// pullAccounts are the accounts the product's accounts statement names for the repository:
+// the configured ones, and in a central registry every member account for the shared ones. A
+// project's own member account has a statement of its own (access.Grant.ProjectAccount).
+func pullAccounts(cfg config.Config, name string, scope naming.Scope) []string {
 	accounts := cfg.Pull(name)
-	switch {
-	case scope == naming.ScopeShared:
+	if scope == naming.ScopeShared {
 		accounts = append(accounts, cfg.MemberAccounts...)
-	case owner != nil && owner.Account != "":
-		accounts = append(accounts, owner.Account)
 	}
 	return slices.Compact(slices.Sorted(slices.Values(accounts)))
 }
 
 // InAccount returns the desired state of a project repository known by its name (the sweep's)
-// whose account tag names the member account: its account tag kept, and pull granted to that
-// account. Only a member's id is taken: a tag naming any other account grants nothing.
+// that is the member account's (see AccountOf): its account tag kept, or put back, and pull
+// granted to that account. Only a member's id is taken: an account that is not one grants
+// nothing.
 func InAccount(cfg config.Config, d Desired, account string) Desired {
 	if d.Scope != naming.ScopeProject || d.Exempt || !slices.Contains(cfg.MemberAccounts, account) {
 		return d
 	}
 	d.Tags = maps.Clone(d.Tags)
 	d.Tags[naming.TagProjectAccount] = account
-	d.Pull.Accounts = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(d.Pull.Accounts), account))))
+	d.Pull.ProjectAccount = account
 	d.CheckAccess = true
 	return d
 }

@@ -66,10 +66,11 @@ func (e *Engine) Sync(ctx context.Context, desired []Desired, fix bool) ([]Resul
 }
 
 // CreateMissing creates the repositories of desired that do not exist, and leaves the others
-// as they are: they are the sweep's to check. It still reads the others' tags and rejects the
-// whole set when any of them names another project, as Sync does.
+// as they are: they are the sweep's to check. It still reads the others' tags (and, where the
+// policy may say whose a repository is, their policy) and rejects the whole set when any of
+// them is another project's, as Sync does.
 func (e *Engine) CreateMissing(ctx context.Context, desired []Desired) ([]Result, error) {
-	return e.sync(ctx, desired, true, func(Desired) registry.Reads { return registry.Reads{Tags: true} }, func(s Step) bool { return s.Create })
+	return e.sync(ctx, desired, true, func(d Desired) registry.Reads { return registry.Reads{Tags: true, Access: d.CheckAccess} }, func(s Step) bool { return s.Create })
 }
 
 func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads func(Desired) registry.Reads, apply func(Step) bool) ([]Result, error) {

@@ -95,7 +95,7 @@ func Plan(d Desired, o *registry.Repository, fix bool) Step {
 		return s
 	}
 	if o.Tags.Known {
-		if s.Conflict = conflict(d, o.Tags.Value); s.Conflict != "" {
+		if s.Conflict = conflict(d, o); s.Conflict != "" {
 			return s
 		}
 	}
@@ -277,29 +277,45 @@ func accountName(account string) string {
 	return "account " + account
 }
 
+// AccountOf is the one rule of which account an existing repository is (the project account
+// id, "" for this account), for provisioning, the sweep and the repair alike: the account its
+// account tag names; without one, the member its policy's project-account statement names
+// (access.Policy.ProjectAccount: the product's own record, which outlives a tag removed by
+// hand); without either, this account. So a repository never changes hands between accounts:
+// a retired repository of this account, or one stripped of its tags, is still this account's,
+// and a member's whose tag was removed is still the member's.
+func AccountOf(o *registry.Repository) string {
+	if a := o.Tags.Value[naming.TagProjectAccount]; a != "" {
+		return a
+	}
+	if !o.Access.Known || !o.Access.Value.Exists {
+		return ""
+	}
+	policy, err := access.Parse(o.Access.Value.Text)
+	if err != nil {
+		return ""
+	}
+	return policy.ProjectAccount()
+}
+
 // conflict says why an existing project repository belongs to another project: its team or
-// project-name tag names someone else. The seed's naming scheme lets team "data" with project
-// "science-churn" and team "data-science" with project "churn" meet in one name; the tags tell
-// them apart, and such a repository is reported, never adopted.
-//
-// It also holds the one rule of which account a repository is: the one its account tag names,
-// and this account's when it has none. Only a project of that account may own it, so a
-// repository never changes hands between accounts: one name's projects in two accounts share
-// one repository name, and the first to own it keeps it; a member project meeting a
-// repository without an account tag (this account's, retired or stripped of its owner tags) is
-// a conflict. The one exception is Desired.AccountGranted: the product's own grant to that
-// member in the repository's policy says whose it was.
-func conflict(d Desired, tags map[string]string) string {
+// project-name tag names someone else, or it is another account's (see AccountOf). The seed's
+// naming scheme lets team "data" with project "science-churn" and team "data-science" with
+// project "churn" meet in one name, and projects of one name in two accounts share one
+// repository name; the tags tell them apart, and such a repository is reported, never
+// adopted: the first to own a name keeps it.
+func conflict(d Desired, o *registry.Repository) string {
 	if d.Owner == nil {
 		return ""
 	}
+	tags := o.Tags.Value
 	if t := tags[naming.TagTeam]; t != "" && !strings.EqualFold(t, d.Owner.Team) {
 		return fmt.Sprintf("repository %s belongs to team %q, not %q", d.Name, t, d.Owner.Team)
 	}
 	if p := tags[naming.TagProjectName]; p != "" && !strings.EqualFold(p, d.Owner.Name) {
 		return fmt.Sprintf("repository %s belongs to project %q, not %q", d.Name, p, d.Owner.Name)
 	}
-	if a := tags[naming.TagProjectAccount]; a != d.Owner.Account && !(a == "" && d.AccountGranted) {
+	if a := AccountOf(o); a != d.Owner.Account {
 		return fmt.Sprintf("repository %s belongs to the project %q of %s, not to the one of %s",
 			d.Name, d.Owner.Name, accountName(a), accountName(d.Owner.Account))
 	}

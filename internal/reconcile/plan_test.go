@@ -85,9 +85,15 @@ func TestPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	theMembers := members[1]
-	granted := theMembers
-	granted.AccountGranted = true
 	thisAccounts := func(o *registry.Repository) { delete(o.Tags.Value, naming.TagProjectAccount) }
+	// withPolicy gives the observed repository a policy of the product's statements for g.
+	withPolicy := func(g access.Grant, also func(o *registry.Repository)) func(o *registry.Repository) {
+		return func(o *registry.Repository) {
+			also(o)
+			text, _ := access.New(g.Statements())
+			o.Access.Value = registry.Document{Text: text, Exists: true}
+		}
+	}
 	bare := func(o *registry.Repository) { o.Tags.Value = map[string]string{} }
 
 	tests := []struct {
@@ -170,11 +176,14 @@ func TestPlan(t *testing.T) {
 			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of this account, not to the one of account 222233334444`}},
 		{name: "a member's account tag: never this account's project's", desired: training, observed: observedAs(theMembers, nil), fix: true,
 			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of account 222233334444, not to the one of this account`}},
-		{name: "the product's own grant names the member: its account tag is put back", desired: granted, observed: observedAs(granted, func(o *registry.Repository) {
-			thisAccounts(o)
-			text, _ := access.New(granted.Pull.Statements())
-			o.Access.Value = registry.Document{Text: text, Exists: true}
-		}), fix: true,
+		{name: "a pull-accounts grant to the member is no record of ownership", desired: theMembers,
+			observed: observedAs(theMembers, withPolicy(access.Grant{Accounts: []string{"222233334444"}}, thisAccounts)), fix: true,
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of this account, not to the one of account 222233334444`}},
+		{name: "the product's project-account grant says a repository without an account tag is the member's", desired: training,
+			observed: observedAs(training, withPolicy(access.Grant{ProjectAccount: "222233334444"}, func(*registry.Repository) {})), fix: true,
+			want: planned{Conflict: `repository acme-sm-risk-fraud/training belongs to the project "Fraud" of account 222233334444, not to the one of this account`}},
+		{name: "the product's project-account grant names the member: its account tag is put back", desired: theMembers,
+			observed: observedAs(theMembers, withPolicy(theMembers.Pull, thisAccounts)), fix: true,
 			want: planned{Tag: map[string]string{naming.TagProjectAccount: "222233334444"},
 				Differences: []Difference{{Setting: SettingTags, Path: naming.TagProjectAccount, Expected: "222233334444", Found: absent, Fixable: true}}}},
 	}

@@ -26,7 +26,7 @@ type ScanOptions struct {
 	Access bool
 	// Owner, when set, is asked for the owner of a project repository whose tags were read,
 	// so that owner tags removed or changed by hand can be put back (see Desired.Owner). It
-	// returns d unchanged when it cannot tell.
+	// returns d unchanged when it cannot tell; an error fails the repository's check.
 	Owner func(ctx context.Context, d Desired, o *registry.Repository) (Desired, error)
 	// Stop, when it returns true, stops the scan from starting new work (nil: never). Work
 	// under way finishes, so nothing is cut off mid-write; the scan reports itself incomplete.
@@ -49,6 +49,9 @@ type ScanResult struct {
 	Fixed     int
 	Exempt    int
 	Errors    int
+	// Rejected counts repositories that belong to another project (a conflict): reported and
+	// left as they are, which no retry changes, so not an error.
+	Rejected int
 	// Gone counts repositories deleted between the listing and their check: nothing to do.
 	Gone int
 	// Complete is true when every repository of the batch was checked. Last is the name of
@@ -113,8 +116,11 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 				count(func() { res.Gone++ })
 				return nil
 			}
+			rejected := Rejected(err)
 			count(func() {
 				switch {
+				case rejected:
+					res.Rejected++
 				case err != nil:
 					res.Errors++
 				case cfg.Exempt(s.Name):
@@ -131,7 +137,7 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 					}
 				}
 			})
-			if err != nil && opts.OnError != nil {
+			if err != nil && !rejected && opts.OnError != nil {
 				opts.OnError(s.Name, err)
 			}
 			if len(r.Differences) > 0 && opts.OnDrift != nil {

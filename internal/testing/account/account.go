@@ -148,10 +148,11 @@ func (r Repository) Retention() (n int, ok bool) {
 	return lifecycle.Retention(r.Policy)
 }
 
-// PullAccounts lists, sorted, the accounts the product's pull statement (Sid
-// SageMakerEcrProvisionerPullAccounts) of the repository policy names, read here independently
-// of the product's own code; nil when there is no such statement or the policy does not parse.
-// ECR hands an account back as its root ARN; the id is returned.
+// PullAccounts lists, sorted and each once, the accounts the product's pull statements (Sids
+// SageMakerEcrProvisionerPullAccounts and SageMakerEcrProvisionerPullProjectAccount) of the
+// repository policy name, read here independently of the product's own code; nil when there is
+// no such statement or the policy does not parse. ECR hands an account back as its root ARN;
+// the id is returned.
 func (r Repository) PullAccounts() []string {
 	if r.Access == "" {
 		return nil
@@ -167,7 +168,7 @@ func (r Repository) PullAccounts() []string {
 	}
 	var out []string
 	for _, s := range doc.Statement {
-		if s.Sid != "SageMakerEcrProvisionerPullAccounts" {
+		if s.Sid != "SageMakerEcrProvisionerPullAccounts" && s.Sid != "SageMakerEcrProvisionerPullProjectAccount" {
 			continue
 		}
 		switch p := s.Principal.AWS.(type) {
@@ -187,7 +188,30 @@ func (r Repository) PullAccounts() []string {
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
+}
+
+// ProjectAccount is the account the product's project-account statement (Sid
+// SageMakerEcrProvisionerPullProjectAccount) names, as ECR hands it back; "" for none.
+func (r Repository) ProjectAccount() string {
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal struct{ AWS any }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Access), &doc); err != nil {
+		return ""
+	}
+	for _, s := range doc.Statement {
+		if p, ok := s.Principal.AWS.(string); ok && s.Sid == "SageMakerEcrProvisionerPullProjectAccount" {
+			if _, id, ok := strings.Cut(p, "::"); ok {
+				p, _, _ = strings.Cut(id, ":")
+			}
+			return p
+		}
+	}
+	return ""
 }
 
 // RepositoryNames lists the name of every repository, in the order moto lists them.

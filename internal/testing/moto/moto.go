@@ -41,6 +41,22 @@ func Start(ctx context.Context, logTo io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, ErrMissing
 	}
+	// The free port is free when asked for; another test binary starting its own server at the
+	// same moment may take it first, and then this server exits at once: try another port.
+	for attempt := 1; ; attempt++ {
+		m, err := start(ctx, bin, logTo)
+		switch {
+		case err == nil:
+			return m, nil
+		case m == nil || attempt == 3 || ctx.Err() != nil:
+			return nil, err
+		}
+	}
+}
+
+// start starts one moto_server on a free port. On failure it returns the server too (stopped)
+// when it exited before it answered, nil when it never answered.
+func start(ctx context.Context, bin string, logTo io.Writer) (*Server, error) {
 	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
@@ -54,7 +70,11 @@ func Start(ctx context.Context, logTo io.Writer) (*Server, error) {
 	}
 	m := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Output: out, proc: p}
 	if err := m.waitReady(ctx, 60*time.Second); err != nil {
+		exited := !p.Running()
 		m.Stop()
+		if exited {
+			return m, err
+		}
 		return nil, err
 	}
 	return m, nil
