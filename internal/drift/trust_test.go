@@ -114,7 +114,11 @@ func TestDiscoveryNeverStallsOnOneAccount(t *testing.T) {
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "member-accounts": member + " " + otherMember})
 	w.SageMaker.PutProject("churn", "p-home", map[string]string{"team": "risk"})
 	w.SageMaker.Account(member).PutProject("forecast", "p-m", map[string]string{"team": "demand"})
+	// A project made long before, which only the walk down through older projects finds.
 	w.SageMaker.Account(otherMember).PutProject("ledger", "p-o", map[string]string{"team": "finance"})
+	if err := w.SageMaker.Account(otherMember).SetCreated("ledger", time.Now().Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	w.SageMaker.Account(otherMember).Refuse("ListProjects")
 
 	var newest []time.Time
@@ -143,9 +147,8 @@ func TestDiscoveryNeverStallsOnOneAccount(t *testing.T) {
 		t.Errorf("ListProjects calls in the refusing account: %d; want one a run", calls)
 	}
 
-	// Once it answers again, its project is found.
-	w.SageMaker.Account(otherMember).Reset()
-	w.SageMaker.Account(otherMember).PutProject("ledger", "p-o", map[string]string{"team": "finance"})
+	// Once it answers again, its project is found by the next cycle's walk.
+	w.SageMaker.Account(otherMember).Allow("ListProjects")
 	if sum, err := service(w).Handle(world.Deadline(t), event("scheduled-event.json")); err != nil || sum.Created != 3 {
 		t.Errorf("run after the refusal was lifted: %+v, %v; want the ledger's 3 repositories", sum, err)
 	}

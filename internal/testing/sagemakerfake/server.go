@@ -188,6 +188,13 @@ func (s *Server) Refuse(operation string) {
 	s.refused[operation] = true
 }
 
+// Allow lifts Refuse for operation.
+func (s *Server) Allow(operation string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refused, operation)
+}
+
 // Calls returns how many times each SageMaker operation was called, by
 // operation name (for example "ListTags"), including operations the server
 // does not implement.

@@ -417,6 +417,12 @@ func TestRefuse(t *testing.T) {
 	if _, err := client.DescribeProject(context.Background(), &sagemaker.DescribeProjectInput{ProjectName: aws.String("churn")}); err != nil {
 		t.Errorf("DescribeProject, not refused: %v", err)
 	}
+	fake.Allow("ListProjects")
+	out, err := client.ListProjects(context.Background(), &sagemaker.ListProjectsInput{})
+	if err != nil || len(out.ProjectSummaryList) != 1 {
+		t.Errorf("ListProjects after Allow: %+v, %v; want the project", out, err)
+	}
+	fake.Refuse("ListProjects")
 	fake.Reset()
 	if _, err := client.ListProjects(context.Background(), &sagemaker.ListProjectsInput{}); err != nil {
 		t.Errorf("ListProjects after Reset: %v", err)
