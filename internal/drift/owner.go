@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
@@ -20,15 +22,15 @@ type place struct {
 
 // placeOf reads the place of an ECR repository ARN (arn:aws:ecr:us-east-1:123456789012:repository/...).
 func placeOf(repositoryARN string) (place, bool) {
-	parts := strings.SplitN(repositoryARN, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ecr" {
+	a, err := arn.Parse(repositoryARN)
+	if err != nil || a.Service != "ecr" {
 		return place{}, false
 	}
-	return place{parts[1], parts[3]}, true
+	return place{a.Partition, a.Region}, true
 }
 
 func (p place) projectARN(account, name string) string {
-	return strings.Join([]string{"arn", p.partition, "sagemaker", p.region, account, "project/" + naming.Lower(name)}, ":")
+	return arn.ARN{Partition: p.partition, Service: "sagemaker", Region: p.region, AccountID: account, Resource: "project/" + naming.Lower(name)}.String()
 }
 
 // owner finds, from SageMaker, the live project that owns the project repository name: the

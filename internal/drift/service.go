@@ -113,7 +113,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	start := s.now()
 	log := cmp.Or(s.Logger, slog.Default())
-	trig, err := decodeTrigger(raw, s.ConfigPath, s.Accounts.Home)
+	trig, err := decodeTrigger(raw, s.ConfigPath, s.Accounts.Home, s.Accounts.Partition)
 	if err != nil {
 		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
 		return Summary{Status: handler.StatusRejected, Reason: err.Error()}, err

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -46,7 +47,7 @@ var repairCalls = []string{"PutLifecyclePolicy", "DeleteLifecyclePolicy", "SetRe
 // {"mode":"report"|"fix"}. An event of another account than home is ignored: a bus that takes
 // member accounts' project events could bring their own configuration changes and ECR calls
 // too, and those say nothing about this account's registry.
-func decodeTrigger(raw []byte, configPath, home string) (trigger, error) {
+func decodeTrigger(raw []byte, configPath, home, partition string) (trigger, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
 		return trigger{}, fmt.Errorf("payload is not a JSON object: want {}, {\"mode\":\"report\"}, {\"mode\":\"fix\"} or an EventBridge event")
@@ -90,7 +91,7 @@ func decodeTrigger(raw []byte, configPath, home string) (trigger, error) {
 		return trigger{kind: handler.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
 	case ev.Source == "aws.ecr" && ev.DetailType == "AWS API Call via CloudTrail":
 		t, err := decodeEdit(ev.Detail)
-		t.at = place{partition: handler.Partition(ev.Region), region: ev.Region}
+		t.at = place{partition: cmp.Or(partition, "aws"), region: ev.Region}
 		return t, err
 	}
 	return trigger{ignored: fmt.Sprintf("source %q, detail-type %q", ev.Source, ev.DetailType)}, nil

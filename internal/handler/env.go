@@ -30,6 +30,11 @@ type Env struct {
 	SageMakerPerSecond float64
 	// Account is ACCOUNT_ID, this account's id (the template sets it); empty when unset.
 	Account string
+	// Partition is PARTITION, the partition the functions run in (the template sets it from
+	// AWS::Partition: aws, aws-cn, aws-us-gov, aws-iso, ...), "aws" when unset. ARNs the
+	// functions build (a project's, the member role's) are in it. It is not guessed from the
+	// Region, which misses the ISO and sovereign partitions.
+	Partition string
 }
 
 // StateParameter is where the reconciler keeps its state by default: beside the configuration
@@ -50,6 +55,9 @@ func FromEnv() (Env, error) {
 	if e.Account = os.Getenv("ACCOUNT_ID"); e.Account != "" && !accountID.MatchString(e.Account) {
 		return e, fmt.Errorf("environment variable ACCOUNT_ID=%q: want a 12-digit AWS account id", e.Account)
 	}
+	if e.Partition = cmp.Or(os.Getenv("PARTITION"), "aws"); !partition.MatchString(e.Partition) {
+		return e, fmt.Errorf("environment variable PARTITION=%q: want an AWS partition (aws, aws-cn, aws-us-gov, ...)", e.Partition)
+	}
 	var err error
 	if e.Concurrency, err = positiveInt("MAX_CONCURRENCY", 8); err != nil {
 		return e, err
@@ -63,18 +71,10 @@ func FromEnv() (Env, error) {
 	return e, nil
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
-// Partition is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
+var (
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	partition = regexp.MustCompile(`^aws(-[a-z]+)*$`)
+)
 
 func positiveInt(name string, def int) (int, error) {
 	v := os.Getenv(name)

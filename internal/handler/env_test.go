@@ -7,12 +7,13 @@ import (
 
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
-		name, concurrency, ecr, sm string
-		want                       Env
-		err                        string
+		name, concurrency, ecr, sm, partition string
+		want                                  Env
+		err                                   string
 	}{
-		{name: "defaults", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5}},
-		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5}},
+		{name: "defaults", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 8, ECRPerSecond: 20, SageMakerPerSecond: 5, Partition: "aws"}},
+		{name: "set", concurrency: "16", ecr: "50", sm: "2.5", partition: "aws-iso-b", want: Env{ConfigPath: "/sagemaker-platform/ecr", EventBus: "default", StateParameter: "/sagemaker-platform/ecr-state", Concurrency: 16, ECRPerSecond: 50, SageMakerPerSecond: 2.5, Partition: "aws-iso-b"}},
+		{name: "not a partition", partition: "us-east-1", err: `PARTITION="us-east-1"`},
 		{name: "zero concurrency", concurrency: "0", err: `MAX_CONCURRENCY="0"`},
 		{name: "word", ecr: "fast", err: `ECR_MAX_RPS="fast"`},
 		{name: "negative", sm: "-1", err: `SAGEMAKER_MAX_RPS="-1"`},
@@ -25,6 +26,7 @@ func TestFromEnv(t *testing.T) {
 			t.Setenv("CONFIG_PATH", "")
 			t.Setenv("EVENT_BUS_NAME", "")
 			t.Setenv("STATE_PARAMETER", "")
+			t.Setenv("PARTITION", tc.partition)
 			got, err := FromEnv()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {

@@ -65,7 +65,7 @@ func (p *Process) Accounts(session string, perSecond float64) *accounts.Director
 	}
 	return &accounts.Directory{
 		Home: p.Account, HomeSageMaker: newSageMaker(p.AWS),
-		Partition: Partition(p.AWS.Region),
+		Partition: p.Env.Partition,
 		STS:       sts.NewFromConfig(p.AWS), AWS: p.AWS, NewSageMaker: newSageMaker,
 		SessionName: session,
 	}

@@ -9,6 +9,7 @@ package projectevent
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,8 +96,10 @@ const (
 var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):project/([^/]+)$`)
 
 // Decode reads one EventBridge event. It returns an error wrapping ErrIgnored for events that
-// are not about a SageMaker project, and an *Error for events that are but cannot be read.
-func Decode(raw []byte) (Change, error) {
+// are not about a SageMaker project, and an *Error for events that are but cannot be read. A
+// project ARN the record does not carry is built in partition (the functions' PARTITION, "aws"
+// when empty), the Region and the account of the event.
+func Decode(raw []byte, partition string) (Change, error) {
 	var env events.EventBridgeEvent
 	if err := strictUnmarshal(raw, &env); err != nil {
 		return Change{}, malformed("not an EventBridge event: %v", err)
@@ -133,7 +136,7 @@ func Decode(raw []byte) (Change, error) {
 		if !region.MatchString(env.Region) || !account.MatchString(c.Account) {
 			return Change{}, malformed("%s names no project ARN, and the event no Region and account to build it from", c.Trigger)
 		}
-		arn := fmt.Sprintf("arn:%s:sagemaker:%s:%s:project/%s", partition(env.Region), env.Region, c.Account, strings.ToLower(c.Project))
+		arn := fmt.Sprintf("arn:%s:sagemaker:%s:%s:project/%s", cmp.Or(partition, "aws"), env.Region, c.Account, strings.ToLower(c.Project))
 		if !projectARN.MatchString(arn) {
 			return Change{}, malformed("%s: %q makes no project ARN", c.Trigger, c.Project)
 		}
@@ -146,17 +149,6 @@ var (
 	region  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	account = regexp.MustCompile(`^[0-9]{12}$`)
 )
-
-// partition is the partition of a Region: aws-cn for China, aws-us-gov for GovCloud.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
 
 // strictUnmarshal decodes one JSON value and rejects trailing data.
 func strictUnmarshal(raw []byte, v any) error {

@@ -102,6 +102,8 @@ func TestDecodeSamples(t *testing.T) {
 	tests := map[string]struct {
 		want    projectevent.Change
 		ignored bool
+		// partition is the functions' PARTITION, "aws" when empty.
+		partition string
 	}{
 		"create-project.json": {want: projectevent.Change{
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "6f0c2a9e-1111-2222-3333-444455556666",
@@ -126,7 +128,7 @@ func TestDecodeSamples(t *testing.T) {
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "UpdateProject", EventID: "3b1d3b0f-1111-2222-3333-444455556666",
 			Project: "Churn-Model", ARN: churnARN,
 		}},
-		"update-project-without-response.json": {want: projectevent.Change{
+		"update-project-without-response.json": {partition: "aws-us-gov", want: projectevent.Change{
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "UpdateProject", EventID: "3b1d3b0f-aaaa-2222-3333-444455556666",
 			Project: "Churn-Model", ARN: "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:project/churn-model",
 		}},
@@ -175,7 +177,7 @@ func TestDecodeSamples(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expectation for %s", name)
 			}
-			got, err := projectevent.Decode(raw)
+			got, err := projectevent.Decode(raw, tt.partition)
 			if tt.ignored {
 				if !errors.Is(err, projectevent.ErrIgnored) {
 					t.Fatalf("got %+v, %v; want ErrIgnored", got, err)
@@ -243,7 +245,7 @@ func TestDecodeTagCasing(t *testing.T) {
 			} else {
 				requestParameters(m)["tags"] = tt.tags
 			}
-			got, err := projectevent.Decode(encode(t, m))
+			got, err := projectevent.Decode(encode(t, m), "aws")
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -276,7 +278,7 @@ func TestUpdateProjectTagsAreReadBack(t *testing.T) {
 			} else {
 				requestParameters(m)["tags"] = tt.tags
 			}
-			got, err := projectevent.Decode(encode(t, m))
+			got, err := projectevent.Decode(encode(t, m), "aws")
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -326,7 +328,7 @@ func TestDecodeIgnored(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := sample(t, tt.file)
 			tt.change(m)
-			got, err := projectevent.Decode(encode(t, m))
+			got, err := projectevent.Decode(encode(t, m), "aws")
 			if !errors.Is(err, projectevent.ErrIgnored) {
 				t.Fatalf("got %+v, %v; want ErrIgnored", got, err)
 			}
@@ -492,7 +494,7 @@ func TestDecodeMalformed(t *testing.T) {
 				tt.change(m)
 				raw = encode(t, m)
 			}
-			got, err := projectevent.Decode(raw)
+			got, err := projectevent.Decode(raw, "aws")
 			var perr *projectevent.Error
 			if !errors.As(err, &perr) {
 				t.Fatalf("got %+v, %v; want a *projectevent.Error", got, err)
@@ -520,7 +522,7 @@ func TestDecodeLoneVariantSpelling(t *testing.T) {
 	requestParameters(m)["ProjectName"] = "churn-model"
 	m["Source"] = m["source"]
 	delete(m, "source")
-	got, err := projectevent.Decode(encode(t, m))
+	got, err := projectevent.Decode(encode(t, m), "aws")
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -606,7 +608,7 @@ func TestHostileNoPanic(t *testing.T) {
 // checkDecode holds Decode's invariants for any input.
 func checkDecode(t *testing.T, raw []byte) {
 	t.Helper()
-	c, err := projectevent.Decode(raw)
+	c, err := projectevent.Decode(raw, "aws")
 	if err != nil {
 		var perr *projectevent.Error
 		if !errors.As(err, &perr) && !errors.Is(err, projectevent.ErrIgnored) {
@@ -627,7 +629,7 @@ func checkDecode(t *testing.T, raw []byte) {
 	if !ok {
 		t.Fatalf("Decode(%q) succeeded on input that is not one JSON value", raw)
 	}
-	c2, err := projectevent.Decode(again)
+	c2, err := projectevent.Decode(again, "aws")
 	if err != nil {
 		t.Fatalf("Decode(%q) = %+v but the re-encoded %q fails: %v", raw, c, again, err)
 	}

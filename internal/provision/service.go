@@ -57,7 +57,7 @@ type Summary struct {
 // Lambda retries the event and the dead-letter queue keeps it in the end.
 func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	log := cmp.Or(s.Logger, slog.Default())
-	change, err := projectevent.Decode(raw)
+	change, err := projectevent.Decode(raw, s.Accounts.Partition)
 	if errors.Is(err, projectevent.ErrIgnored) {
 		log.InfoContext(ctx, "event ignored", "reason", err.Error())
 		return Summary{Status: handler.StatusIgnored, Reason: err.Error()}, nil

@@ -42,7 +42,7 @@ func TestFunctionBuild(t *testing.T) {
 
 func TestFunctionEnvironment(t *testing.T) {
 	tpl := loadTemplate(t)
-	common := map[string]string{"CONFIG_PATH": "${ConfigPath}", "EVENT_BUS_NAME": "${EventBusName}", "ACCOUNT_ID": "${AWS::AccountId}"}
+	common := map[string]string{"CONFIG_PATH": "${ConfigPath}", "EVENT_BUS_NAME": "${EventBusName}", "ACCOUNT_ID": "${AWS::AccountId}", "PARTITION": "${AWS::Partition}"}
 	drift := maps.Clone(common)
 	maps.Copy(drift, map[string]string{"MAX_CONCURRENCY": "8", "ECR_MAX_RPS": "20", "SAGEMAKER_MAX_RPS": "5", "GOMEMLIMIT": "100MiB",
 		"STATE_PARAMETER": "${ConfigPath}-state"})
