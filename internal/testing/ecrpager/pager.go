@@ -23,7 +23,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/loopback"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
@@ -53,7 +52,7 @@ type Pager struct {
 	order    []int
 	nextID   int
 	calls    map[string]int
-	srv      *loopback.Server
+	srv      *httptest.Server
 }
 
 // New returns a Pager in front of next.
@@ -63,10 +62,7 @@ func New(next http.Handler) *Pager {
 
 // Start serves the pager on a free loopback port and returns its base URL.
 func (p *Pager) Start() (string, error) {
-	srv, err := loopback.Serve("the ECR pager", p)
-	if err != nil {
-		return "", err
-	}
+	srv := httptest.NewServer(p)
 	p.mu.Lock()
 	p.srv = srv
 	p.mu.Unlock()
@@ -78,7 +74,9 @@ func (p *Pager) Close() {
 	p.mu.Lock()
 	srv := p.srv
 	p.mu.Unlock()
-	srv.Close()
+	if srv != nil {
+		srv.Close()
+	}
 }
 
 // Calls returns how many calls of each operation the pager received, every page counted.

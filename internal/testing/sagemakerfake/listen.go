@@ -1,6 +1,6 @@
 package sagemakerfake
 
-import "github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/loopback"
+import "net/http/httptest"
 
 // Listener is a Server served in this process on a free loopback port, for functions that run
 // in other processes. The embedded Server holds its projects: PutProject, SetStatus, DeleteProject, Reset.
@@ -8,16 +8,13 @@ type Listener struct {
 	*Server
 	// URL is the endpoint the functions get as AWS_ENDPOINT_URL_SAGEMAKER.
 	URL string
-	srv *loopback.Server
+	srv *httptest.Server
 }
 
 // Listen serves an empty stand-in whose project ARNs name region and account.
 func Listen(region, account string) (*Listener, error) {
 	fake := New(region, account)
-	srv, err := loopback.Serve("the SageMaker stand-in", fake)
-	if err != nil {
-		return nil, err
-	}
+	srv := httptest.NewServer(fake)
 	return &Listener{Server: fake, URL: srv.URL, srv: srv}, nil
 }
 

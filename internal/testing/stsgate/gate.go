@@ -13,12 +13,11 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
-
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/loopback"
 )
 
 // Gate is an http.Handler; Start serves it on a loopback port.
@@ -28,7 +27,7 @@ type Gate struct {
 	mu     sync.Mutex
 	denied map[string]bool
 	calls  map[string]int // AssumeRole calls by the role's account
-	srv    *loopback.Server
+	srv    *httptest.Server
 }
 
 // New returns a gate in front of moto at target.
@@ -68,10 +67,7 @@ func (g *Gate) AssumeRoleCalls() map[string]int {
 
 // Start serves the gate on a free loopback port and returns its base URL.
 func (g *Gate) Start() (string, error) {
-	srv, err := loopback.Serve("the STS gate", g)
-	if err != nil {
-		return "", err
-	}
+	srv := httptest.NewServer(g)
 	g.mu.Lock()
 	g.srv = srv
 	g.mu.Unlock()
@@ -83,7 +79,9 @@ func (g *Gate) Close() {
 	g.mu.Lock()
 	srv := g.srv
 	g.mu.Unlock()
-	srv.Close()
+	if srv != nil {
+		srv.Close()
+	}
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
