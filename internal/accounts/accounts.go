@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
@@ -153,7 +154,7 @@ func (s *Session) SageMaker(ctx context.Context, account string) (SageMaker, err
 
 // RoleARN is the member role's ARN in account.
 func (s *Session) RoleARN(account string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", cmp.Or(s.dir.Partition, "aws"), account, s.role)
+	return arn.ARN{Partition: cmp.Or(s.dir.Partition, "aws"), Service: "iam", AccountID: account, Resource: "role/" + s.role}.String()
 }
 
 func (s *Session) assume(ctx context.Context, account string) (SageMaker, error) {

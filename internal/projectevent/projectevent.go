@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Action is what happened to the project.
@@ -91,9 +92,19 @@ const (
 	maxProjectLength = 1024
 )
 
-// projectARN matches a SageMaker project ARN in any partition and captures the account and the
-// project name.
-var projectARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:([0-9]{12}):project/([^/]+)$`)
+// parseProjectARN reads a SageMaker project ARN, in any partition, into its account and
+// project name; ok is false for anything else.
+func parseProjectARN(s string) (account, name string, ok bool) {
+	a, err := arn.Parse(s)
+	if err != nil || !strings.HasPrefix(a.Partition, "aws") || a.Service != "sagemaker" || !region.MatchString(a.Region) || !accountPattern.MatchString(a.AccountID) {
+		return "", "", false
+	}
+	name, ok = strings.CutPrefix(a.Resource, "project/")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", "", false
+	}
+	return a.AccountID, name, true
+}
 
 // Decode reads one EventBridge event. It returns an error wrapping ErrIgnored for events that
 // are not about a SageMaker project, and an *Error for events that are but cannot be read. A
@@ -122,32 +133,33 @@ func Decode(raw []byte, partition string) (Change, error) {
 		return Change{}, err
 	}
 	c.EventID, c.Time, c.Account = env.ID, env.Time, env.AccountID
-	if m := projectARN.FindStringSubmatch(c.ARN); m != nil {
+	if account, _, ok := parseProjectARN(c.ARN); ok {
 		switch {
 		case c.Account == "":
-			c.Account = m[1]
-		case m[1] != c.Account:
-			return Change{}, malformed("the project %s is in account %s, but the event comes from account %s", c.ARN, m[1], c.Account)
+			c.Account = account
+		case account != c.Account:
+			return Change{}, malformed("the project %s is in account %s, but the event comes from account %s", c.ARN, account, c.Account)
 		}
 	}
 	if c.Action == Sync && c.Tags == nil && c.ARN == "" {
 		// The tags are to be read from SageMaker, which wants the ARN: the project lives where
 		// the call was made, and its ARN spells the name in lower case.
-		if !region.MatchString(env.Region) || !account.MatchString(c.Account) {
+		if !region.MatchString(env.Region) || !accountPattern.MatchString(c.Account) {
 			return Change{}, malformed("%s names no project ARN, and the event no Region and account to build it from", c.Trigger)
 		}
-		arn := fmt.Sprintf("arn:%s:sagemaker:%s:%s:project/%s", cmp.Or(partition, "aws"), env.Region, c.Account, strings.ToLower(c.Project))
-		if !projectARN.MatchString(arn) {
+		built := arn.ARN{Partition: cmp.Or(partition, "aws"), Service: "sagemaker", Region: env.Region, AccountID: c.Account,
+			Resource: "project/" + strings.ToLower(c.Project)}.String()
+		if _, _, ok := parseProjectARN(built); !ok {
 			return Change{}, malformed("%s: %q makes no project ARN", c.Trigger, c.Project)
 		}
-		c.ARN = arn
+		c.ARN = built
 	}
 	return c, nil
 }
 
 var (
-	region  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	account = regexp.MustCompile(`^[0-9]{12}$`)
+	region         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // strictUnmarshal decodes one JSON value and rejects trailing data.
@@ -311,12 +323,9 @@ func decodeTagChange(env events.EventBridgeEvent) (Change, error) {
 }
 
 // ProjectFromARN returns the project name of a SageMaker project ARN.
-func ProjectFromARN(arn string) (string, bool) {
-	m := projectARN.FindStringSubmatch(arn)
-	if m == nil {
-		return "", false
-	}
-	return m[2], true
+func ProjectFromARN(s string) (string, bool) {
+	_, name, ok := parseProjectARN(s)
+	return name, ok
 }
 
 // unmarshalObject decodes a JSON object; null, a missing value or another JSON type is an error.
