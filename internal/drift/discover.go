@@ -104,7 +104,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	// those not yet done (projects can share a creation time); not again those a head just
 	// looked at.
 	skipped := false
-	for i := tailStart(d, all); i < len(all); i++ {
+	for i := d.TailStart(all); i < len(all); i++ {
 		account := all[i]
 		if d.Account != account {
 			d.Account, d.Before, d.Done = account, d.Started, nil
@@ -143,24 +143,6 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	}
 	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
 	return !skipped
-}
-
-// tailStart is where the tail goes on: at the cursor's account, or, if that one is no longer
-// served, at the next in order; at the first when the cycle has just begun.
-func tailStart(d *sweep.Discovery, all []string) int {
-	if d.Account == "" {
-		d.Account = all[0]
-		return 0
-	}
-	if i := slices.Index(all, d.Account); i >= 0 {
-		return i
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i] > d.Account {
-			return i
-		}
-	}
-	return len(all)
 }
 
 // unreachable counts an account that cannot be read (its member role not assumed, its

@@ -61,7 +61,9 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	store := r.svc.store()
 	now := r.svc.now()
 	scopes := sweep.Fingerprint(accessScopes(r.cfg))
-	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) { r.prepare(st, scopes) })
+	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) {
+		st.Prepare(scopes, r.trigger.access, r.trigger.kind == handler.TriggerConfigChange)
+	})
 	if err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		return nil
 	}
 	restarts := st.Restarts
-	cycle := r.cycle(&st, now)
+	cycle := st.CycleOf(string(r.mode), now)
 	listing, err := sweep.List(ctx, r.engine.Registry, r.cfg.Managed, cycle.After, r.batchLimit(now))
 	if err != nil {
 		r.count(func() { sum.Errors++ })
@@ -170,35 +172,6 @@ func accessScopes(cfg config.Config) []string {
 		out = append(out, "exempt:"+p)
 	}
 	return out
-}
-
-// prepare brings the state up to this run before it sweeps, and is written with the lease: a
-// configuration change, or pull access scopes other than the last run's, start every cycle
-// over; scopes changed or a pull access parameter changed mean the product's statements may be
-// where they are no longer wanted, so the cycles read every repository policy until a fix
-// cycle has (see sweep.State.Withdrawn). A state that has swept but keeps no fingerprint (one
-// written before it kept one) counts as changed: one cycle reads every policy.
-func (r *run) prepare(st *sweep.State, scopes string) {
-	changed := st.Scopes != scopes && (st.Scopes != "" || len(st.Cycles) > 0)
-	if changed || r.trigger.access {
-		st.Withdrawn = true
-	}
-	if changed || r.trigger.kind == handler.TriggerConfigChange {
-		st.Restarts++
-	}
-}
-
-// cycle returns the mode's sweep cycle in st, begun anew when it was begun under another
-// restart count (or never).
-func (r *run) cycle(st *sweep.State, now time.Time) *sweep.Cycle {
-	c := st.Cycles[string(r.mode)]
-	if c == nil {
-		c = &sweep.Cycle{}
-	}
-	if c.Started.IsZero() || c.Restarts != st.Restarts {
-		c.Begin(now, st.Withdrawn, st.Restarts)
-	}
-	return c
 }
 
 // batchLimit is how many repositories this invocation can check at most: every check costs

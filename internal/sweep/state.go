@@ -62,6 +62,38 @@ func (st *State) Discovery(mode string) *Discovery {
 	return d
 }
 
+// Prepare brings the state up to a run before it sweeps; the run writes it with its lease.
+// scopes is the fingerprint of what decides where the product's statements may be (see
+// Fingerprint); accessChanged says a pull access parameter changed, restart that the run was
+// started by a configuration change. Scopes other than the last run's, or a restart, start
+// every cycle over; scopes changed or a pull access parameter changed mean the product's
+// statements may be where they are no longer wanted, so the cycles read every repository policy
+// until a fix cycle has (see Withdrawn). A state that has swept but keeps no fingerprint (one
+// written before it kept one) counts as changed: one cycle reads every policy.
+func (st *State) Prepare(scopes string, accessChanged, restart bool) {
+	changed := st.Scopes != scopes && (st.Scopes != "" || len(st.Cycles) > 0)
+	if changed || accessChanged {
+		st.Withdrawn = true
+	}
+	if changed || restart {
+		st.Restarts++
+	}
+}
+
+// CycleOf returns the sweep cycle of mode, begun anew at now when it was begun under another
+// restart count (or never); a new cycle reads every repository policy while a withdrawal is
+// under way.
+func (st *State) CycleOf(mode string, now time.Time) *Cycle {
+	c := st.Cycles[mode]
+	if c == nil {
+		c = &Cycle{}
+	}
+	if c.Started.IsZero() || c.Restarts != st.Restarts {
+		c.Begin(now, st.Withdrawn, st.Restarts)
+	}
+	return c
+}
+
 // Cycle is one pass of the sweep over every managed repository.
 type Cycle struct {
 	// Started is when the cycle's first run started.
@@ -126,6 +158,26 @@ type Discovery struct {
 // created from now on.
 func (d *Discovery) Begin(now time.Time) {
 	*d = Discovery{Newest: now, Before: now, Started: now, LastFinished: d.LastFinished}
+}
+
+// TailStart is the index in accounts (this account first, then the members in order) where
+// the tail goes on: at the cursor's account, or, if that one is no longer served, at the next
+// in order (len(accounts) when none is left); at the first when the cycle has just begun,
+// whose account it records.
+func (d *Discovery) TailStart(accounts []string) int {
+	if d.Account == "" {
+		d.Account = accounts[0]
+		return 0
+	}
+	if i := slices.Index(accounts, d.Account); i >= 0 {
+		return i
+	}
+	for i := 1; i < len(accounts); i++ {
+		if accounts[i] > d.Account {
+			return i
+		}
+	}
+	return len(accounts)
 }
 
 // Visited records that the tail of the discovery has looked at the project name, created at
