@@ -5,7 +5,6 @@ package config
 import (
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
@@ -146,15 +145,6 @@ func (c Config) PullScopes() []string {
 	return out
 }
 
-// AccessParameter reports whether the parameter named (relative to the configuration path)
-// says who may pull what: when one changes, the product's repository policy statements may be
-// where they are no longer wanted, so every repository policy is read once. lifecycle-exempt is
-// one: a repository made exempt loses the product's statements too.
-func AccessParameter(name string) bool {
-	return name == paramPullAccounts || name == paramPullOrgID || name == paramMemberAccounts || name == paramLifecycleExempt ||
-		(strings.HasPrefix(name, overridesPrefix) && strings.HasSuffix(name, "/pull-accounts"))
-}
-
 // Exempt reports whether drift must leave the repository's lifecycle policy alone.
 func (c Config) Exempt(repository string) bool {
 	for _, p := range c.LifecycleExempt {
@@ -198,17 +188,6 @@ const (
 	paramMemberRoleName     = "member-role-name"
 	overridesPrefix         = "overrides/"
 )
-
-// Known lists the parameter names the product reads (besides overrides/...), sorted.
-func Known() []string {
-	names := []string{paramEnabled, paramCompany, paramSharedRepos, paramProjectRepos,
-		paramCreateProjectRepos, paramImageRetention, paramTeamTag, paramAllowedTeams,
-		paramScanOnPush, paramTagMutability, paramMutabilityExcl, paramPullAccounts, paramPullOrgID,
-		paramUntaggedExpiry, paramProtectedTags, paramCheckTags, paramKMSKey, paramDriftMode,
-		paramLifecycleExempt, paramOnProjectDelete, paramMemberAccounts, paramMemberRoleName}
-	sort.Strings(names)
-	return names
-}
 
 func fields(s string) []string { return strings.Fields(s) }
 

@@ -630,3 +630,78 @@ func TestLoadInvalid(t *testing.T) {
 		t.Errorf("got %v; want one InvalidError", err)
 	}
 }
+
+// TestParametersAgainstTheREADME holds each default of the README's configuration table to
+// Parameters: a backquoted value is the default, "required" a required parameter, and any
+// other text (empty, ...) no default.
+func TestParametersAgainstTheREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "\n## Configuration\n")
+	table, _, _ = strings.Cut(table, "\n## ")
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, " | ")
+		name, ok := strings.CutPrefix(cells[0], "| `")
+		if !ok || len(cells) < 3 {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "`")
+		if strings.HasPrefix(name, "overrides/") {
+			continue
+		}
+		rows++
+		var p config.Parameter
+		for _, q := range config.Parameters {
+			if q.Name == name {
+				p = q
+			}
+		}
+		if p.Name == "" {
+			t.Errorf("README documents %s, which Parameters does not hold", name)
+			continue
+		}
+		cell := cells[1]
+		switch {
+		case cell == "required":
+			if !p.Required {
+				t.Errorf("%s: the README says required; Parameters does not", name)
+			}
+		case strings.HasPrefix(cell, "`"):
+			if want := strings.Trim(cell, "`"); p.Default != want {
+				t.Errorf("%s: the README's default %q; Parameters' %q", name, want, p.Default)
+			}
+		default:
+			if p.Default != "" || p.Required {
+				t.Errorf("%s: the README's default %q; Parameters' %q (required %v)", name, cell, p.Default, p.Required)
+			}
+		}
+	}
+	if rows != len(config.Parameters) {
+		t.Errorf("README rows %d; Parameters %d", rows, len(config.Parameters))
+	}
+}
+
+// TestParametersAreWhatParseReads: unset, every parameter reads as its default.
+func TestParametersAreWhatParseReads(t *testing.T) {
+	values := map[string]string{}
+	for _, p := range config.Parameters {
+		if p.Default != "" {
+			values[path+"/"+p.Name] = p.Default
+		}
+	}
+	values[path+"/company"] = "acme"
+	set, err := config.Parse(path, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unset, err := config.Parse(path, params("company", "acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(unset, set, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("every default set against none set (-unset +set):\n%s", diff)
+	}
+}

@@ -107,23 +107,23 @@ func ParseFor(configPath, home string, values map[string]string) (Config, error)
 	p := parser{values: rel, raw: raw, prefix: prefix}
 	c := Config{
 		Path:               strings.TrimRight(configPath, "/"),
-		Enabled:            p.boolean(paramEnabled, true),
+		Enabled:            p.boolean(paramEnabled),
 		Company:            p.company(),
-		SharedRepos:        p.types(paramSharedRepos, "base-sklearn base-pytorch base-xgboost", true),
-		ProjectRepos:       p.types(paramProjectRepos, "preprocessing training inference", false),
-		CreateProjectRepos: p.boolean(paramCreateProjectRepos, true),
-		ImageRetention:     p.retention(paramImageRetention, "10"),
+		SharedRepos:        p.types(paramSharedRepos, true),
+		ProjectRepos:       p.types(paramProjectRepos, false),
+		CreateProjectRepos: p.boolean(paramCreateProjectRepos),
+		ImageRetention:     p.retention(paramImageRetention),
 		TeamTag:            p.teamTag(),
 		AllowedTeams:       p.teams(),
-		ScanOnPush:         p.boolean(paramScanOnPush, true),
+		ScanOnPush:         p.boolean(paramScanOnPush),
 		KMSKey:             p.kmsKey(),
 		PullAccounts:       p.accounts(paramPullAccounts),
 		PullOrgID:          p.organization(),
 		UntaggedExpiryDays: p.untaggedDays(),
-		CheckTags:          p.boolean(paramCheckTags, false),
-		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeFix), string(ModeReport))),
+		CheckTags:          p.boolean(paramCheckTags),
+		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
-		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteRetain, OnDeleteDeleteIfEmpty),
+		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteDeleteIfEmpty),
 		MemberAccounts:     p.members(home),
 		MemberRoleName:     p.roleName(),
 	}
@@ -147,14 +147,17 @@ type parser struct {
 	errs   []*InvalidError
 }
 
-func (p *parser) get(name, def string) (string, bool) {
+// get returns the value of name and whether it is set; unset, its default in Parameters ("" for
+// an override).
+func (p *parser) get(name string) (string, bool) {
 	if p.read == nil {
 		p.read = map[string]bool{}
 	}
 	p.read[name] = true
 	v, ok := p.values[name]
 	if !ok {
-		return def, false
+		def, _ := parameter(name)
+		return def.Default, false
 	}
 	return v, true
 }
@@ -171,11 +174,8 @@ func (p *parser) fail(name, value, valid string) {
 	p.errs = append(p.errs, &InvalidError{Parameter: p.prefix + name, Value: value, Valid: valid})
 }
 
-func (p *parser) boolean(name string, def bool) bool {
-	v, ok := p.get(name, "")
-	if !ok {
-		return def
-	}
+func (p *parser) boolean(name string) bool {
+	v, _ := p.get(name)
 	switch v {
 	case "true":
 		return true
@@ -183,22 +183,23 @@ func (p *parser) boolean(name string, def bool) bool {
 		return false
 	}
 	p.fail(name, v, "true or false")
-	return def
+	return false
 }
 
-func (p *parser) oneOf(name, def string, valid ...string) string {
-	v, _ := p.get(name, def)
+func (p *parser) oneOf(name string, valid ...string) string {
+	v, _ := p.get(name)
 	for _, ok := range valid {
 		if v == ok {
 			return v
 		}
 	}
 	p.fail(name, v, "one of "+strings.Join(valid, ", "))
-	return def
+	def, _ := parameter(name)
+	return def.Default
 }
 
 func (p *parser) company() string {
-	v, ok := p.get(paramCompany, "")
+	v, ok := p.get(paramCompany)
 	if !ok {
 		p.fail(paramCompany, "", "required: one ECR name part, lower-case letters and digits separated by '.', '_' or '-'")
 		return ""
@@ -211,8 +212,8 @@ func (p *parser) company() string {
 
 // types reads a space-separated list of repository types. SSM cannot store an empty string,
 // so "none" stands for the empty list where allowed.
-func (p *parser) types(name, def string, noneAllowed bool) []string {
-	v, _ := p.get(name, def)
+func (p *parser) types(name string, noneAllowed bool) []string {
+	v, _ := p.get(name)
 	valid := "space-separated ECR name parts (lower-case letters and digits separated by '.', '_' or '-')"
 	if noneAllowed {
 		valid += ", or none"
@@ -247,8 +248,8 @@ func (p *parser) types(name, def string, noneAllowed bool) []string {
 	return list
 }
 
-func (p *parser) retention(name, def string) int {
-	v, _ := p.get(name, def)
+func (p *parser) retention(name string) int {
+	v, _ := p.get(name)
 	return p.retentionValue(name, v)
 }
 
@@ -267,7 +268,7 @@ func (p *parser) retentionValue(name, v string) int {
 }
 
 func (p *parser) teamTag() string {
-	v, _ := p.get(paramTeamTag, "team")
+	v, _ := p.get(paramTeamTag)
 	if v == "" || utf8.RuneCountInString(v) > 128 || strings.HasPrefix(strings.ToLower(v), "aws:") || !utf8.ValidString(v) {
 		p.fail(paramTeamTag, v, "a tag key of 1 to 128 characters, not starting with aws:")
 	}
@@ -275,7 +276,7 @@ func (p *parser) teamTag() string {
 }
 
 func (p *parser) teams() []string {
-	v, _ := p.get(paramAllowedTeams, "")
+	v, _ := p.get(paramAllowedTeams)
 	list := fields(v)
 	for _, t := range list {
 		if !naming.ValidPart(t) {
@@ -287,7 +288,7 @@ func (p *parser) teams() []string {
 }
 
 func (p *parser) kmsKey() string {
-	v, _ := p.get(paramKMSKey, "")
+	v, _ := p.get(paramKMSKey)
 	if v != "" && !kmsKeyPattern.MatchString(v) {
 		p.fail(paramKMSKey, v, "a KMS key ARN, alias ARN, alias/<name> or key id")
 	}
@@ -295,7 +296,7 @@ func (p *parser) kmsKey() string {
 }
 
 func (p *parser) exempt() []string {
-	v, _ := p.get(paramLifecycleExempt, "")
+	v, _ := p.get(paramLifecycleExempt)
 	list := fields(v)
 	for _, pat := range list {
 		if _, err := path.Match(pat, ""); err != nil {
@@ -323,7 +324,7 @@ func (p *parser) overrides(company string) (retention map[string]int, pull map[s
 		return naming.CheckRepository(target) == nil && (company == "" || naming.Managed(company, target+"/"))
 	}
 	for _, name := range names {
-		p.get(name, "")
+		p.get(name)
 		rest := strings.TrimPrefix(name, overridesPrefix)
 		if ns, ok := strings.CutSuffix(rest, "/pull-accounts"); ok && !strings.Contains(ns, "/") && managed(ns) {
 			if accounts := p.accounts(name); len(accounts) > 0 {
@@ -349,7 +350,7 @@ func (p *parser) overrides(company string) (retention map[string]int, pull map[s
 
 // accounts reads a space-separated list of 12-digit account ids, each kept once.
 func (p *parser) accounts(name string) []string {
-	v, _ := p.get(name, "")
+	v, _ := p.get(name)
 	list := fields(v)
 	for _, id := range list {
 		if !accountID.MatchString(id) {
@@ -377,7 +378,7 @@ const DefaultMemberRoleName = "sagemaker-ecr-provisioner-member"
 
 // roleName reads member-role-name: an IAM role name (a path is not part of it).
 func (p *parser) roleName() string {
-	v, _ := p.get(paramMemberRoleName, DefaultMemberRoleName)
+	v, _ := p.get(paramMemberRoleName)
 	if !roleName.MatchString(v) {
 		p.fail(paramMemberRoleName, v, "an IAM role name: 1 to 64 letters, digits and +=,.@_- (no path)")
 		return ""
@@ -386,7 +387,7 @@ func (p *parser) roleName() string {
 }
 
 func (p *parser) organization() string {
-	v, _ := p.get(paramPullOrgID, "")
+	v, _ := p.get(paramPullOrgID)
 	if v != "" && !organizationID.MatchString(v) {
 		p.fail(paramPullOrgID, v, "an AWS Organizations id: o- and 10 to 32 lower-case letters or digits")
 		return ""
@@ -395,7 +396,7 @@ func (p *parser) organization() string {
 }
 
 func (p *parser) untaggedDays() int {
-	v, ok := p.get(paramUntaggedExpiry, "")
+	v, ok := p.get(paramUntaggedExpiry)
 	if !ok {
 		return 0
 	}
@@ -410,8 +411,8 @@ func (p *parser) untaggedDays() int {
 // mutability reads tag-mutability and tag-mutability-exclusions together: the exclusions are
 // required with, and only valid with, a *_WITH_EXCLUSION mode.
 func (p *parser) mutability() (string, []string) {
-	mode := p.oneOf(paramTagMutability, "MUTABLE", mutabilityModes...)
-	v, set := p.get(paramMutabilityExcl, "")
+	mode := p.oneOf(paramTagMutability, mutabilityModes...)
+	v, set := p.get(paramMutabilityExcl)
 	filters := fields(v)
 	exclusive := strings.HasSuffix(mode, withExclusion)
 	switch {
@@ -437,7 +438,7 @@ func (p *parser) mutability() (string, []string) {
 // protected reads protected-tag-patterns and checks the whole lifecycle policy they make
 // against ECR's rules, at the largest retention (the longest text).
 func (p *parser) protected(untaggedDays int) []string {
-	v, _ := p.get(paramProtectedTags, "")
+	v, _ := p.get(paramProtectedTags)
 	list := fields(v)
 	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: list}
 	if err := spec.Check(); err != nil {

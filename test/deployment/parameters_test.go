@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 )
 
 func TestParameters(t *testing.T) {
@@ -135,15 +137,6 @@ func TestCompanyNamePattern(t *testing.T) {
 	}
 }
 
-// configParameters are the SSM parameter names of the README's configuration table that the
-// stack seeds (overrides/... are written by people, not by the template).
-var configParameters = []string{
-	"allowed-teams", "check-tags", "company", "create-project-repos", "drift-mode", "enabled", "image-retention",
-	"kms-key", "lifecycle-exempt", "member-accounts", "member-role-name", "on-project-delete", "project-repos", "protected-tag-patterns",
-	"pull-accounts", "pull-org-id", "scan-on-push", "shared-repos", "tag-mutability",
-	"tag-mutability-exclusions", "team-tag", "untagged-expiry-days",
-}
-
 // notConfiguration are the template parameters that are not configuration values: where the
 // product lives and how it runs, not what it does to repositories.
 var notConfiguration = []string{
@@ -219,8 +212,10 @@ func TestConfigParameters(t *testing.T) {
 			}
 		})
 	}
-	if got := sortedKeys(values); !slices.Equal(got, configParameters) {
-		t.Errorf("SSM names passed: got %v; want %v", got, configParameters)
+	// Every parameter of the configuration table is seeded (overrides/... are written by
+	// people, not by the template).
+	if got := sortedKeys(values); !slices.Equal(got, config.Known()) {
+		t.Errorf("SSM names passed: got %v; want %v", got, config.Known())
 	}
 	for _, p := range sortedKeys(params) {
 		if _, ok := passed[p]; !ok && !slices.Contains(notConfiguration, p) {
@@ -253,5 +248,35 @@ func TestSweepState(t *testing.T) {
 	}
 	if got := str(functionProperties(t, tpl, driftID), "Environment", "Variables", "STATE_PARAMETER"); got != "${ConfigPath}-state" {
 		t.Errorf("DriftFunction STATE_PARAMETER: got %q; want ${ConfigPath}-state", got)
+	}
+}
+
+// TestTemplateDefaultsAreTheConfigurationTable: the stack parameter that seeds each
+// configuration parameter defaults to what the product reads when it is unset
+// (config.Parameters), so a stack deployed with its defaults seeds exactly the product's
+// defaults; a required one has no default.
+func TestTemplateDefaultsAreTheConfigurationTable(t *testing.T) {
+	tpl := loadTemplate(t)
+	params, _ := tpl["Parameters"].(map[string]any)
+	values, _ := lookup(resource(t, tpl, configurationID), "Properties", "Values").(map[string]any)
+	for _, p := range config.Parameters {
+		t.Run(p.Name, func(t *testing.T) {
+			v := values[p.Name]
+			if _, then, _, isIf := ifBranches(v); isIf {
+				v = then
+			}
+			ref := strings.TrimSuffix(strings.TrimPrefix(str(v), "${"), "}")
+			sp, ok := params[ref].(map[string]any)
+			if !ok {
+				t.Fatalf("seeded from %#v; want a stack parameter", values[p.Name])
+			}
+			def, hasDef := sp["Default"]
+			switch {
+			case p.Required && hasDef:
+				t.Errorf("%s Default %#v; want none (%s is required)", ref, def, p.Name)
+			case !p.Required && str(sp, "Default") != p.Default:
+				t.Errorf("%s Default %q; want %q, the product's default for %s", ref, str(sp, "Default"), p.Default, p.Name)
+			}
+		})
 	}
 }
