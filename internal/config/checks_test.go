@@ -106,7 +106,7 @@ func most(t *testing.T, org string) int {
 	}
 }
 
-// The figures the README gives: how many accounts one repository policy of the product's names.
+// The figures docs/configuration.md gives: how many accounts one repository policy of the product's names.
 func TestMaxPullAccounts(t *testing.T) {
 	for _, tc := range []struct {
 		org  string
@@ -116,7 +116,7 @@ func TestMaxPullAccounts(t *testing.T) {
 		{"o-a1b2c3d4e5", 651},
 	} {
 		if got := most(t, tc.org); got != tc.want {
-			t.Errorf("with pull-org-id %q, %d accounts fit (measured); the README says %d", tc.org, got, tc.want)
+			t.Errorf("with pull-org-id %q, %d accounts fit (measured); docs/configuration.md says %d", tc.org, got, tc.want)
 		}
 		if got := config.MaxPullAccounts(tc.org); got != tc.want {
 			t.Errorf("MaxPullAccounts(%q) = %d; want %d", tc.org, got, tc.want)

@@ -35,7 +35,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	// Every default of the README's configuration table.
+	// Every default of the configuration table (docs/configuration.md).
 	want := config.Config{
 		Path:               path,
 		Enabled:            true,
@@ -452,11 +452,11 @@ func TestManaged(t *testing.T) {
 	}
 }
 
-// TestKnown holds Known to the README's configuration table: a parameter the product reads and
-// the README does not document, or the other way round, fails.
+// TestKnown holds Known to the configuration table of docs/configuration.md: a parameter the product reads and
+// the configuration table does not document, or the other way round, fails.
 func TestKnown(t *testing.T) {
 	got := config.Known()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestKnown(t *testing.T) {
 	}
 	sort.Strings(documented)
 	if diff := cmp.Diff(documented, got); diff != "" {
-		t.Errorf("Known() against the README's configuration table (-README +Known):\n%s", diff)
+		t.Errorf("Known() against the configuration table of docs/configuration.md (-documented +Known):\n%s", diff)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i-1] >= got[i] {
@@ -631,11 +631,11 @@ func TestLoadInvalid(t *testing.T) {
 	}
 }
 
-// TestParametersAgainstTheREADME holds each default of the README's configuration table to
+// TestParametersAgainstTheDocs holds each default of the configuration table (docs/configuration.md) to
 // Parameters: a backquoted value is the default, "required" a required parameter, and any
 // other text (empty, ...) no default.
-func TestParametersAgainstTheREADME(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+func TestParametersAgainstTheDocs(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,27 +660,27 @@ func TestParametersAgainstTheREADME(t *testing.T) {
 			}
 		}
 		if p.Name == "" {
-			t.Errorf("README documents %s, which Parameters does not hold", name)
+			t.Errorf("docs/configuration.md documents %s, which Parameters does not hold", name)
 			continue
 		}
 		cell := cells[1]
 		switch {
 		case cell == "required":
 			if !p.Required {
-				t.Errorf("%s: the README says required; Parameters does not", name)
+				t.Errorf("%s: docs/configuration.md says required; Parameters does not", name)
 			}
 		case strings.HasPrefix(cell, "`"):
 			if want := strings.Trim(cell, "`"); p.Default != want {
-				t.Errorf("%s: the README's default %q; Parameters' %q", name, want, p.Default)
+				t.Errorf("%s: the documented default %q; Parameters' %q", name, want, p.Default)
 			}
 		default:
 			if p.Default != "" || p.Required {
-				t.Errorf("%s: the README's default %q; Parameters' %q (required %v)", name, cell, p.Default, p.Required)
+				t.Errorf("%s: the documented default %q; Parameters' %q (required %v)", name, cell, p.Default, p.Required)
 			}
 		}
 	}
 	if rows != len(config.Parameters) {
-		t.Errorf("README rows %d; Parameters %d", rows, len(config.Parameters))
+		t.Errorf("documented rows %d; Parameters %d", rows, len(config.Parameters))
 	}
 }
 

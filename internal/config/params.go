@@ -6,8 +6,8 @@ import (
 )
 
 // Parameter is one configuration parameter under the configuration path, as the product
-// reads it. The README's configuration table and template.yaml's defaults are held against
-// Parameters by tests (test/deployment).
+// reads it. The configuration table of docs/configuration.md and template.yaml's defaults are
+// held against Parameters by tests.
 type Parameter struct {
 	// Name is the parameter's name relative to the configuration path.
 	Name string
@@ -21,7 +21,7 @@ type Parameter struct {
 	Access bool
 }
 
-// Parameters is the one table of the configuration parameters, in the README's order; the
+// Parameters is the one table of the configuration parameters, in the documented order; the
 // overrides (overrides/<namespace>/...) are written by people per namespace and are not in it.
 var Parameters = []Parameter{
 	{Name: paramEnabled, Default: "true"},
