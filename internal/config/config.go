@@ -190,9 +190,3 @@ const (
 )
 
 func fields(s string) []string { return strings.Fields(s) }
-
-// Report is the detail of an ECR Configuration Invalid event: every problem, named.
-type Report struct {
-	ConfigPath string          `json:"configPath"`
-	Errors     []*InvalidError `json:"errors"`
-}

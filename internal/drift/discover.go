@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
@@ -206,8 +205,8 @@ func (r *run) project(ctx context.Context, api accounts.SageMaker, account strin
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
 		r.count(func() { sum.Rejected++ })
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: handler.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
-				Trigger: handler.TriggerDrift, Status: handler.StatusRejected, Error: err.Error()}})
+			Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
+				Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
 		return projects.Project{}, false
 	}
 	return project, true

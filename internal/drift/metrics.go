@@ -4,8 +4,8 @@ import (
 	"os"
 	"sync"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/metrics"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 )
 
@@ -53,7 +53,7 @@ func (s *Service) writeMetrics(sum Summary, t *tally) {
 		count("Scanned", sum.Scanned), count("Drifted", sum.Drifted), count("Fixed", sum.Fixed),
 		count("Created", sum.Created), count("Errors", sum.Errors), count("Unpublished", sum.Unpublished),
 		// A run that left the sweep to another is not incomplete: it had nothing to do.
-		flag("Incomplete", !sum.Complete && sum.Status != handler.StatusSkipped),
+		flag("Incomplete", !sum.Complete && sum.Status != publish.StatusSkipped),
 		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"},
 	}
 	reconciled := sum.Status == ""

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
@@ -27,10 +27,10 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 	sum.Repository = name
 	switch {
 	case !r.cfg.Managed(name):
-		sum.Status, sum.Reason = handler.StatusIgnored, fmt.Sprintf("%s is not in the managed namespaces", name)
+		sum.Status, sum.Reason = publish.StatusIgnored, fmt.Sprintf("%s is not in the managed namespaces", name)
 		return nil
 	case r.cfg.Exempt(name) && e.Call != "DeleteRepository":
-		sum.Status, sum.Reason, sum.Exempt = handler.StatusIgnored, exemptReason(name), 1
+		sum.Status, sum.Reason, sum.Exempt = publish.StatusIgnored, exemptReason(name), 1
 		return nil
 	}
 	d, wanted := r.desiredFor(name)
@@ -51,7 +51,7 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 	}
 	if o != nil && d.Exempt {
 		// Deleted and made again meanwhile: as it is now, it is its owners' to keep.
-		sum.Status, sum.Reason, sum.Exempt = handler.StatusIgnored, exemptReason(name), 1
+		sum.Status, sum.Reason, sum.Exempt = publish.StatusIgnored, exemptReason(name), 1
 		return nil
 	}
 	if o == nil {
@@ -72,7 +72,7 @@ func (r *run) repair(ctx context.Context, e *edit, at place, sum *Summary) error
 	}
 	if len(res.Differences) > 0 {
 		r.tally.add(res)
-		r.events.Add(ctx, handler.DriftEvent(res))
+		r.events.Add(ctx, publish.DriftEvent(res))
 	}
 	if reconcile.Rejected(err) {
 		// A repository that names another project is reported, never adopted: not a failure
@@ -153,7 +153,7 @@ func (r *run) desiredFor(name string) (reconcile.Desired, bool) {
 // configuration wants, or one of a live project's. Report mode reports it missing.
 func (r *run) recreate(ctx context.Context, d reconcile.Desired, wanted bool, sum *Summary) error {
 	if !wanted {
-		sum.Status = handler.StatusIgnored
+		sum.Status = publish.StatusIgnored
 		sum.Reason = fmt.Sprintf("%s is gone and nothing wants it back: no live project or shared type owns it (or create-project-repos is false)", d.Name)
 		return nil
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -62,18 +61,18 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 	now := r.svc.now()
 	scopes := sweep.Fingerprint(accessScopes(r.cfg))
 	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) {
-		st.Prepare(scopes, r.trigger.access, r.trigger.kind == handler.TriggerConfigChange)
+		st.Prepare(scopes, r.trigger.access, r.trigger.kind == publish.TriggerConfigChange)
 	})
 	if err != nil {
 		return err
 	}
 	if !held {
-		sum.Status = handler.StatusSkipped
+		sum.Status = publish.StatusSkipped
 		sum.Reason = "another run sweeps; this one leaves the sweep to it"
 		if st.Lease != nil {
 			sum.Reason = fmt.Sprintf("another run sweeps until %s; this one leaves the sweep to it", st.Lease.Until.Format(time.RFC3339))
 		}
-		if r.trigger.kind == handler.TriggerConfigChange {
+		if r.trigger.kind == publish.TriggerConfigChange {
 			// The run under way read the old configuration: the next one starts over with the new.
 			sum.Reason += ", and the next run starts the cycle over with the new configuration"
 			return r.svc.restartLater(ctx, store, r.trigger.access)
@@ -113,7 +112,7 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		Stop:   r.stopped,
 		OnDrift: func(res reconcile.Result) {
 			r.tally.add(res)
-			r.events.Add(ctx, handler.DriftEvent(res))
+			r.events.Add(ctx, publish.DriftEvent(res))
 		},
 		OnError: func(repo string, err error) {
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
@@ -248,7 +247,7 @@ func (r *run) complete(ctx context.Context, desired []reconcile.Desired, listing
 func (r *run) reportMissing(ctx context.Context, d reconcile.Desired) {
 	res := reconcile.Result{Repository: d.Name, Retention: d.Retention(), Differences: reconcile.Plan(d, nil, false).Differences}
 	r.tally.add(res)
-	r.events.Add(ctx, handler.DriftEvent(res))
+	r.events.Add(ctx, publish.DriftEvent(res))
 }
 
 // create creates what is missing of desired, and announces it.
@@ -266,21 +265,21 @@ func (r *run) create(ctx context.Context, desired []reconcile.Desired, sum *Summ
 	if o := desired[0].Owner; o != nil {
 		scope, project, projectID, team, account = naming.ScopeProject, o.Name, o.ID, o.Team, o.Account
 	}
-	failed := func(status handler.Status) publish.Event {
-		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: handler.FailedDetail{
-			Scope: scope, Project: project, Team: team, Account: account, Trigger: handler.TriggerDrift, Status: status, Error: err.Error(), Repositories: results}}
+	failed := func(status publish.Status) publish.Event {
+		return publish.Event{DetailType: publish.ProvisioningFailed, Detail: publish.FailedDetail{
+			Scope: scope, Project: project, Team: team, Account: account, Trigger: publish.TriggerDrift, Status: status, Error: err.Error(), Repositories: results}}
 	}
 	switch {
 	case reconcile.Rejected(err):
 		r.count(func() { sum.Rejected++ })
-		r.events.Add(ctx, failed(handler.StatusRejected))
+		r.events.Add(ctx, failed(publish.StatusRejected))
 	case err != nil:
 		r.count(func() { sum.Errors++ })
-		r.events.Add(ctx, failed(handler.StatusFailed))
+		r.events.Add(ctx, failed(publish.StatusFailed))
 		r.log.ErrorContext(ctx, "repositories not created", "error", err.Error())
 	case created > 0:
-		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: handler.ProvisionedDetail{
-			Scope: scope, Project: project, ProjectID: projectID, Team: team, Account: account, Trigger: handler.TriggerDrift, Repositories: results}})
+		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesProvisioned, Detail: publish.ProvisionedDetail{
+			Scope: scope, Project: project, ProjectID: projectID, Team: team, Account: account, Trigger: publish.TriggerDrift, Repositories: results}})
 	}
 }
 

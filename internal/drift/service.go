@@ -57,52 +57,9 @@ type Service struct {
 	Now func() time.Time
 }
 
-// Summary is the result of a run; its JSON is what the function returns.
-type Summary struct {
-	Mode    config.Mode     `json:"mode"`
-	Trigger handler.Trigger `json:"trigger,omitempty"`
-	// Scanned counts the managed repositories checked; one whose check failed is counted in
-	// Errors instead.
-	Scanned   int `json:"scanned"`
-	Compliant int `json:"compliant"`
-	Drifted   int `json:"drifted"`
-	Fixed     int `json:"fixed"`
-	Exempt    int `json:"exempt"`
-	// Created counts repositories created for shared types and missed projects; Missing those
-	// found missing (in report mode they stay missing).
-	Created  int `json:"created"`
-	Missing  int `json:"missing"`
-	Rejected int `json:"rejected"`
-	// Unpublished counts result events EventBridge refused after every retry; they are in the
-	// log instead.
-	Unpublished int `json:"unpublished"`
-	Errors      int `json:"errors"`
-	// Complete is true when the run got through everything it set out to do: the sweep cycle
-	// and the project discovery both completed (or the one repository was repaired).
-	Complete bool `json:"complete"`
-	// Swept says how far the sweep cycle has come: how many of the SweepTotal managed
-	// repositories it has checked (a failed check is not counted); CycleComplete that this run
-	// completed the cycle with every check in it successful.
-	Swept         int  `json:"swept"`
-	SweepTotal    int  `json:"sweepTotal"`
-	CycleComplete bool `json:"cycleComplete"`
-	// OldestCheckAgeSeconds bounds how long ago any managed repository was last checked: the
-	// age of the start of the last completed cycle. Null until a cycle has completed.
-	OldestCheckAgeSeconds *int64 `json:"oldestCheckAgeSeconds"`
-	// Unreachable lists the accounts that could not be read this run (a member role not
-	// assumed, a SageMaker that refused to list projects): each is one error, and is passed
-	// over by the discovery.
-	Unreachable []string `json:"unreachable,omitempty"`
-	// Repository and Event name the repository a hand edit's record repaired, and the call.
-	Repository string `json:"repository,omitempty"`
-	Event      string `json:"event,omitempty"`
-	// DurationMs is the run's wall time.
-	DurationMs int64 `json:"durationMs"`
-	// Status is set only when the run did not reconcile (ignored, disabled, rejected, failed),
-	// with Reason.
-	Status handler.Status `json:"status,omitempty"`
-	Reason string         `json:"reason,omitempty"`
-}
+// Summary is the result of a run; its JSON is what the function returns and the detail of
+// its ECR Reconcile Completed event (see publish.ReconcileSummary).
+type Summary = publish.ReconcileSummary
 
 // Handle runs one reconciliation. It fails when the configuration is unusable (nothing is
 // written then) or when any repository could not be checked or fixed; the summary and the
@@ -116,11 +73,11 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	trig, err := decodeTrigger(raw, s.ConfigPath, s.Accounts.Home, s.Accounts.Partition)
 	if err != nil {
 		log.ErrorContext(ctx, "invalid payload", "error", err.Error())
-		return Summary{Status: handler.StatusRejected, Reason: err.Error()}, err
+		return Summary{Status: publish.StatusRejected, Reason: err.Error()}, err
 	}
 	if trig.ignored != "" {
 		log.InfoContext(ctx, "event ignored", "reason", trig.ignored)
-		return Summary{Status: handler.StatusIgnored, Reason: trig.ignored}, nil
+		return Summary{Status: publish.StatusIgnored, Reason: trig.ignored}, nil
 	}
 	log = log.With("trigger", trig.kind)
 
@@ -129,10 +86,10 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	sum := Summary{Mode: mode, Trigger: trig.kind}
 	switch {
 	case errors.Is(err, handler.ErrDisabled):
-		sum.Status, sum.Reason, sum.Complete = handler.StatusDisabled, err.Error(), true
+		sum.Status, sum.Reason, sum.Complete = publish.StatusDisabled, err.Error(), true
 		return sum, nil
 	case err != nil:
-		return Summary{Trigger: trig.kind, Status: handler.StatusFailed, Reason: err.Error()}, err
+		return Summary{Trigger: trig.kind, Status: publish.StatusFailed, Reason: err.Error()}, err
 	}
 
 	r := &run{svc: s, cfg: cfg, mode: mode, trigger: trig, log: log, accounts: s.Accounts.Session(cfg),

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/stackconfig"
 )
 
 // TriggerStack is the trigger of a CloudFormation custom resource request: the stack's
 // Custom::Configuration, which seeds the configuration in Parameter Store (see
 // internal/stackconfig).
-const TriggerStack handler.Trigger = "cloudformation"
+const TriggerStack publish.Trigger = "cloudformation"
 
 // isStackRequest reports whether the payload is a CloudFormation custom resource request
 // rather than an event or a manual payload.
@@ -31,7 +31,7 @@ func (s *Service) stackRequest(ctx context.Context, raw []byte) (Summary, error)
 	sum := Summary{Trigger: TriggerStack, Complete: err == nil, DurationMs: s.now().Sub(start).Milliseconds()}
 	switch {
 	case err != nil:
-		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 	default:
 		sum.Reason = fmt.Sprintf("CloudFormation %s answered %s: %d parameters written, %d kept as Parameter Store holds them",
 			out.RequestType, out.Status, len(out.Written), len(out.Kept))

@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 )
 
 // trigger is what started a run, and the mode it asks for ("" means drift-mode decides).
 type trigger struct {
-	kind handler.Trigger
+	kind publish.Trigger
 	mode config.Mode
 	// ignored, when set, says why the event is not for this function.
 	ignored string
@@ -63,7 +63,7 @@ func decodeTrigger(raw []byte, configPath, home, partition string) (trigger, err
 		}
 		switch manual.Mode {
 		case "", config.ModeFix, config.ModeReport:
-			return trigger{kind: handler.TriggerManual, mode: manual.Mode}, nil
+			return trigger{kind: publish.TriggerManual, mode: manual.Mode}, nil
 		}
 		return trigger{}, fmt.Errorf("manual payload: mode %q: want %q or %q", manual.Mode, config.ModeReport, config.ModeFix)
 	}
@@ -76,7 +76,7 @@ func decodeTrigger(raw []byte, configPath, home, partition string) (trigger, err
 	}
 	switch {
 	case ev.Source == "aws.events" && ev.DetailType == "Scheduled Event":
-		return trigger{kind: handler.TriggerSchedule}, nil
+		return trigger{kind: publish.TriggerSchedule}, nil
 	case ev.Source == "aws.ssm" && ev.DetailType == "Parameter Store Change":
 		var change struct {
 			Name string `json:"name"`
@@ -88,7 +88,7 @@ func decodeTrigger(raw []byte, configPath, home, partition string) (trigger, err
 		if !under {
 			return trigger{ignored: fmt.Sprintf("parameter %q is not under %s", change.Name, configPath)}, nil
 		}
-		return trigger{kind: handler.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
+		return trigger{kind: publish.TriggerConfigChange, access: config.AccessParameter(rel)}, nil
 	case ev.Source == "aws.ecr" && ev.DetailType == "AWS API Call via CloudTrail":
 		t, err := decodeEdit(ev.Detail)
 		t.at = place{partition: cmp.Or(partition, "aws"), region: ev.Region}
@@ -131,5 +131,5 @@ func decodeEdit(detail json.RawMessage) (trigger, error) {
 	if err := naming.CheckRepository(name); err != nil {
 		return trigger{ignored: fmt.Sprintf("malformed ECR CloudTrail record: %s names no repository (%v)", ct.EventName, err)}, nil
 	}
-	return trigger{kind: handler.TriggerRepair, edit: &edit{Call: ct.EventName, Repository: name, By: ct.UserIdentity.ARN}}, nil
+	return trigger{kind: publish.TriggerRepair, edit: &edit{Call: ct.EventName, Repository: name, By: ct.UserIdentity.ARN}}, nil
 }

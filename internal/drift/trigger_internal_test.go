@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 )
 
@@ -27,20 +27,20 @@ func TestDecodeTrigger(t *testing.T) {
 		ignored string // a substring of the reason, when ignored
 		err     string // a substring of the error
 	}{
-		{name: "the schedule", raw: samples.Event("scheduled-event.json"), want: trigger{kind: handler.TriggerSchedule}},
-		{name: "manual, drift-mode decides", raw: []byte(`{}`), want: trigger{kind: handler.TriggerManual}},
-		{name: "manual report", raw: []byte(`{"mode":"report"}`), want: trigger{kind: handler.TriggerManual, mode: config.ModeReport}},
+		{name: "the schedule", raw: samples.Event("scheduled-event.json"), want: trigger{kind: publish.TriggerSchedule}},
+		{name: "manual, drift-mode decides", raw: []byte(`{}`), want: trigger{kind: publish.TriggerManual}},
+		{name: "manual report", raw: []byte(`{"mode":"report"}`), want: trigger{kind: publish.TriggerManual, mode: config.ModeReport}},
 		{name: "manual with a mode that is none", raw: []byte(`{"mode":"dry-run"}`), err: `mode "dry-run"`},
 		{name: "manual with an unknown field", raw: []byte(`{"mode":"fix","force":true}`), err: "manual payload"},
 		{name: "not an object", raw: []byte(`[1]`), err: "not a JSON object"},
-		{name: "a retention changed", raw: changed(path+"/image-retention", home), want: trigger{kind: handler.TriggerConfigChange}},
-		{name: "a pull access parameter changed", raw: changed(path+"/pull-accounts", home), want: trigger{kind: handler.TriggerConfigChange, access: true}},
-		{name: "an exemption changed", raw: changed(path+"/lifecycle-exempt", home), want: trigger{kind: handler.TriggerConfigChange, access: true}},
-		{name: "an override's pull access changed", raw: changed(path+"/overrides/acme-sm-a-b/pull-accounts", home), want: trigger{kind: handler.TriggerConfigChange, access: true}},
+		{name: "a retention changed", raw: changed(path+"/image-retention", home), want: trigger{kind: publish.TriggerConfigChange}},
+		{name: "a pull access parameter changed", raw: changed(path+"/pull-accounts", home), want: trigger{kind: publish.TriggerConfigChange, access: true}},
+		{name: "an exemption changed", raw: changed(path+"/lifecycle-exempt", home), want: trigger{kind: publish.TriggerConfigChange, access: true}},
+		{name: "an override's pull access changed", raw: changed(path+"/overrides/acme-sm-a-b/pull-accounts", home), want: trigger{kind: publish.TriggerConfigChange, access: true}},
 		{name: "a sibling path", raw: changed(path+"-staging/image-retention", home), ignored: "not under"},
 		{name: "the state itself", raw: changed(path+"-state", home), ignored: "not under"},
 		{name: "another account's change", raw: changed(path+"/image-retention", "222233334444"), ignored: "account 222233334444"},
-		{name: "a hand edit", raw: samples.Event("ecr-put-lifecycle-policy.json"), want: trigger{kind: handler.TriggerRepair,
+		{name: "a hand edit", raw: samples.Event("ecr-put-lifecycle-policy.json"), want: trigger{kind: publish.TriggerRepair,
 			edit: &edit{Call: "PutLifecyclePolicy", Repository: "acme-sm-data-science-churn-model/training"}, at: place{"aws-iso", "us-east-1"}}},
 		{name: "a project event is not the reconciler's", raw: samples.Event("create-project.json"), ignored: "aws.sagemaker"},
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
@@ -38,62 +37,62 @@ func TestBadInputIsRejectedWithoutWrites(t *testing.T) {
 		name   string
 		config map[string]string
 		event  func(*testing.T) json.RawMessage
-		status handler.Status
+		status publish.Status
 		reason string // a part of the reason that names the problem
 		err    bool   // the handler returns an error (retried, kept in the dead-letter queue)
 		emits  string // the event published, if any
 	}{
-		{name: "malformed JSON", event: raw(`{"detail-type": "AWS API Call via CloudTrail",`), status: handler.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
-		{name: "JSON array", event: raw(`[1,2]`), status: handler.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
+		{name: "malformed JSON", event: raw(`{"detail-type": "AWS API Call via CloudTrail",`), status: publish.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
+		{name: "JSON array", event: raw(`[1,2]`), status: publish.StatusRejected, reason: "not an EventBridge event", emits: publish.ProvisioningFailed},
 		{name: "wrong source", event: func(t *testing.T) json.RawMessage {
 			return edit("create-project.json", func(ev map[string]any) { ev["source"] = "aws.s3" })
-		}, status: handler.StatusIgnored, reason: `source "aws.s3"`},
+		}, status: publish.StatusIgnored, reason: `source "aws.s3"`},
 		{name: "missing projectName", event: func(t *testing.T) json.RawMessage {
 			return edit("create-project.json", func(ev map[string]any) { delete(requestParameters(ev), "projectName") })
-		}, status: handler.StatusRejected, reason: "projectName is missing", emits: publish.ProvisioningFailed},
+		}, status: publish.StatusRejected, reason: "projectName is missing", emits: publish.ProvisioningFailed},
 		{name: "detail null", event: func(t *testing.T) json.RawMessage {
 			return edit("create-project.json", func(ev map[string]any) { ev["detail"] = nil })
-		}, status: handler.StatusRejected, reason: "CloudTrail detail", emits: publish.ProvisioningFailed},
+		}, status: publish.StatusRejected, reason: "CloudTrail detail", emits: publish.ProvisioningFailed},
 		{name: "tag value not a string", event: func(t *testing.T) json.RawMessage {
 			return edit("create-project.json", func(ev map[string]any) {
 				requestParameters(ev)["tags"] = []any{map[string]any{"key": "team", "value": 42}}
 			})
-		}, status: handler.StatusRejected, reason: "not a string", emits: publish.ProvisioningFailed},
+		}, status: publish.StatusRejected, reason: "not a string", emits: publish.ProvisioningFailed},
 		{name: "AddTags without resourceArn", event: func(t *testing.T) json.RawMessage {
 			return edit("add-tags.json", func(ev map[string]any) { delete(requestParameters(ev), "resourceArn") })
-		}, status: handler.StatusRejected, reason: "resourceArn is missing", emits: publish.ProvisioningFailed},
-		{name: "unicode team", event: withTeam("données"), status: handler.StatusRejected, reason: `team "données" is not a valid name part`, emits: publish.ProvisioningFailed},
-		{name: "team with slash", event: withTeam("data/../../etc"), status: handler.StatusRejected, reason: "contains '/'", emits: publish.ProvisioningFailed},
-		{name: "team dot dot", event: withTeam(".."), status: handler.StatusRejected, reason: `team ".." is not a valid name part`, emits: publish.ProvisioningFailed},
-		{name: "team with spaces", event: withTeam("data science"), status: handler.StatusRejected, reason: `team "data science"`, emits: publish.ProvisioningFailed},
-		{name: "team with newline", event: withTeam("data\nlevel=ERROR"), status: handler.StatusRejected, reason: "is not a valid name part", emits: publish.ProvisioningFailed},
-		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: handler.StatusRejected, reason: "320 characters long", emits: publish.ProvisioningFailed},
-		{name: "name over 256 characters", event: withTeam(strings.Repeat("t", 200) + "-" + strings.Repeat("u", 40)), status: handler.StatusRejected, reason: "261 characters long", emits: publish.ProvisioningFailed},
-		{name: "unicode project name", event: withProject("Chürn"), status: handler.StatusRejected, reason: `project name "chürn"`, emits: publish.ProvisioningFailed},
-		{name: "team not allowed", config: map[string]string{"allowed-teams": "risk marketing"}, event: sample, status: handler.StatusRejected, reason: `team "data-science" is not in allowed-teams`, emits: publish.ProvisioningFailed},
-		{name: "retention 0", config: map[string]string{"image-retention": "0"}, event: sample, status: handler.StatusFailed, reason: `image-retention has invalid value "0": valid is an integer from 1 to 10000`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention -1", config: map[string]string{"image-retention": "-1"}, event: sample, status: handler.StatusFailed, reason: `invalid value "-1"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention abc", config: map[string]string{"image-retention": "abc"}, event: sample, status: handler.StatusFailed, reason: `invalid value "abc"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "retention 10001", config: map[string]string{"image-retention": "10001"}, event: sample, status: handler.StatusFailed, reason: `invalid value "10001"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "upper-case company", config: map[string]string{"company": "ACME"}, event: sample, status: handler.StatusFailed, reason: `company has invalid value "ACME"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "bad drift-mode", config: map[string]string{"drift-mode": "sometimes"}, event: sample, status: handler.StatusFailed, reason: "valid is one of fix, report", err: true, emits: publish.ConfigurationInvalid},
-		{name: "pull account of 11 digits", config: map[string]string{"pull-accounts": "22223333444"}, event: sample, status: handler.StatusFailed,
+		}, status: publish.StatusRejected, reason: "resourceArn is missing", emits: publish.ProvisioningFailed},
+		{name: "unicode team", event: withTeam("données"), status: publish.StatusRejected, reason: `team "données" is not a valid name part`, emits: publish.ProvisioningFailed},
+		{name: "team with slash", event: withTeam("data/../../etc"), status: publish.StatusRejected, reason: "contains '/'", emits: publish.ProvisioningFailed},
+		{name: "team dot dot", event: withTeam(".."), status: publish.StatusRejected, reason: `team ".." is not a valid name part`, emits: publish.ProvisioningFailed},
+		{name: "team with spaces", event: withTeam("data science"), status: publish.StatusRejected, reason: `team "data science"`, emits: publish.ProvisioningFailed},
+		{name: "team with newline", event: withTeam("data\nlevel=ERROR"), status: publish.StatusRejected, reason: "is not a valid name part", emits: publish.ProvisioningFailed},
+		{name: "team of 300 characters", event: withTeam(strings.Repeat("a", 300)), status: publish.StatusRejected, reason: "320 characters long", emits: publish.ProvisioningFailed},
+		{name: "name over 256 characters", event: withTeam(strings.Repeat("t", 200) + "-" + strings.Repeat("u", 40)), status: publish.StatusRejected, reason: "261 characters long", emits: publish.ProvisioningFailed},
+		{name: "unicode project name", event: withProject("Chürn"), status: publish.StatusRejected, reason: `project name "chürn"`, emits: publish.ProvisioningFailed},
+		{name: "team not allowed", config: map[string]string{"allowed-teams": "risk marketing"}, event: sample, status: publish.StatusRejected, reason: `team "data-science" is not in allowed-teams`, emits: publish.ProvisioningFailed},
+		{name: "retention 0", config: map[string]string{"image-retention": "0"}, event: sample, status: publish.StatusFailed, reason: `image-retention has invalid value "0": valid is an integer from 1 to 10000`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention -1", config: map[string]string{"image-retention": "-1"}, event: sample, status: publish.StatusFailed, reason: `invalid value "-1"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention abc", config: map[string]string{"image-retention": "abc"}, event: sample, status: publish.StatusFailed, reason: `invalid value "abc"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "retention 10001", config: map[string]string{"image-retention": "10001"}, event: sample, status: publish.StatusFailed, reason: `invalid value "10001"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "upper-case company", config: map[string]string{"company": "ACME"}, event: sample, status: publish.StatusFailed, reason: `company has invalid value "ACME"`, err: true, emits: publish.ConfigurationInvalid},
+		{name: "bad drift-mode", config: map[string]string{"drift-mode": "sometimes"}, event: sample, status: publish.StatusFailed, reason: "valid is one of fix, report", err: true, emits: publish.ConfigurationInvalid},
+		{name: "pull account of 11 digits", config: map[string]string{"pull-accounts": "22223333444"}, event: sample, status: publish.StatusFailed,
 			reason: `pull-accounts has invalid value "22223333444": valid is space-separated 12-digit AWS account ids`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "pull account with letters", config: map[string]string{"pull-accounts": "2222333344ab"}, event: sample, status: handler.StatusFailed,
+		{name: "pull account with letters", config: map[string]string{"pull-accounts": "2222333344ab"}, event: sample, status: publish.StatusFailed,
 			reason: `"2222333344ab" is not 12 digits`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "malformed pull-org-id", config: map[string]string{"pull-org-id": "org-123"}, event: sample, status: handler.StatusFailed,
+		{name: "malformed pull-org-id", config: map[string]string{"pull-org-id": "org-123"}, event: sample, status: publish.StatusFailed,
 			reason: `pull-org-id has invalid value "org-123": valid is an AWS Organizations id`, err: true, emits: publish.ConfigurationInvalid},
 		{name: "exclusions without an exclusion mode", config: map[string]string{"tag-mutability": "IMMUTABLE", "tag-mutability-exclusions": "latest"}, event: sample,
-			status: handler.StatusFailed, reason: "tag-mutability-exclusions has invalid value \"latest\": valid is only with tag-mutability", err: true, emits: publish.ConfigurationInvalid},
+			status: publish.StatusFailed, reason: "tag-mutability-exclusions has invalid value \"latest\": valid is only with tag-mutability", err: true, emits: publish.ConfigurationInvalid},
 		{name: "six exclusions", config: map[string]string{"tag-mutability": "MUTABLE_WITH_EXCLUSION", "tag-mutability-exclusions": "a b c d e f"}, event: sample,
-			status: handler.StatusFailed, reason: "1 to 5 space-separated wildcard filters", err: true, emits: publish.ConfigurationInvalid},
-		{name: "pattern with 5 stars", config: map[string]string{"protected-tag-patterns": "*a*b*c*d*"}, event: sample, status: handler.StatusFailed,
+			status: publish.StatusFailed, reason: "1 to 5 space-separated wildcard filters", err: true, emits: publish.ConfigurationInvalid},
+		{name: "pattern with 5 stars", config: map[string]string{"protected-tag-patterns": "*a*b*c*d*"}, event: sample, status: publish.StatusFailed,
 			reason: "has 5 '*'; ECR allows at most 4", err: true, emits: publish.ConfigurationInvalid},
-		{name: "untagged-expiry-days 0", config: map[string]string{"untagged-expiry-days": "0"}, event: sample, status: handler.StatusFailed,
+		{name: "untagged-expiry-days 0", config: map[string]string{"untagged-expiry-days": "0"}, event: sample, status: publish.StatusFailed,
 			reason: `untagged-expiry-days has invalid value "0": valid is an integer from 1 to 3650`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "untagged-expiry-days abc", config: map[string]string{"untagged-expiry-days": "abc"}, event: sample, status: handler.StatusFailed,
+		{name: "untagged-expiry-days abc", config: map[string]string{"untagged-expiry-days": "abc"}, event: sample, status: publish.StatusFailed,
 			reason: `"abc"`, err: true, emits: publish.ConfigurationInvalid},
-		{name: "untagged-expiry-days 3651", config: map[string]string{"untagged-expiry-days": "3651"}, event: sample, status: handler.StatusFailed,
+		{name: "untagged-expiry-days 3651", config: map[string]string{"untagged-expiry-days": "3651"}, event: sample, status: publish.StatusFailed,
 			reason: `"3651"`, err: true, emits: publish.ConfigurationInvalid},
 	}
 	if len(tests) < 15 {

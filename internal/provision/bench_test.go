@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
@@ -31,8 +31,8 @@ func BenchmarkProvision(b *testing.B) {
 		b.ResetTimer()
 		for i := range b.N {
 			sum, err := svc.Handle(world.Deadline(b), events[i])
-			if err != nil || sum.Status != handler.StatusProvisioned {
-				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, handler.StatusProvisioned)
+			if err != nil || sum.Status != publish.StatusProvisioned {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, publish.StatusProvisioned)
 			}
 		}
 		b.StopTimer()
@@ -45,15 +45,15 @@ func BenchmarkProvision(b *testing.B) {
 	b.Run("in-sync", func(b *testing.B) {
 		w, svc := benchSetup(b)
 		ev := benchProject(b, "churn-model")
-		if sum, err := svc.Handle(world.Deadline(b), ev); err != nil || sum.Status != handler.StatusProvisioned {
+		if sum, err := svc.Handle(world.Deadline(b), ev); err != nil || sum.Status != publish.StatusProvisioned {
 			b.Fatalf("first event: got %q %q, %v", sum.Status, sum.Reason, err)
 		}
 		w.Rec.Clear()
 		b.ResetTimer()
 		for i := range b.N {
 			sum, err := svc.Handle(world.Deadline(b), ev)
-			if err != nil || sum.Status != handler.StatusInSync {
-				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, handler.StatusInSync)
+			if err != nil || sum.Status != publish.StatusInSync {
+				b.Fatalf("event %d: got %q %q, %v; want %q", i, sum.Status, sum.Reason, err, publish.StatusInSync)
 			}
 		}
 		b.StopTimer()

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -33,8 +33,8 @@ func TestDeleteProjectWhoseDeletionFailedLeavesRepositoriesAlone(t *testing.T) {
 		detail(ev)["eventTime"] = recorded
 	})
 	sum, err := svc.Handle(ctx, deleteFailed)
-	if err != nil || sum.Status != handler.StatusSkipped || !strings.Contains(sum.Reason, "live project") {
-		t.Fatalf("got %q %q, %v; want %q: a live project of this name keeps its repositories", sum.Status, sum.Reason, err, handler.StatusSkipped)
+	if err != nil || sum.Status != publish.StatusSkipped || !strings.Contains(sum.Reason, "live project") {
+		t.Fatalf("got %q %q, %v; want %q: a live project of this name keeps its repositories", sum.Status, sum.Reason, err, publish.StatusSkipped)
 	}
 	if got := w.Rec.Count("DescribeProject"); got != 1 {
 		t.Errorf("DescribeProject calls: got %d; want 1 (SageMaker is asked, not the record)", got)

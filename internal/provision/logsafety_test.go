@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -32,7 +32,7 @@ func TestHostileValuesCannotForgeLogLines(t *testing.T) {
 				}
 			})
 			sum, err := svc.Handle(world.Deadline(t), ev)
-			if err != nil || sum.Status != handler.StatusRejected {
+			if err != nil || sum.Status != publish.StatusRejected {
 				t.Fatalf("got %q, %v; want rejected", sum.Status, err)
 			}
 			logged := buf.String()

@@ -18,7 +18,6 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
@@ -117,8 +116,8 @@ func TestCreateProjectProvisionsRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	if sum.Status != handler.StatusProvisioned {
-		t.Fatalf("status: got %q; want %q (%s)", sum.Status, handler.StatusProvisioned, sum.Reason)
+	if sum.Status != publish.StatusProvisioned {
+		t.Fatalf("status: got %q; want %q (%s)", sum.Status, publish.StatusProvisioned, sum.Reason)
 	}
 	if diff := cmp.Diff(churnRepos, sorted(w.Repositories(t))); diff != "" {
 		t.Fatalf("repositories (-want +got):\n%s", diff)
@@ -160,8 +159,8 @@ func TestCreateProjectProvisionsRepositories(t *testing.T) {
 	// The same event again: the project is in sync, so not a single write call.
 	w.Rec.Clear()
 	sum, err = svc.Handle(ctx, event("create-project.json"))
-	if err != nil || sum.Status != handler.StatusInSync {
-		t.Fatalf("second Handle: got %q, %v; want %q, nil", sum.Status, err, handler.StatusInSync)
+	if err != nil || sum.Status != publish.StatusInSync {
+		t.Fatalf("second Handle: got %q, %v; want %q, nil", sum.Status, err, publish.StatusInSync)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
 		t.Errorf("second run writes: got %v; want none", writes)
@@ -184,8 +183,8 @@ func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 		rp["tags"] = []any{map[string]any{"key": "cost-center", "value": "cc-7"}}
 	})
 	sum, err := svc.Handle(ctx, noTeam)
-	if err != nil || sum.Status != handler.StatusSkipped || !strings.Contains(sum.Reason, `"team" tag`) {
-		t.Fatalf("CreateProject without team: got %q %q, %v; want %q naming the team tag", sum.Status, sum.Reason, err, handler.StatusSkipped)
+	if err != nil || sum.Status != publish.StatusSkipped || !strings.Contains(sum.Reason, `"team" tag`) {
+		t.Fatalf("CreateProject without team: got %q %q, %v; want %q naming the team tag", sum.Status, sum.Reason, err, publish.StatusSkipped)
 	}
 	if repos := w.Repositories(t); len(repos) != 0 {
 		t.Fatalf("repositories: got %v; want none", repos)
@@ -194,8 +193,8 @@ func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 	// AddTags adds the team. The event is only a trigger: the tags are read from SageMaker.
 	w.SageMaker.PutProject("fraud-detect", "p-fraud", map[string]string{"team": "risk", "cost-center": "cc-7"})
 	sum, err = svc.Handle(ctx, event("add-tags.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned {
-		t.Fatalf("AddTags: got %q %q, %v; want %q", sum.Status, sum.Reason, err, handler.StatusProvisioned)
+	if err != nil || sum.Status != publish.StatusProvisioned {
+		t.Fatalf("AddTags: got %q %q, %v; want %q", sum.Status, sum.Reason, err, publish.StatusProvisioned)
 	}
 	want := []string{"acme-sm-risk-fraud-detect/inference", "acme-sm-risk-fraud-detect/preprocessing", "acme-sm-risk-fraud-detect/training"}
 	if diff := cmp.Diff(want, sorted(w.Repositories(t))); diff != "" {
@@ -208,15 +207,15 @@ func TestProjectWithoutTeamTagWaitsForAddTags(t *testing.T) {
 	// DeleteTags removed another tag; the current tags still name the team: nothing to do.
 	w.Rec.Clear()
 	sum, err = svc.Handle(ctx, event("delete-tags.json"))
-	if err != nil || sum.Status != handler.StatusInSync || len(w.Rec.Writes()) != 0 {
-		t.Errorf("DeleteTags: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), handler.StatusInSync)
+	if err != nil || sum.Status != publish.StatusInSync || len(w.Rec.Writes()) != 0 {
+		t.Errorf("DeleteTags: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), publish.StatusInSync)
 	}
 }
 
 func TestTagChangeOnResourceProvisions(t *testing.T) {
 	w, _, svc := setup(t, nil)
 	sum, err := svc.Handle(world.Deadline(t), event("tag-change-on-resource.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned || sum.Team != "risk" {
+	if err != nil || sum.Status != publish.StatusProvisioned || sum.Team != "risk" {
 		t.Fatalf("got %+v, %v; want provisioned for team risk", sum, err)
 	}
 	if got := len(w.Repositories(t)); got != 3 {
@@ -254,8 +253,8 @@ func TestDeleteProject(t *testing.T) {
 			sink.Drain(t)
 
 			sum, err := svc.Handle(ctx, event("delete-project.json"))
-			if err != nil || sum.Status != handler.StatusRetired {
-				t.Fatalf("DeleteProject: got %q %q, %v; want %q", sum.Status, sum.Reason, err, handler.StatusRetired)
+			if err != nil || sum.Status != publish.StatusRetired {
+				t.Fatalf("DeleteProject: got %q %q, %v; want %q", sum.Status, sum.Reason, err, publish.StatusRetired)
 			}
 			var left []string
 			for _, name := range w.Repositories(t) {
@@ -372,7 +371,7 @@ func TestCollidingProjectIsAConflict(t *testing.T) {
 		rp["tags"] = []any{map[string]any{"key": "team", "value": "data"}}
 		detail(ev)["responseElements"] = nil
 	})
-	if sum, err := svc.Handle(ctx, first); err != nil || sum.Status != handler.StatusProvisioned {
+	if sum, err := svc.Handle(ctx, first); err != nil || sum.Status != publish.StatusProvisioned {
 		t.Fatalf("first project: %q %v", sum.Status, err)
 	}
 	before := map[string]map[string]string{}
@@ -384,7 +383,7 @@ func TestCollidingProjectIsAConflict(t *testing.T) {
 
 	// Team data-science, project churn-model maps onto the same names.
 	sum, err := svc.Handle(ctx, event("create-project.json"))
-	if err != nil || sum.Status != handler.StatusRejected || !strings.Contains(sum.Reason, "belongs to team \"data\"") {
+	if err != nil || sum.Status != publish.StatusRejected || !strings.Contains(sum.Reason, "belongs to team \"data\"") {
 		t.Fatalf("colliding project: got %q %q, %v; want rejected as a conflict", sum.Status, sum.Reason, err)
 	}
 	for _, wr := range w.Rec.Writes() {
@@ -407,8 +406,8 @@ func TestSwitchedOff(t *testing.T) {
 		t.Run(param, func(t *testing.T) {
 			w, _, svc := setup(t, map[string]string{param: "false"})
 			sum, err := svc.Handle(world.Deadline(t), event("create-project.json"))
-			if err != nil || sum.Status != handler.StatusDisabled || !strings.Contains(sum.Reason, param) {
-				t.Errorf("got %q %q, %v; want %q naming %s", sum.Status, sum.Reason, err, handler.StatusDisabled, param)
+			if err != nil || sum.Status != publish.StatusDisabled || !strings.Contains(sum.Reason, param) {
+				t.Errorf("got %q %q, %v; want %q naming %s", sum.Status, sum.Reason, err, publish.StatusDisabled, param)
 			}
 			if writes := w.Rec.Writes(); len(writes) != 0 {
 				t.Errorf("writes: got %v; want none", writes)
@@ -421,8 +420,8 @@ func TestUnsupportedEventsAreIgnored(t *testing.T) {
 	w, _, svc := setup(t, nil)
 	for _, name := range []string{"scheduled-event.json", "parameter-store-change.json"} {
 		sum, err := svc.Handle(world.Deadline(t), event(name))
-		if err != nil || sum.Status != handler.StatusIgnored {
-			t.Errorf("%s: got %q, %v; want %q", name, sum.Status, err, handler.StatusIgnored)
+		if err != nil || sum.Status != publish.StatusIgnored {
+			t.Errorf("%s: got %q, %v; want %q", name, sum.Status, err, publish.StatusIgnored)
 		}
 	}
 	if reqs := w.Rec.Requests(); len(reqs) != 0 {
@@ -446,7 +445,7 @@ func TestDeleteProjectTouchesOnlyThatProject(t *testing.T) {
 	}
 	deleteChurn := edit("delete-project.json", func(ev map[string]any) { requestParameters(ev)["projectName"] = "churn" })
 	w.Rec.Clear()
-	if sum, err := svc.Handle(ctx, deleteChurn); err != nil || sum.Status != handler.StatusRetired || len(sum.Repositories) != 0 {
+	if sum, err := svc.Handle(ctx, deleteChurn); err != nil || sum.Status != publish.StatusRetired || len(sum.Repositories) != 0 {
 		t.Fatalf("DeleteProject churn: got %+v, %v; want retired with no repository", sum, err)
 	}
 	if got := w.Rec.Count("ListTagsForResource"); got != 3 {
@@ -468,7 +467,7 @@ func TestLateDeleteProjectLeavesARecreatedProjectAlone(t *testing.T) {
 	sink.Drain(t)
 	w.Rec.Clear()
 	sum, err := svc.Handle(ctx, event("delete-project.json"))
-	if err != nil || sum.Status != handler.StatusSkipped || !strings.Contains(sum.Reason, "created after the deletion") {
+	if err != nil || sum.Status != publish.StatusSkipped || !strings.Contains(sum.Reason, "created after the deletion") {
 		t.Fatalf("got %q %q, %v; want skipped because the project was created again", sum.Status, sum.Reason, err)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
@@ -494,7 +493,7 @@ func TestDeleteProjectWhileSageMakerIsStillDeleting(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := svc.Handle(ctx, event("delete-project.json"))
-	if err != nil || sum.Status != handler.StatusRetired || len(sum.Repositories) != 3 {
+	if err != nil || sum.Status != publish.StatusRetired || len(sum.Repositories) != 3 {
 		t.Fatalf("got %+v, %v; want the 3 repositories retired", sum, err)
 	}
 }

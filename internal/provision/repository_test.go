@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
@@ -29,7 +29,7 @@ func TestNewProjectGetsTheWholeRepository(t *testing.T) {
 	})
 	ctx := world.Deadline(t)
 	sum, err := svc.Handle(ctx, event("create-project.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned {
+	if err != nil || sum.Status != publish.StatusProvisioned {
 		t.Fatalf("Handle: %q %q, %v", sum.Status, sum.Reason, err)
 	}
 	wantPolicy := lifecycle.Spec{Keep: 10, UntaggedDays: 7, Protected: []string{"prod-*"}}.Text()
@@ -58,7 +58,7 @@ func TestNewProjectGetsTheWholeRepository(t *testing.T) {
 
 	w.Rec.Clear()
 	again, err := svc.Handle(ctx, event("create-project.json"))
-	if err != nil || again.Status != handler.StatusInSync {
+	if err != nil || again.Status != publish.StatusInSync {
 		t.Fatalf("second Handle: %q, %v; want in-sync", again.Status, err)
 	}
 	if writes := w.Rec.Writes(); len(writes) != 0 {
@@ -75,7 +75,7 @@ func TestReportModeProvisioningCreatesButDoesNotFix(t *testing.T) {
 	w, _, svc := setup(t, map[string]string{"drift-mode": "report", "tag-mutability": "IMMUTABLE"})
 	untagged(t, w, "acme-sm-data-science-churn-model/training") // MUTABLE, no tags, no policy
 	sum, err := svc.Handle(world.Deadline(t), event("create-project.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned {
+	if err != nil || sum.Status != publish.StatusProvisioned {
 		t.Fatalf("Handle: %q %q, %v", sum.Status, sum.Reason, err)
 	}
 	writes := map[string]int{}

@@ -38,8 +38,8 @@ type Service struct {
 
 // Summary is what the handler returns: what it did and why.
 type Summary struct {
-	Status       handler.Status     `json:"status"`
-	Trigger      handler.Trigger    `json:"trigger,omitempty"`
+	Status       publish.Status     `json:"status"`
+	Trigger      publish.Trigger    `json:"trigger,omitempty"`
 	Project      string             `json:"project,omitempty"`
 	Team         string             `json:"team,omitempty"`
 	Account      string             `json:"account,omitempty"`
@@ -60,22 +60,22 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	change, err := projectevent.Decode(raw, s.Accounts.Partition)
 	if errors.Is(err, projectevent.ErrIgnored) {
 		log.InfoContext(ctx, "event ignored", "reason", err.Error())
-		return Summary{Status: handler.StatusIgnored, Reason: err.Error()}, nil
+		return Summary{Status: publish.StatusIgnored, Reason: err.Error()}, nil
 	}
 	if err != nil {
-		sum := Summary{Status: handler.StatusRejected, Reason: err.Error()}
+		sum := Summary{Status: publish.StatusRejected, Reason: err.Error()}
 		log.ErrorContext(ctx, "event rejected", "reason", sum.Reason)
 		return s.reject(ctx, sum)
 	}
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
-	trigger := handler.Trigger(change.Trigger)
+	trigger := publish.Trigger(change.Trigger)
 
 	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
 	switch {
 	case errors.Is(err, handler.ErrDisabled):
-		return Summary{Status: handler.StatusDisabled, Trigger: trigger, Project: change.Project, Reason: err.Error()}, nil
+		return Summary{Status: publish.StatusDisabled, Trigger: trigger, Project: change.Project, Reason: err.Error()}, nil
 	case err != nil:
-		return Summary{Status: handler.StatusFailed, Trigger: trigger, Project: change.Project, Reason: err.Error()}, err
+		return Summary{Status: publish.StatusFailed, Trigger: trigger, Project: change.Project, Reason: err.Error()}, err
 	}
 
 	var sum Summary
@@ -83,7 +83,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	switch err = in.Serve(change.Account); {
 	case err != nil:
 		// Another account's event, on a bus that let it in: nothing is read or written for it.
-		sum, err = s.reject(ctx, Summary{Status: handler.StatusRejected, Project: change.Project, Account: change.Account,
+		sum, err = s.reject(ctx, Summary{Status: publish.StatusRejected, Project: change.Project, Account: change.Account,
 			Trigger: trigger, Reason: err.Error()})
 	case change.Action == projectevent.Delete:
 		sum, err = s.retire(ctx, cfg, in, change)
@@ -98,7 +98,7 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "provisioning failed", "error", err.Error(), "summary", sum)
-	case sum.Status == handler.StatusRejected:
+	case sum.Status == publish.StatusRejected:
 		log.ErrorContext(ctx, "project rejected", "reason", sum.Reason, "summary", sum)
 	default:
 		log.InfoContext(ctx, "event handled", "status", sum.Status, "summary", sum)
@@ -109,27 +109,27 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 // sync brings the project's repositories in line.
 func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Session, change projectevent.Change) (Summary, error) {
 	account := in.ProjectAccount(change.Account)
-	sum := Summary{Project: change.Project, Account: account, Trigger: handler.Trigger(change.Trigger)}
+	sum := Summary{Project: change.Project, Account: account, Trigger: publish.Trigger(change.Trigger)}
 	if !cfg.CreateProjectRepos {
-		sum.Status, sum.Reason = handler.StatusDisabled, "create-project-repos is false"
+		sum.Status, sum.Reason = publish.StatusDisabled, "create-project-repos is false"
 		return sum, nil
 	}
 	tags := change.Tags
 	if tags == nil {
 		api, err := in.SageMaker(ctx, change.Account)
 		if err != nil {
-			sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+			sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 			sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 			return sum, err
 		}
 		var gone bool
 		tags, gone, err = projects.Tags(ctx, api, change.ARN)
 		if err != nil {
-			sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+			sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 			return sum, err
 		}
 		if gone {
-			sum.Status, sum.Reason = handler.StatusSkipped, "the project no longer exists"
+			sum.Status, sum.Reason = publish.StatusSkipped, "the project no longer exists"
 			return sum, nil
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 	project.Account = account
 	sum.Project = project.Name
 	if project.Team == "" {
-		sum.Status = handler.StatusSkipped
+		sum.Status = publish.StatusSkipped
 		sum.Reason = fmt.Sprintf("project has no %q tag; its repositories are created when it gets one", cfg.TeamTag)
 		return sum, nil
 	}
@@ -145,7 +145,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 
 	desired, err := reconcile.ProjectRepositories(cfg, project)
 	if err != nil {
-		sum.Status, sum.Reason = handler.StatusRejected, err.Error()
+		sum.Status, sum.Reason = publish.StatusRejected, err.Error()
 		return s.reject(ctx, sum)
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
@@ -153,28 +153,28 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 	sum.Repositories = results
 	switch {
 	case reconcile.Rejected(err):
-		sum.Status, sum.Reason = handler.StatusRejected, err.Error()
+		sum.Status, sum.Reason = publish.StatusRejected, err.Error()
 		return s.reject(ctx, sum)
 	case err != nil:
-		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
-	sum.Status = handler.StatusInSync
+	sum.Status = publish.StatusInSync
 	for _, r := range results {
 		switch {
 		case len(r.Changes) > 0:
-			sum.Status = handler.StatusProvisioned
-		case r.Outcome == reconcile.Drifted && sum.Status == handler.StatusInSync:
-			sum.Status = handler.StatusDrifted
+			sum.Status = publish.StatusProvisioned
+		case r.Outcome == reconcile.Drifted && sum.Status == publish.StatusInSync:
+			sum.Status = publish.StatusDrifted
 		}
 	}
-	if sum.Status != handler.StatusProvisioned {
+	if sum.Status != publish.StatusProvisioned {
 		return sum, nil // nothing changed, nothing to announce; the reconciler reports drift
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
-		Detail: handler.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID,
+		Detail: publish.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID,
 			Team: sum.Team, Account: account, Trigger: sum.Trigger, Repositories: results},
 	})
 	return sum, nil
@@ -188,14 +188,14 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 	// created since a late record: either is live and keeps its repositories.
 	api, err := in.SageMaker(ctx, change.Account)
 	if err != nil {
-		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
+		return Summary{Status: publish.StatusFailed, Trigger: publish.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
 	gone, err := projects.Gone(ctx, api, change.Project)
 	if err != nil {
-		return Summary{Status: handler.StatusFailed, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
+		return Summary{Status: publish.StatusFailed, Trigger: publish.Trigger(change.Trigger), Project: change.Project, Reason: err.Error()}, err
 	}
 	if !gone {
-		return Summary{Status: handler.StatusSkipped, Trigger: handler.Trigger(change.Trigger), Project: change.Project,
+		return Summary{Status: publish.StatusSkipped, Trigger: publish.Trigger(change.Trigger), Project: change.Project,
 			Reason: "SageMaker still has a live project of this name (its deletion failed, or it was created after the deletion); its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
@@ -204,9 +204,9 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 		now = s.Now
 	}
 	results, err := engine.Retire(ctx, cfg, change.Project, account, now())
-	sum := Summary{Status: handler.StatusRetired, Trigger: handler.Trigger(change.Trigger), Project: change.Project, Repositories: results}
+	sum := Summary{Status: publish.StatusRetired, Trigger: publish.Trigger(change.Trigger), Project: change.Project, Repositories: results}
 	if err != nil {
-		sum.Status, sum.Reason = handler.StatusFailed, err.Error()
+		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
@@ -222,11 +222,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 	var events []publish.Event
 	if len(retained) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: handler.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: retained}})
+			Detail: publish.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: retained}})
 	}
 	if len(deleted) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: handler.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+			Detail: publish.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: deleted}})
 	}
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -22,15 +22,15 @@ func TestUpdateProjectAddingTheTeamProvisions(t *testing.T) {
 	noTeam := edit("create-project.json", func(ev map[string]any) {
 		requestParameters(ev)["tags"] = []any{map[string]any{"key": "cost-center", "value": "cc-42"}}
 	})
-	if sum, err := svc.Handle(ctx, noTeam); err != nil || sum.Status != handler.StatusSkipped {
-		t.Fatalf("CreateProject without team: got %q %q, %v; want %q", sum.Status, sum.Reason, err, handler.StatusSkipped)
+	if sum, err := svc.Handle(ctx, noTeam); err != nil || sum.Status != publish.StatusSkipped {
+		t.Fatalf("CreateProject without team: got %q %q, %v; want %q", sum.Status, sum.Reason, err, publish.StatusSkipped)
 	}
 
 	// UpdateProject added the team tag.
 	w.SageMaker.PutProject("Churn-Model", "p-1a2b3c4d5e6f", map[string]string{"team": "growth", "cost-center": "cc-42"})
 	w.Rec.Clear()
 	sum, err := svc.Handle(ctx, event("update-project.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned || sum.Trigger != "UpdateProject" || sum.Team != "growth" {
+	if err != nil || sum.Status != publish.StatusProvisioned || sum.Trigger != "UpdateProject" || sum.Team != "growth" {
 		t.Fatalf("UpdateProject: got %+v, %v; want provisioned for team growth", sum, err)
 	}
 	want := []string{"acme-sm-growth-churn-model/inference", "acme-sm-growth-churn-model/preprocessing", "acme-sm-growth-churn-model/training"}
@@ -50,8 +50,8 @@ func TestUpdateProjectAddingTheTeamProvisions(t *testing.T) {
 
 	// The same record again: the project is in sync, nothing is written.
 	w.Rec.Clear()
-	if sum, err := svc.Handle(ctx, event("update-project.json")); err != nil || sum.Status != handler.StatusInSync || len(w.Rec.Writes()) != 0 {
-		t.Errorf("repeated UpdateProject: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), handler.StatusInSync)
+	if sum, err := svc.Handle(ctx, event("update-project.json")); err != nil || sum.Status != publish.StatusInSync || len(w.Rec.Writes()) != 0 {
+		t.Errorf("repeated UpdateProject: got %q, %v, writes %v; want %q and no write", sum.Status, err, w.Rec.Writes(), publish.StatusInSync)
 	}
 }
 
@@ -61,7 +61,7 @@ func TestUpdateProjectReadsTheCurrentTags(t *testing.T) {
 	w, _, svc := setup(t, nil)
 	w.SageMaker.PutProject("Churn-Model", "p-1a2b3c4d5e6f", map[string]string{"team": "retention"})
 	sum, err := svc.Handle(world.Deadline(t), event("update-project.json")) // its record says team growth
-	if err != nil || sum.Status != handler.StatusProvisioned || sum.Team != "retention" {
+	if err != nil || sum.Status != publish.StatusProvisioned || sum.Team != "retention" {
 		t.Fatalf("got %+v, %v; want provisioned for SageMaker's current team, retention", sum, err)
 	}
 	want := []string{"acme-sm-retention-churn-model/inference", "acme-sm-retention-churn-model/preprocessing", "acme-sm-retention-churn-model/training"}
@@ -75,7 +75,7 @@ func TestUpdateProjectReadsTheCurrentTags(t *testing.T) {
 func TestCreateProjectFromTemplateProvidersProvisions(t *testing.T) {
 	w, _, svc := setup(t, nil)
 	sum, err := svc.Handle(world.Deadline(t), event("create-project-template-providers.json"))
-	if err != nil || sum.Status != handler.StatusProvisioned || sum.Trigger != "CreateProject" || sum.Team != "risk" {
+	if err != nil || sum.Status != publish.StatusProvisioned || sum.Trigger != "CreateProject" || sum.Team != "risk" {
 		t.Fatalf("got %+v, %v; want provisioned for team risk", sum, err)
 	}
 	want := []string{"acme-sm-risk-fraud-scoring/inference", "acme-sm-risk-fraud-scoring/preprocessing", "acme-sm-risk-fraud-scoring/training"}

@@ -1,4 +1,7 @@
-// Package publish sends the product's results to EventBridge, batched and retried.
+// Package publish is the product's outgoing events: every detail type and the shape of its
+// detail (the contract consumers read, with a JSON sample of each in testdata/events), the
+// words the functions' summaries use, and the publisher that sends the events to EventBridge,
+// batched and retried.
 package publish
 
 import (
@@ -7,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,6 +32,12 @@ const (
 	ReconcileCompleted      = "ECR Reconcile Completed"
 	ConfigurationInvalid    = "ECR Configuration Invalid"
 )
+
+// DetailTypes lists every detail type the product emits, sorted.
+func DetailTypes() []string {
+	return slices.Sorted(slices.Values([]string{RepositoriesProvisioned, ProvisioningFailed, RepositoriesRetained,
+		RepositoriesDeleted, DriftDetected, DriftFixed, ReconcileCompleted, ConfigurationInvalid}))
+}
 
 // PutEvents limits: at most 10 entries a call, and under 256 KB a call.
 const (

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
@@ -101,7 +100,7 @@ func TestProvisionFunctionCallsExactlyWhatItIsGranted(t *testing.T) {
 	ctx := world.Deadline(t)
 	handle := func(ev json.RawMessage) {
 		t.Helper()
-		if sum, err := svc.Handle(ctx, ev); err != nil || sum.Status == handler.StatusRejected {
+		if sum, err := svc.Handle(ctx, ev); err != nil || sum.Status == publish.StatusRejected {
 			t.Fatalf("Handle: %+v, %v", sum, err)
 		}
 	}

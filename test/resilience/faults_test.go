@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
@@ -68,7 +67,7 @@ func TestFiftyProjectsUnderTwentyPercentFaults(t *testing.T) {
 		unpublished += o.sum.Unpublished
 		if o.err != nil {
 			failed++
-			if o.sum.Status != handler.StatusFailed || o.sum.Reason == "" {
+			if o.sum.Status != publish.StatusFailed || o.sum.Reason == "" {
 				t.Errorf("project %d failed (%v) but its summary says %q %q", i, o.err, o.sum.Status, o.sum.Reason)
 			}
 			continue

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -60,7 +59,7 @@ func TestProvisionWithOneRepositoryAlwaysFailing(t *testing.T) {
 	proxy.SetOptions(faultproxy.Options{})
 	w.Rec.Clear()
 	sum, err = svc.Handle(world.Deadline(t), event)
-	if err != nil || sum.Status != handler.StatusProvisioned || w.Rec.Count("CreateRepository") != 0 || w.Rec.Count("PutLifecyclePolicy") != 1 {
+	if err != nil || sum.Status != publish.StatusProvisioned || w.Rec.Count("CreateRepository") != 0 || w.Rec.Count("PutLifecyclePolicy") != 1 {
 		t.Errorf("retry: got %q, %v, %v; want provisioned with one PutLifecyclePolicy and no CreateRepository", sum.Status, err, w.Rec.Writes())
 	}
 }
