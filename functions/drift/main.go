@@ -12,11 +12,11 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 )
 
 func main() {
-	p, err := handler.Start(context.Background())
+	p, err := function.Start(context.Background())
 	if err != nil {
 		p.Log.Error("start", "error", err.Error())
 		os.Exit(1)

@@ -10,12 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/provision"
 )
 
 func main() {
-	p, err := handler.Start(context.Background())
+	p, err := function.Start(context.Background())
 	if err != nil {
 		p.Log.Error("start", "error", err.Error())
 		os.Exit(1)

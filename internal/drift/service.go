@@ -20,7 +20,7 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
@@ -81,11 +81,11 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	log = log.With("trigger", trig.kind)
 
-	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
+	cfg, err := function.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
 	mode := cmp.Or(trig.mode, cfg.DriftMode)
 	sum := Summary{Mode: mode, Trigger: trig.kind}
 	switch {
-	case errors.Is(err, handler.ErrDisabled):
+	case errors.Is(err, function.ErrDisabled):
 		sum.Status, sum.Reason, sum.Complete = publish.StatusDisabled, err.Error(), true
 		return sum, nil
 	case err != nil:
@@ -176,7 +176,7 @@ func (s *Service) now() time.Time {
 
 // store is the sweep's state parameter.
 func (s *Service) store() *sweep.Store {
-	return &sweep.Store{API: s.SSM, Name: cmp.Or(s.StateParameter, handler.StateParameter(s.ConfigPath))}
+	return &sweep.Store{API: s.SSM, Name: cmp.Or(s.StateParameter, function.StateParameter(s.ConfigPath))}
 }
 
 // holder names this invocation in the sweep's lease: its Lambda request id, or its start time.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
@@ -70,9 +70,9 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	log = log.With("trigger", change.Trigger, "project", change.Project, "eventId", change.EventID)
 	trigger := publish.Trigger(change.Trigger)
 
-	cfg, err := handler.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
+	cfg, err := function.Open(ctx, s.SSM, s.Publisher, s.ConfigPath, s.Accounts.Home, log)
 	switch {
-	case errors.Is(err, handler.ErrDisabled):
+	case errors.Is(err, function.ErrDisabled):
 		return Summary{Status: publish.StatusDisabled, Trigger: trigger, Project: change.Project, Reason: err.Error()}, nil
 	case err != nil:
 		return Summary{Status: publish.StatusFailed, Trigger: trigger, Project: change.Project, Reason: err.Error()}, err

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/faultproxy"
@@ -154,7 +154,7 @@ func TestReportRunLeavesTheFixRunsDiscoveryAlone(t *testing.T) {
 	hourAgo := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	mid := sweep.State{Discoveries: map[string]*sweep.Discovery{"fix": {Newest: hourAgo, Started: hourAgo, Before: hourAgo, Account: "123456789012"}}}
 	b, _ := json.Marshal(mid)
-	stateName := handler.StateParameter(account.ConfigPath)
+	stateName := function.StateParameter(account.ConfigPath)
 	if _, err := local.Account.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(stateName), Value: aws.String(string(b)),
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,9 @@
-// Package handler holds what the two functions share around their handlers: the set-up of a
-// cold start and the environment it reads, and the opening every invocation makes (the
-// configuration loaded and validated, names nothing reads warned about, the master switch
-// honoured). The words their summaries use and the events they publish are publish's.
-package handler
+// Package function is what each of the two Lambda functions sets up around its handler: at a
+// cold start, the environment it reads and its SDK clients (Process); at every invocation, the
+// configuration opened (Open: loaded and validated, names nothing reads warned about, the
+// master switch honoured). The words of their summaries and the events they publish are
+// publish's.
+package function
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package handler_test
+package function_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/handler"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 )
@@ -64,7 +64,7 @@ func TestOpenChecksAgainstThisAccount(t *testing.T) {
 			events := &fakeEvents{}
 			pub := publish.New(events, "default")
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			cfg, err := handler.Open(context.Background(), fakeSSM{"company": "acme", "member-accounts": tt.members}, pub, configPath, tt.home, log)
+			cfg, err := function.Open(context.Background(), fakeSSM{"company": "acme", "member-accounts": tt.members}, pub, configPath, tt.home, log)
 			if tt.param == "" {
 				if err != nil {
 					t.Fatalf("Open: %v", err)
