@@ -164,7 +164,9 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		changes = append(changes, "created")
 		write = func(call func() error) error { return e.Registry.AfterCreate(ctx, call) }
 	}
-	fixed := map[Setting]bool{}
+	// written records each write that succeeded, by the part of the repository it fixes (see
+	// fixedBy): a difference is fixed only when the write that covers it was made.
+	written := map[string]bool{}
 	var accessChange string // what writeAccess did
 	for _, w := range []struct {
 		planned bool
@@ -175,7 +177,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		{s.PutLifecycle, SettingLifecycle, "lifecycle policy written", func() error { return e.Registry.PutPolicy(ctx, d.Name, d.Policy) }},
 		{s.PutMutability, SettingMutability, "tag mutability set to " + d.Mutability.Mode, func() error { return e.Registry.PutMutability(ctx, d.Name, d.Mutability) }},
 		{len(s.Tag) > 0, SettingTags, "tagged " + strings.Join(slices.Sorted(maps.Keys(s.Tag)), ", "), func() error { return e.Registry.Tag(ctx, repo, s.Tag) }},
-		{len(s.Untag) > 0, SettingTags, "untagged " + strings.Join(s.Untag, ", "), func() error { return e.Registry.Untag(ctx, repo, s.Untag) }},
+		{len(s.Untag) > 0, settingUntag, "untagged " + strings.Join(s.Untag, ", "), func() error { return e.Registry.Untag(ctx, repo, s.Untag) }},
 		{s.SetAccess != "" || s.DeleteAccess, SettingAccess, "", func() (err error) { accessChange, err = e.writeAccess(ctx, s); return err }},
 	} {
 		if !w.planned {
@@ -186,11 +188,11 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 			r.Changes = changes
 			for i, diff := range r.Differences {
 				// What was written before the failure is fixed all the same.
-				r.Differences[i].Fixed = diff.Fixable && fixed[diff.Setting]
+				r.Differences[i].Fixed = diff.Fixable && written[s.fixedBy(diff)]
 			}
 			return r, err
 		}
-		fixed[w.setting] = true
+		written[string(w.setting)] = true
 		if w.setting == SettingAccess {
 			w.change = accessChange
 		}
@@ -201,7 +203,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 	r := result(s, outcome)
 	r.URI, r.Changes = repo.URI, changes
 	for i, diff := range r.Differences {
-		r.Differences[i].Fixed = diff.Fixable && (s.Create || fixed[diff.Setting])
+		r.Differences[i].Fixed = diff.Fixable && (s.Create || written[s.fixedBy(diff)])
 	}
 	if !s.Create {
 		switch {
@@ -212,6 +214,19 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// settingUntag names the untag write apart from the tag write: both fix tags, but one can
+// succeed and the other fail.
+const settingUntag Setting = "tags-removed"
+
+// fixedBy is the write that fixes diff: its setting's, or for a managed tag to remove, the
+// untag write.
+func (s Step) fixedBy(diff Difference) string {
+	if diff.Setting == SettingTags && slices.Contains(s.Untag, diff.Path) {
+		return string(settingUntag)
+	}
+	return string(diff.Setting)
 }
 
 // writeAccess writes the repository policy a step planned, from the text read just before the

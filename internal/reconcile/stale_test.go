@@ -2,10 +2,16 @@ package reconcile
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
 )
 
@@ -101,5 +107,39 @@ func TestAccessTooLongIsReportedNotWritten(t *testing.T) {
 	}
 	if w := fake.Writes()["SetRepositoryPolicy"]; w != 0 {
 		t.Errorf("%d SetRepositoryPolicy; want none", w)
+	}
+}
+
+// refusingUntag is the fake ECR whose UntagResource fails.
+type refusingUntag struct{ *ecrfake.Registry }
+
+func (refusingUntag) UntagResource(context.Context, *ecr.UntagResourceInput, ...func(*ecr.Options)) (*ecr.UntagResourceOutput, error) {
+	return nil, errors.New("AccessDeniedException: not authorized to perform: ecr:UntagResource")
+}
+
+// When the tag write succeeds and the untag write fails, only what the tag write covers is
+// counted as fixed.
+func TestAFailedUntagIsNotCountedAsFixed(t *testing.T) {
+	cfg := testConfig(t)
+	fake := ecrfake.New()
+	e := &Engine{Registry: registry.New(refusingUntag{fake}, cfg.Managed)}
+	d := fraudRepositories(t, cfg)[1]
+	tags := maps.Clone(d.Tags)
+	tags[naming.TagProjectID], tags[naming.TagProjectDeleted] = "p-old", "2026-01-01T00:00:00Z"
+	fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: tags})
+	o, err := e.Registry.Observe(context.Background(), d.Name, d.Reads(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Apply(context.Background(), Plan(d, o, true))
+	if err == nil {
+		t.Fatal("apply: no error; want the untag's")
+	}
+	fixed := map[string]bool{}
+	for _, diff := range res.Differences {
+		fixed[diff.Path] = diff.Fixed
+	}
+	if !fixed[naming.TagProjectID] || fixed[naming.TagProjectDeleted] {
+		t.Errorf("fixed %v; want the project id tag fixed and the deleted stamp not", fixed)
 	}
 }
