@@ -126,11 +126,13 @@ func (c Config) Pull(repository string) []string {
 	return slices.Compact(slices.Sorted(slices.Values(slices.Concat(c.PullAccounts, c.NamespacePull[ns]))))
 }
 
-// PullScopes names where pull access is granted, sorted: "*" for every repository (pull-accounts
-// or pull-org-id), each namespace with a pull-accounts override, and "member:<id>" for each
-// member account (its projects' repositories and the shared ones). When a scope goes, the
-// product's statements there are no longer wanted.
-func (c Config) PullScopes() []string {
+// AccessScopes names what decides where the product's repository policy statements may be,
+// sorted: "*" for every repository (pull-accounts or pull-org-id), each namespace with a
+// pull-accounts override, "member:<id>" for each member account (its projects' repositories and
+// the shared ones), and "exempt:<pattern>" for each lifecycle-exempt pattern (an exempt
+// repository gets none). When one changes, the product's statements may be where they are no
+// longer wanted.
+func (c Config) AccessScopes() []string {
 	var out []string
 	if len(c.PullAccounts) > 0 || c.PullOrgID != "" {
 		out = append(out, "*")
@@ -140,6 +142,9 @@ func (c Config) PullScopes() []string {
 	}
 	for _, m := range c.MemberAccounts {
 		out = append(out, "member:"+m)
+	}
+	for _, p := range c.LifecycleExempt {
+		out = append(out, "exempt:"+p)
 	}
 	slices.Sort(out)
 	return out

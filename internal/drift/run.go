@@ -59,7 +59,7 @@ func (r *run) count(f func()) {
 func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string, deadline time.Time) error {
 	store := r.svc.store()
 	now := r.svc.now()
-	scopes := sweep.Fingerprint(accessScopes(r.cfg))
+	scopes := sweep.Fingerprint(r.cfg.AccessScopes())
 	st, held, err := store.Acquire(ctx, holder, now, deadline, func(st *sweep.State) {
 		st.Prepare(scopes, r.trigger.access, r.trigger.kind == publish.TriggerConfigChange)
 	})
@@ -159,18 +159,6 @@ func (r *run) sweep(ctx, invocation context.Context, sum *Summary, holder string
 		st.Withdrawn = st.Withdrawn && withdrawn
 	}, sum)
 	return saveErr
-}
-
-// accessScopes are what decides where the product's statements may be: the pull access scopes,
-// and the exempt patterns (an exempt repository loses the product's statements). A change of
-// them between two runs starts a cycle that reads every repository policy, even when the
-// Parameter Store Change event that said so was lost.
-func accessScopes(cfg config.Config) []string {
-	out := cfg.PullScopes()
-	for _, p := range cfg.LifecycleExempt {
-		out = append(out, "exempt:"+p)
-	}
-	return out
 }
 
 // batchLimit is how many repositories this invocation can check at most: every check costs

@@ -272,3 +272,16 @@ func TestStateFitsWithManyPullScopes(t *testing.T) {
 		t.Errorf("state %+v; want one fingerprint and the completed cycle", st)
 	}
 }
+
+// The exemption is seen even when its Parameter Store Change event was lost: the next run
+// finds the exempt patterns changed in the state's fingerprint, and reads every policy.
+func TestExemptionIsSeenWithoutItsEvent(t *testing.T) {
+	w := churnWorld(t, map[string]string{"pull-accounts": "111122223333"})
+	w.PutConfig(t, map[string]string{"lifecycle-exempt": edited})
+	if _, err := service(w).Handle(world.Deadline(t), event("scheduled-event.json")); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Repository(t, edited).PullAccounts(); len(got) != 0 {
+		t.Errorf("exempt repository pull %v after a scheduled run; want the product's grant gone", got)
+	}
+}

@@ -7,11 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
@@ -166,7 +164,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 	}
 	// written records each write that succeeded, by the part of the repository it fixes (see
 	// fixedBy): a difference is fixed only when the write that covers it was made.
-	written := map[string]bool{}
+	written := map[Setting]bool{}
 	var accessChange string // what writeAccess did
 	for _, w := range []struct {
 		planned bool
@@ -192,7 +190,7 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 			}
 			return r, err
 		}
-		written[string(w.setting)] = true
+		written[w.setting] = true
 		if w.setting == SettingAccess {
 			w.change = accessChange
 		}
@@ -222,11 +220,11 @@ const settingUntag Setting = "tags-removed"
 
 // fixedBy is the write that fixes diff: its setting's, or for a managed tag to remove, the
 // untag write.
-func (s Step) fixedBy(diff Difference) string {
+func (s Step) fixedBy(diff Difference) Setting {
 	if diff.Setting == SettingTags && slices.Contains(s.Untag, diff.Path) {
-		return string(settingUntag)
+		return settingUntag
 	}
-	return string(diff.Setting)
+	return diff.Setting
 }
 
 // writeAccess writes the repository policy a step planned, from the text read just before the
@@ -247,27 +245,22 @@ func (e *Engine) writeAccess(ctx context.Context, s Step) (change string, err er
 	if err != nil {
 		return "", err
 	}
-	want := d.Pull.Statements()
-	policy := &access.Policy{}
-	if doc.Exists {
-		if policy, err = access.Parse(doc.Text); err != nil {
-			return "", fmt.Errorf("repository policy of %s, read again before the write, is not one the product can merge: %w", d.Name, err)
+	// The same merge the plan made, from the text just read.
+	var fresh Step
+	fresh.planAccess(d, doc, true)
+	switch {
+	case fresh.DeleteAccess:
+		return "repository policy deleted", e.Registry.DeleteAccess(ctx, d.Name)
+	case fresh.SetAccess != "":
+		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, fresh.SetAccess)
+	}
+	for _, diff := range fresh.Differences {
+		if !diff.Fixable {
+			return "", fmt.Errorf("repository policy of %s, read again before the write, not written: %s %s: expected %s, found %s",
+				d.Name, diff.Setting, diff.Path, diff.Expected, diff.Found)
 		}
 	}
-	switch {
-	case len(access.Differences(policy.Ours(), want)) == 0:
-		return "", nil
-	case len(want) == 0 && !policy.Foreign():
-		return "repository policy deleted", e.Registry.DeleteAccess(ctx, d.Name)
-	}
-	text, err := policy.With(want)
-	if err != nil {
-		return "", err
-	}
-	if n := utf8.RuneCountInString(text); n > access.MaxPolicyLength {
-		return "", fmt.Errorf("repository policy of %s with the product's statements would be %d characters, over the %d ECR allows; not written", d.Name, n, access.MaxPolicyLength)
-	}
-	return "repository policy written", e.Registry.SetAccess(ctx, d.Name, text)
+	return "", nil // it holds the product's statements as wanted already
 }
 
 func result(s Step, outcome Outcome) Result {

@@ -220,7 +220,7 @@ func (s *Step) planAccess(d Desired, have registry.Document, fix bool) {
 		// statements beside them can still make a policy ECR refuses: reported, not written.
 		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(too long)",
 			Expected: fmt.Sprintf("a policy of at most %d characters", access.MaxPolicyLength),
-			Found:    fmt.Sprintf("%d characters with the product's statements beside the others'", n)})
+			Found:    fmt.Sprintf("%d characters with the product's statements beside the others', over the %d ECR allows", n, access.MaxPolicyLength)})
 		return
 	}
 	s.SetAccess = text

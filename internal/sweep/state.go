@@ -38,7 +38,7 @@ type State struct {
 	// configuration its run reads. A counter, not a flag, so that no run has to clear it and
 	// a request made while a run sweeps is not lost when that run saves its cursor.
 	Restarts int `json:"restarts,omitempty"`
-	// Scopes is the fingerprint of the pull access scopes (config.PullScopes) of the last run
+	// Scopes is the fingerprint of the access scopes (config.AccessScopes) of the last run
 	// that swept (see Fingerprint): 32 characters however many scopes there are. When it
 	// changes, Withdrawn is set: the product's statements may be where they are no longer
 	// wanted, so cycles read every repository policy until a fix cycle that read every one and
