@@ -29,8 +29,8 @@ import (
 // window still moves on (so that it stays bounded however long the account stays unreadable),
 // and the tail goes past it, so the cycle ends; its projects are found by the first cycle
 // whose tail reads it again, and the run is not complete. done is true when the discovery
-// cycle completed in this run with every account read.
-func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing, sum *Summary) (done bool) {
+// cycle completed in this run with every account read; o is what the visits did.
+func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.Listing) (o outcome, done bool) {
 	now := r.svc.now()
 	if d.Started.IsZero() {
 		d.Begin(now)
@@ -42,6 +42,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 	type visited struct {
 		project  smtypes.ProjectSummary
 		finished bool
+		outcome  outcome
 	}
 	visits := func(api accounts.SageMaker, account string, w projects.Window, skip func(smtypes.ProjectSummary) bool) (bool, []*visited, error) {
 		var out []*visited // in walk order; each finished is read after g.Wait
@@ -57,18 +58,23 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			v := &visited{project: p}
 			out = append(out, v)
 			g.Go(func() error {
-				v.finished = r.visit(ctx, api, account, p, listing, sum)
+				v.outcome, v.finished = r.visit(ctx, api, account, p, listing)
 				return nil
 			})
 			return true
 		})
 		_ = g.Wait()
+		for _, v := range out {
+			o.add(v.outcome)
+		}
 		return all, out, err
 	}
 	unread := map[string]bool{} // accounts passed over this run: counted, and named in the summary
 	pass := func(account string, err error) {
 		unread[account] = true
-		r.unreachable(ctx, account, err, sum)
+		if ctx.Err() == nil && o.passOver(account) { // not when the run is only out of time: no fault of the account's
+			r.log.ErrorContext(ctx, "account unreadable; its projects wait", "account", account, "error", err.Error())
+		}
 	}
 
 	// The heads overlap the last run's by a minute: ListProjects may show a project a little
@@ -88,7 +94,7 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			continue
 		}
 		if !head {
-			return false // out of time
+			return o, false // out of time
 		}
 		for _, v := range seen {
 			byHead[aws.ToString(v.project.ProjectArn)] = true
@@ -137,27 +143,11 @@ func (r *run) discover(ctx context.Context, d *sweep.Discovery, listing *sweep.L
 			continue
 		}
 		if err != nil || !tail || !finishedAll || !going() {
-			return false // out of time
+			return o, false // out of time
 		}
 	}
 	d.LastFinished, d.Started, d.Account = r.svc.now(), time.Time{}, ""
-	return !skipped
-}
-
-// unreachable counts an account that cannot be read (its member role not assumed, its
-// SageMaker refusing to list projects) once a run as an error, names it in the summary's
-// unreachable, and logs it; not when the run is only out of time: no fault of the account's.
-func (r *run) unreachable(ctx context.Context, account string, err error, sum *Summary) {
-	if ctx.Err() != nil {
-		return
-	}
-	r.count(func() {
-		if !slices.Contains(sum.Unreachable, account) {
-			sum.Unreachable = append(sum.Unreachable, account)
-			sum.Errors++
-			r.log.ErrorContext(ctx, "account unreadable; its projects wait", "account", account, "error", err.Error())
-		}
-	})
+	return o, !skipped
 }
 
 // headOverlap is how far back before the last run's start the discovery's heads look again.
@@ -165,49 +155,51 @@ const headOverlap = time.Minute
 
 // visit looks at one listed project of account and completes its repositories; finished is
 // false when the run's time ran out before it could.
-func (r *run) visit(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, listing *sweep.Listing, sum *Summary) (finished bool) {
+func (r *run) visit(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, listing *sweep.Listing) (o outcome, finished bool) {
 	if ctx.Err() != nil || r.stopped() {
-		return false
+		return o, false
 	}
-	project, ok := r.project(ctx, api, account, p, sum)
+	project, ok, o := r.project(ctx, api, account, p)
 	switch {
 	case ctx.Err() != nil:
-		return false
+		return o, false
 	case !ok:
-		return true // nothing to do for it, or its failure is counted
+		return o, true // nothing to do for it, or its failure is counted
 	}
 	desired, err := reconcile.ProjectRepositories(r.cfg, project)
 	if err != nil {
-		return true
+		return o, true
 	}
-	return r.complete(ctx, desired, listing, sum) && ctx.Err() == nil
+	made, started := r.complete(ctx, desired, listing)
+	o.add(made)
+	return o, started && ctx.Err() == nil
 }
 
 // project reads one project's tags and says whether it is to have repositories.
-func (r *run) project(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary, sum *Summary) (projects.Project, bool) {
+func (r *run) project(ctx context.Context, api accounts.SageMaker, account string, p smtypes.ProjectSummary) (_ projects.Project, ok bool, o outcome) {
 	name := aws.ToString(p.ProjectName)
 	tags, gone, err := projects.Tags(ctx, api, aws.ToString(p.ProjectArn))
 	switch {
 	case gone:
-		return projects.Project{}, false // deleted since it was listed
+		return projects.Project{}, false, o // deleted since it was listed
 	case err != nil && ctx.Err() != nil:
-		return projects.Project{}, false // the run stopped reading projects: not this one's fault
+		return projects.Project{}, false, o // the run stopped reading projects: not this one's fault
 	case err != nil:
-		r.count(func() { sum.Errors++ })
+		o.errors++
 		r.log.ErrorContext(ctx, "project tags not read", "project", name, "error", err.Error())
-		return projects.Project{}, false
+		return projects.Project{}, false, o
 	}
 	project := projects.Identify(name, aws.ToString(p.ProjectId), tags, r.cfg.TeamTag)
 	project.Account = r.accounts.ProjectAccount(account)
 	if project.Team == "" {
-		return projects.Project{}, false // not ready yet: provisioning starts when the team tag arrives
+		return projects.Project{}, false, o // not ready yet: provisioning starts when the team tag arrives
 	}
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
-		r.count(func() { sum.Rejected++ })
+		o.rejected++
 		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
 			Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
 				Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
-		return projects.Project{}, false
+		return projects.Project{}, false, o
 	}
-	return project, true
+	return project, true, o
 }

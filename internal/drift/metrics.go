@@ -1,7 +1,9 @@
 package drift
 
 import (
+	"maps"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/metrics"
@@ -11,16 +13,22 @@ import (
 
 // tally counts the differences of a run by setting: how many repositories differed in it, and
 // in how many of them the run fixed it.
+// It also counts, in report mode, the writes a fix run would make, by operation.
 type tally struct {
 	mu           sync.Mutex
 	found, fixed map[reconcile.Setting]int
+	would        map[string]int
 }
 
 func (t *tally) add(r reconcile.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.found == nil {
-		t.found, t.fixed = map[reconcile.Setting]int{}, map[reconcile.Setting]int{}
+		t.found, t.fixed, t.would = map[reconcile.Setting]int{}, map[reconcile.Setting]int{}, map[string]int{}
+	}
+	for _, w := range r.WouldWrite {
+		op, _, _ := strings.Cut(w, " ")
+		t.would[op]++
 	}
 	found, fixed := map[reconcile.Setting]bool{}, map[reconcile.Setting]bool{}
 	for _, d := range r.Differences {
@@ -33,6 +41,16 @@ func (t *tally) add(r reconcile.Result) {
 			t.fixed[s]++
 		}
 	}
+}
+
+// wouldWrite is how many writes of each operation a fix run would make; nil for none.
+func (t *tally) wouldWrite() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.would) == 0 {
+		return nil
+	}
+	return maps.Clone(t.would)
 }
 
 // writeMetrics writes the run's Embedded Metric Format lines: one for the run, with dimensions

@@ -13,6 +13,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
 // place is the partition and Region that project ARNs are built in.
@@ -106,4 +107,43 @@ func projectDesired(cfg config.Config, p projects.Project, name string) (reconci
 		}
 	}
 	return reconcile.Desired{}, false
+}
+
+// ownerOf is the one owner rule of the sweep and the repair (reconcile.Owner): a project
+// repository is its own account's (reconcile.AccountOf: its account tag, or the product's own
+// grant to a member when the tag was removed, which is then put back), and its owner is
+// looked for in that account only. The owner is asked for in SageMaker when the repository's
+// owner tags were removed, or its project was deleted (it may be back), so that the plan puts
+// the tags back as the live owner wants them; with confirm (a repair: the edit may have been
+// to the tags), always. A repository whose owner tags are whole and whose project is not
+// deleted costs no call otherwise. When SageMaker cannot be read, the rest of the repository
+// is still checked, as its account wants it, and its owner tags wait for the next check.
+func (r *run) ownerOf(confirm bool) reconcile.Owner {
+	return func(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, bool, error) {
+		tags := o.Tags.Value
+		account := reconcile.AccountOf(o)
+		if account != "" {
+			d = reconcile.InAccount(r.cfg, d, account) // a member's project: its account pulls, whoever owns it
+		}
+		_, retired := tags[naming.TagProjectDeleted]
+		if !confirm && !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
+			return d, false, nil
+		}
+		at, ok := placeOf(o.ARN)
+		if !ok {
+			return d, false, nil
+		}
+		p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, account, tags)
+		if err != nil {
+			r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
+			return d, true, nil
+		}
+		if p == nil {
+			return d, true, nil
+		}
+		if want, ok := projectDesired(r.cfg, *p, d.Name); ok {
+			return want, true, nil
+		}
+		return d, true, nil
+	}
 }

@@ -100,17 +100,20 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	r.stopBy, r.finalBy, ctx, cancel = budget(ctx, start)
 	defer cancel()
 	if trig.edit != nil {
-		sum.Event = trig.edit.Call
-		err = r.repair(ctx, trig.edit, trig.at, &sum)
-		sum.Complete = err == nil
+		sum, err = r.repair(ctx, trig.edit, trig.at)
+		sum.Event, sum.Complete = trig.edit.Call, err == nil
 	} else {
 		deadline, ok := invocation.Deadline()
 		if !ok {
 			deadline = start.Add(15 * time.Minute) // Lambda's longest; only runs outside Lambda have none
 		}
-		err = r.sweep(ctx, invocation, &sum, holder(invocation, start), deadline)
+		sum, err = r.sweep(ctx, invocation, holder(invocation, start), deadline)
 	}
+	sum.Mode, sum.Trigger = mode, trig.kind
 	sum.DurationMs = s.now().Sub(start).Milliseconds()
+	if !r.fix() {
+		sum.WouldWrite = r.tally.wouldWrite()
+	}
 
 	// The last events go out even when the calls' context has ended, but not past the
 	// invocation's own deadline: a summary cut off by the timeout is lost either way.

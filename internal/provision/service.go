@@ -149,7 +149,7 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 		return s.reject(ctx, sum)
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
-	results, err := engine.Sync(ctx, desired, cfg.DriftMode == config.ModeFix)
+	results, err := engine.Sync(ctx, cfg, desired, cfg.DriftMode == config.ModeFix)
 	sum.Repositories = results
 	switch {
 	case reconcile.Rejected(err):

@@ -91,17 +91,18 @@ type DriftDetail struct {
 	Reason    string `json:"reason"`
 	Retention int    `json:"retention,omitempty"`
 	// Fixed is true when the run wrote a fix; Differences say which, and what was found.
-	Fixed       bool                   `json:"fixed"`
-	Differences []reconcile.Difference `json:"differences"`
+	Fixed       bool                `json:"fixed"`
+	Differences []reconcile.Finding `json:"differences"`
+	// WouldWrite names, in report mode, the ECR writes a fix run would make (an operation,
+	// and what it sets: "PutLifecyclePolicy", "TagResource sagemaker:team").
+	WouldWrite []string `json:"wouldWrite,omitempty"`
 }
 
 // DriftEvent is the event of a repository that is not as desired: Fixed when the run fixed
 // something of it, Detected otherwise (report mode, or a difference ECR cannot fix).
 func DriftEvent(r reconcile.Result) Event {
-	d := DriftDetail{Repository: r.Repository, URI: r.URI, Reason: "different", Retention: r.Retention, Differences: r.Differences}
-	for _, diff := range r.Differences {
-		d.Fixed = d.Fixed || diff.Fixed
-	}
+	d := DriftDetail{Repository: r.Repository, URI: r.URI, Reason: "different", Retention: r.Retention, Differences: r.Differences,
+		Fixed: r.Fixed(), WouldWrite: r.WouldWrite}
 	for _, diff := range r.Differences {
 		switch {
 		case diff.Setting == reconcile.SettingRepository:
@@ -162,6 +163,9 @@ type ReconcileSummary struct {
 	// assumed, a SageMaker that refused to list projects): each is one error, and is passed
 	// over by the discovery.
 	Unreachable []string `json:"unreachable,omitempty"`
+	// WouldWrite counts, in report mode, the ECR writes a fix run would make, by operation
+	// (each drift event names its repository's).
+	WouldWrite map[string]int `json:"wouldWrite,omitempty"`
 	// Repository and Event name the repository a hand edit's record repaired, and the call.
 	Repository string `json:"repository,omitempty"`
 	Event      string `json:"event,omitempty"`

@@ -36,12 +36,8 @@ type Desired struct {
 	Mutability registry.Mutability
 	// Tags are the managed tags, kept true; every other tag is someone else's.
 	Tags map[string]string
-	// Pull is who may pull, through the product's repository policy statements. CheckAccess
-	// says the repository policy is to be read and compared: where pull access is granted,
-	// where the product's statements may still be there to remove, and in a central registry
-	// on every project repository, whose policy may say whose it is (see AccountOf).
-	Pull        access.Grant
-	CheckAccess bool
+	// Pull is who may pull, through the product's repository policy statements.
+	Pull access.Grant
 	// KMSKey is the encryption (AES256 when empty), and ScanOnPush scanning: both are set at
 	// creation only. ECR cannot change encryption; a difference is reported, never fixed.
 	KMSKey     string
@@ -125,19 +121,18 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 		}
 	}
 	return Desired{
-		Name:        name,
-		Type:        repoType,
-		Scope:       scope,
-		Owner:       owner,
-		Lifecycle:   spec,
-		Policy:      spec.Text(),
-		Exempt:      exempt,
-		Mutability:  registry.Mutability{Mode: cfg.TagMutability, Exclusions: cfg.TagMutabilityExclusions},
-		Tags:        tags,
-		Pull:        pull,
-		CheckAccess: !pull.Empty() || (!exempt && scope == naming.ScopeProject && len(cfg.MemberAccounts) > 0),
-		KMSKey:      cfg.KMSKey,
-		ScanOnPush:  cfg.ScanOnPush,
+		Name:       name,
+		Type:       repoType,
+		Scope:      scope,
+		Owner:      owner,
+		Lifecycle:  spec,
+		Policy:     spec.Text(),
+		Exempt:     exempt,
+		Mutability: registry.Mutability{Mode: cfg.TagMutability, Exclusions: cfg.TagMutabilityExclusions},
+		Tags:       tags,
+		Pull:       pull,
+		KMSKey:     cfg.KMSKey,
+		ScanOnPush: cfg.ScanOnPush,
 	}
 }
 
@@ -163,8 +158,18 @@ func InAccount(cfg config.Config, d Desired, account string) Desired {
 	d.Tags = maps.Clone(d.Tags)
 	d.Tags[naming.TagProjectAccount] = account
 	d.Pull.ProjectAccount = account
-	d.CheckAccess = true
 	return d
+}
+
+// Reads is what the plan of d needs observed beyond DescribeRepositories: the tags (for the
+// owner and the conflict check), the lifecycle policy unless the repository is exempt, and the
+// repository policy where pull access is granted and, in a central registry, on every project
+// repository, whose policy may say whose it is (see AccountOf). A caller may read more: the
+// sweep reads every policy in a cycle that withdraws a grant, where the product's statements
+// may still be there to remove. The plan compares what was read, and only that.
+func Reads(cfg config.Config, d Desired) registry.Reads {
+	central := len(cfg.MemberAccounts) > 0 && d.Scope == naming.ScopeProject
+	return registry.Reads{Tags: true, Lifecycle: !d.Exempt, Access: !d.Pull.Empty() || (central && !d.Exempt)}
 }
 
 // RejectedError is a project that cannot have repositories as it is: a name that is not valid

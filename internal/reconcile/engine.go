@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
@@ -32,6 +33,8 @@ const (
 	Failed   Outcome = "failed"
 	Retained Outcome = "retained"
 	Deleted  Outcome = "deleted"
+	// Gone: the repository does not exist (deleted since it was listed, or by hand).
+	Gone Outcome = "gone"
 )
 
 // Result is what happened to one repository.
@@ -41,15 +44,24 @@ type Result struct {
 	Retention  int      `json:"retention,omitempty"`
 	Outcome    Outcome  `json:"outcome"`
 	Changes    []string `json:"changes,omitempty"`
+	// WouldWrite names, in report mode, the writes the plan holds and the run did not make
+	// (see Write.String).
+	WouldWrite []string `json:"wouldWrite,omitempty"`
 	// Differences are what the plan found not as desired, each saying whether it was fixed.
-	Differences []Difference `json:"differences,omitempty"`
-	Error       string       `json:"error,omitempty"`
+	Differences []Finding `json:"differences,omitempty"`
+	Error       string    `json:"error,omitempty"`
 }
 
-// Reads is what the plan of d needs observed beyond DescribeRepositories, given whether the
-// repository's tags are to be checked.
-func (d Desired) Reads(tags bool) registry.Reads {
-	return registry.Reads{Tags: tags, Lifecycle: !d.Exempt, Access: d.CheckAccess}
+// Finding is a difference as a run reports it: what the plan found, and whether the run
+// fixed it.
+type Finding struct {
+	Difference
+	Fixed bool `json:"fixed"`
+}
+
+// Fixed reports whether the run fixed any difference of the repository.
+func (r Result) Fixed() bool {
+	return slices.ContainsFunc(r.Differences, func(f Finding) bool { return f.Fixed })
 }
 
 // Sync brings the repositories to their desired state. It observes all of them (tags always,
@@ -59,19 +71,22 @@ func (d Desired) Reads(tags bool) registry.Reads {
 // every fixable difference of the others is written too, and without, only reported. Each
 // repository is handled concurrently. The error joins every repository's failure; the results
 // say which succeeded.
-func (e *Engine) Sync(ctx context.Context, desired []Desired, fix bool) ([]Result, error) {
-	return e.sync(ctx, desired, fix, func(d Desired) registry.Reads { return d.Reads(true) }, func(Step) bool { return true })
+func (e *Engine) Sync(ctx context.Context, cfg config.Config, desired []Desired, fix bool) ([]Result, error) {
+	return e.sync(ctx, desired, func(d Desired) registry.Reads { return Reads(cfg, d) }, func(s Step) (bool, bool) { return true, fix || s.Creates() })
 }
 
 // CreateMissing creates the repositories of desired that do not exist, and leaves the others
 // as they are: they are the sweep's to check. It still reads the others' tags (and, where the
 // policy may say whose a repository is, their policy) and rejects the whole set when any of
 // them is another project's, as Sync does.
-func (e *Engine) CreateMissing(ctx context.Context, desired []Desired) ([]Result, error) {
-	return e.sync(ctx, desired, true, func(d Desired) registry.Reads { return registry.Reads{Tags: true, Access: d.CheckAccess} }, func(s Step) bool { return s.Create })
+func (e *Engine) CreateMissing(ctx context.Context, cfg config.Config, desired []Desired) ([]Result, error) {
+	return e.sync(ctx, desired, func(d Desired) registry.Reads { return registry.Reads{Tags: true, Access: Reads(cfg, d).Access} },
+		func(s Step) (bool, bool) { return s.Creates(), true })
 }
 
-func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads func(Desired) registry.Reads, apply func(Step) bool) ([]Result, error) {
+// sync observes and plans every repository of desired, and applies each step as mode says:
+// whether to apply it at all, and whether to write.
+func (e *Engine) sync(ctx context.Context, desired []Desired, reads func(Desired) registry.Reads, mode func(Step) (apply, fix bool)) ([]Result, error) {
 	observed := make([]*registry.Repository, len(desired))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, d := range desired {
@@ -88,7 +103,7 @@ func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads fu
 	steps := make([]Step, len(desired))
 	var conflicts []string
 	for i, d := range desired {
-		steps[i] = Plan(d, observed[i], fix)
+		steps[i] = Plan(d, observed[i])
 		if steps[i].Conflict != "" {
 			conflicts = append(conflicts, steps[i].Conflict)
 		}
@@ -112,12 +127,13 @@ func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads fu
 	errs := make([]error, len(steps))
 	var wg errgroup.Group
 	for i, s := range steps {
-		if !apply(s) {
+		apply, fix := mode(s)
+		if !apply {
 			results[i] = Result{Repository: s.Desired.Name, Retention: s.Desired.Retention(), Outcome: Unchanged, URI: s.Observed.URI}
 			continue
 		}
 		wg.Go(func() error {
-			results[i], errs[i] = e.Apply(ctx, s)
+			results[i], errs[i] = e.Apply(ctx, s, fix)
 			return nil
 		})
 	}
@@ -125,14 +141,26 @@ func (e *Engine) sync(ctx context.Context, desired []Desired, fix bool, reads fu
 	return results, errors.Join(errs...)
 }
 
-// Apply makes the changes one step names, and nothing else. The calls on a repository it has
-// just created ride out ECR's eventual consistency (registry.AfterCreate).
-func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
+// Apply makes the writes one step names, and nothing else, when fix is true; otherwise it
+// writes nothing and the result names what it would write. The calls on a repository it has
+// just created ride out ECR's eventual consistency (registry.AfterCreate). A difference is
+// fixed when the write that fixes it was made; a repository created is fixed whole.
+func (e *Engine) Apply(ctx context.Context, s Step, fix bool) (Result, error) {
 	d := s.Desired
 	if s.Conflict != "" {
 		r := result(s, Conflict)
 		r.Error = s.Conflict
 		return r, &RejectedError{Project: d.Owner.Name, Reason: s.Conflict}
+	}
+	if !fix {
+		r := result(s, Unchanged)
+		if len(s.Differences) > 0 {
+			r.Outcome = Drifted
+		}
+		for _, w := range s.Writes {
+			r.WouldWrite = append(r.WouldWrite, w.String())
+		}
+		return r, nil
 	}
 	var repo registry.Summary
 	if s.Observed != nil {
@@ -141,120 +169,106 @@ func (e *Engine) Apply(ctx context.Context, s Step) (Result, error) {
 	outcome := Updated
 	write := func(call func() error) error { return call() }
 	var changes []string
-	if s.Create {
-		created, ok, err := e.Registry.Create(ctx, d.Name, d.Settings())
-		if err != nil {
-			return failed(s, err), err
-		}
-		if !ok {
-			// Another invocation created it between our read and our write. Observe it and
-			// converge from there, as if it had been there all along.
-			o, err := e.Registry.Observe(ctx, d.Name, d.Reads(true))
-			if err == nil && o == nil {
-				err = fmt.Errorf("repository %s vanished after it was created", d.Name)
-			}
+	var made []Write // the writes that succeeded
+	for _, w := range s.Writes {
+		var change string
+		var call func() error
+		switch w.Op {
+		case OpCreate:
+			created, ok, err := e.Registry.Create(ctx, d.Name, d.Settings())
 			if err != nil {
 				return failed(s, err), err
 			}
-			return e.Apply(ctx, Plan(d, o, s.Fix))
-		}
-		repo, outcome = created, Created
-		changes = append(changes, "created")
-		write = func(call func() error) error { return e.Registry.AfterCreate(ctx, call) }
-	}
-	// written records each write that succeeded, by the part of the repository it fixes (see
-	// fixedBy): a difference is fixed only when the write that covers it was made.
-	written := map[Setting]bool{}
-	var accessChange string // what writeAccess did
-	for _, w := range []struct {
-		planned bool
-		setting Setting
-		change  string
-		call    func() error
-	}{
-		{s.PutLifecycle, SettingLifecycle, "lifecycle policy written", func() error { return e.Registry.PutPolicy(ctx, d.Name, d.Policy) }},
-		{s.PutMutability, SettingMutability, "tag mutability set to " + d.Mutability.Mode, func() error { return e.Registry.PutMutability(ctx, d.Name, d.Mutability) }},
-		{len(s.Tag) > 0, SettingTags, "tagged " + strings.Join(slices.Sorted(maps.Keys(s.Tag)), ", "), func() error { return e.Registry.Tag(ctx, repo, s.Tag) }},
-		{len(s.Untag) > 0, settingUntag, "untagged " + strings.Join(s.Untag, ", "), func() error { return e.Registry.Untag(ctx, repo, s.Untag) }},
-		{s.SetAccess != "" || s.DeleteAccess, SettingAccess, "", func() (err error) { accessChange, err = e.writeAccess(ctx, s); return err }},
-	} {
-		if !w.planned {
+			if !ok {
+				// Another invocation created it between our read and our write. Observe it and
+				// converge from there, as if it had been there all along.
+				// Its policy too, whatever the plan reads: it may say whose the repository is.
+				o, err := e.Registry.Observe(ctx, d.Name, registry.Reads{Tags: true, Lifecycle: !d.Exempt, Access: true})
+				if err == nil && o == nil {
+					err = fmt.Errorf("repository %s vanished after it was created", d.Name)
+				}
+				if err != nil {
+					return failed(s, err), err
+				}
+				return e.Apply(ctx, Plan(d, o), true)
+			}
+			repo, outcome = created, Created
+			changes = append(changes, "created")
+			made = append(made, w)
+			write = func(call func() error) error { return e.Registry.AfterCreate(ctx, call) }
 			continue
+		case OpLifecycle:
+			change, call = "lifecycle policy written", func() error { return e.Registry.PutPolicy(ctx, d.Name, w.Document) }
+		case OpMutability:
+			change, call = "tag mutability set to "+w.Mutability.Mode, func() error { return e.Registry.PutMutability(ctx, d.Name, w.Mutability) }
+		case OpTag:
+			change, call = "tagged "+strings.Join(slices.Sorted(maps.Keys(w.Tags)), ", "), func() error { return e.Registry.Tag(ctx, repo, w.Tags) }
+		case OpUntag:
+			change, call = "untagged "+strings.Join(w.Keys, ", "), func() error { return e.Registry.Untag(ctx, repo, w.Keys) }
+		case OpSetAccess, OpDeleteAccess:
+			call = func() (err error) { change, err = e.writeAccess(ctx, s, w); return err }
 		}
-		if err := write(w.call); err != nil {
+		if err := write(call); err != nil {
 			r := failed(s, err)
 			r.Changes = changes
-			for i, diff := range r.Differences {
-				// What was written before the failure is fixed all the same.
-				r.Differences[i].Fixed = diff.Fixable && written[s.fixedBy(diff)]
-			}
+			r.Differences = findings(s.Differences, made) // what was written before the failure is fixed all the same
 			return r, err
 		}
-		written[w.setting] = true
-		if w.setting == SettingAccess {
-			w.change = accessChange
-		}
-		if w.change != "" {
-			changes = append(changes, w.change)
+		made = append(made, w)
+		if change != "" {
+			changes = append(changes, change)
 		}
 	}
 	r := result(s, outcome)
 	r.URI, r.Changes = repo.URI, changes
-	for i, diff := range r.Differences {
-		r.Differences[i].Fixed = diff.Fixable && (s.Create || written[s.fixedBy(diff)])
-	}
-	if !s.Create {
+	r.Differences = findings(s.Differences, made)
+	if outcome != Created {
 		switch {
-		case slices.ContainsFunc(r.Differences, func(d Difference) bool { return !d.Fixed }):
+		case slices.ContainsFunc(r.Differences, func(f Finding) bool { return !f.Fixed }):
 			r.Outcome = Drifted
-		case !s.Writes():
+		case len(s.Writes) == 0:
 			r.Outcome = Unchanged
 		}
 	}
 	return r, nil
 }
 
-// settingUntag names the untag write apart from the tag write: both fix tags, but one can
-// succeed and the other fail.
-const settingUntag Setting = "tags-removed"
-
-// fixedBy is the write that fixes diff: its setting's, or for a managed tag to remove, the
-// untag write.
-func (s Step) fixedBy(diff Difference) Setting {
-	if diff.Setting == SettingTags && slices.Contains(s.Untag, diff.Path) {
-		return settingUntag
+// findings are the differences, each fixed when it is fixable and a write made fixes it; a
+// repository created is fixed whole.
+func findings(diffs []Difference, made []Write) []Finding {
+	created := slices.ContainsFunc(made, func(w Write) bool { return w.Op == OpCreate })
+	out := make([]Finding, len(diffs))
+	for i, diff := range diffs {
+		out[i] = Finding{Difference: diff, Fixed: diff.Fixable && (created || slices.ContainsFunc(made, func(w Write) bool { return w.fixes(diff) }))}
 	}
-	return diff.Setting
+	return out
 }
 
-// writeAccess writes the repository policy a step planned, from the text read just before the
-// write, never from the observation the plan compared: between the two someone may have added
-// a statement of their own, and writing the planned text would drop it. So the policy is read
-// again and the product's statements merged into what it holds now; it is deleted only when
-// that text holds nothing but the product's statements. A policy that already holds exactly
-// the product's statements is left alone; one that no longer parses, or whose merge ECR would
-// refuse as too long, is an error and nothing is written. A repository the step has just
-// created has no policy yet: it gets the planned text. change says what was done ("" for
-// nothing).
-func (e *Engine) writeAccess(ctx context.Context, s Step) (change string, err error) {
+// writeAccess makes a repository policy write the step planned, from the text read just before
+// the write, never from the observation the plan compared: between the two someone may have
+// added a statement of their own, and writing the planned text would drop it. So the policy is
+// read again and planned again from what it holds now; it is deleted only when that text holds
+// nothing but the product's statements. A policy that already holds exactly the product's
+// statements is left alone; one that no longer parses, or whose merge ECR would refuse as too
+// long, is an error and nothing is written. A repository the step has just created has no
+// policy yet: it gets the planned text. change says what was done ("" for nothing).
+func (e *Engine) writeAccess(ctx context.Context, s Step, planned Write) (change string, err error) {
 	d := s.Desired
-	if s.Create {
-		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, s.SetAccess)
+	if s.Creates() {
+		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, planned.Document)
 	}
 	doc, err := e.Registry.AccessPolicy(ctx, d.Name)
 	if err != nil {
 		return "", err
 	}
-	// The same merge the plan made, from the text just read.
-	var fresh Step
-	fresh.planAccess(d, doc, true)
+	diffs, w := planAccess(d, doc)
 	switch {
-	case fresh.DeleteAccess:
+	case w != nil && w.Op == OpDeleteAccess:
 		return "repository policy deleted", e.Registry.DeleteAccess(ctx, d.Name)
-	case fresh.SetAccess != "":
-		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, fresh.SetAccess)
+	case w != nil:
+		return "repository policy written", e.Registry.SetAccess(ctx, d.Name, w.Document)
 	}
-	for _, diff := range fresh.Differences {
+	for _, diff := range diffs {
 		if !diff.Fixable {
 			return "", fmt.Errorf("repository policy of %s, read again before the write, not written: %s %s: expected %s, found %s",
 				d.Name, diff.Setting, diff.Path, diff.Expected, diff.Found)
@@ -265,7 +279,7 @@ func (e *Engine) writeAccess(ctx context.Context, s Step) (change string, err er
 
 func result(s Step, outcome Outcome) Result {
 	r := Result{Repository: s.Desired.Name, Retention: s.Desired.Retention(), Outcome: outcome,
-		Differences: slices.Clone(s.Differences)}
+		Differences: findings(s.Differences, nil)}
 	if s.Observed != nil {
 		r.URI = s.Observed.URI
 	}

@@ -46,7 +46,7 @@ func fraudRepositories(t *testing.T, cfg config.Config) []Desired {
 func TestSyncCreatesWithEverySettingInOneCall(t *testing.T) {
 	cfg := testConfig(t)
 	e, fake := engineOn(t, cfg)
-	results, err := e.Sync(context.Background(), fraudRepositories(t, cfg), true)
+	results, err := e.Sync(context.Background(), cfg, fraudRepositories(t, cfg), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,11 @@ func TestSyncInSyncWritesNothing(t *testing.T) {
 	cfg := testConfig(t)
 	e, fake := engineOn(t, cfg)
 	desired := fraudRepositories(t, cfg)
-	if _, err := e.Sync(context.Background(), desired, true); err != nil {
+	if _, err := e.Sync(context.Background(), cfg, desired, true); err != nil {
 		t.Fatal(err)
 	}
 	fake.ResetCalls()
-	results, err := e.Sync(context.Background(), desired, true)
+	results, err := e.Sync(context.Background(), cfg, desired, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSyncConvergesAnExistingRepository(t *testing.T) {
 	e, fake := engineOn(t, cfg)
 	// Made by the old scripts: no managed tags, no policy, a tag of someone else's.
 	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/training", Tags: map[string]string{"cost-center": "cc-7"}})
-	if _, err := e.Sync(context.Background(), fraudRepositories(t, cfg), true); err != nil {
+	if _, err := e.Sync(context.Background(), cfg, fraudRepositories(t, cfg), true); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := fake.Get("acme-sm-risk-fraud/training")
@@ -123,7 +123,7 @@ func TestSyncConflictWritesNothing(t *testing.T) {
 	e, fake := engineOn(t, cfg)
 	// A repository of this project's name tagged for another team stops the whole project.
 	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/preprocessing", Tags: map[string]string{naming.TagTeam: "risk-fr"}})
-	results, err := e.Sync(context.Background(), fraudRepositories(t, cfg), true)
+	results, err := e.Sync(context.Background(), cfg, fraudRepositories(t, cfg), true)
 	var rejected *RejectedError
 	if !errors.As(err, &rejected) {
 		t.Fatalf("error %v; want a *RejectedError", err)
@@ -161,7 +161,7 @@ func TestRetire(t *testing.T) {
 			cfg.OnProjectDelete = tc.policy
 			e, fake := engineOn(t, cfg)
 			desired := fraudRepositories(t, cfg)
-			if _, err := e.Sync(context.Background(), desired, true); err != nil {
+			if _, err := e.Sync(context.Background(), cfg, desired, true); err != nil {
 				t.Fatal(err)
 			}
 			for _, d := range desired {
@@ -224,7 +224,7 @@ func TestScanFixesAndReportsExactlyTheDrifted(t *testing.T) {
 		}
 		var mu sync.Mutex // OnDrift is called from the scan's workers
 		var drifted []string
-		res := e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Fix: fix, Concurrency: 2,
+		res := e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Checking: Checking{Fix: fix}, Concurrency: 2,
 			OnDrift: func(r Result) { mu.Lock(); drifted = append(drifted, r.Repository); mu.Unlock() }})
 		want := ScanResult{Scanned: 3, Compliant: 1, Drifted: 2, Exempt: 1, Complete: true, Last: "acme-sm-risk-fraud/training"}
 		wantWrites := map[string]int{}
@@ -259,7 +259,7 @@ func TestScanCursorStopsBeforeWhatItCouldNotCheck(t *testing.T) {
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
 	cut := &Engine{Registry: registry.New(contextAware{fake}, cfg.Managed)}
-	res := cut.Scan(ended, cfg, batch, ScanOptions{Fix: true, Concurrency: 1})
+	res := cut.Scan(ended, cfg, batch, ScanOptions{Checking: Checking{Fix: true}, Concurrency: 1})
 	if want := (ScanResult{}); res != want {
 		t.Errorf("scan with its context ended: %+v; want nothing checked, no error, incomplete, no cursor", res)
 	}
@@ -267,7 +267,7 @@ func TestScanCursorStopsBeforeWhatItCouldNotCheck(t *testing.T) {
 	if _, err := fake.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("acme-sm-risk-fraud/training")}); err != nil {
 		t.Fatal(err)
 	}
-	res = e.Scan(context.Background(), cfg, batch, ScanOptions{Fix: true, Concurrency: 1})
+	res = e.Scan(context.Background(), cfg, batch, ScanOptions{Checking: Checking{Fix: true}, Concurrency: 1})
 	if want := (ScanResult{Scanned: 1, Compliant: 1, Gone: 1, Complete: true, Last: "acme-sm-risk-fraud/training"}); res != want {
 		t.Errorf("scan after a deletion: %+v; want %+v", res, want)
 	}
@@ -292,7 +292,7 @@ func TestWritesRightAfterOurCreateRideOutEventualConsistency(t *testing.T) {
 	e, fake := engineOn(t, cfg)
 	fake.SetLag(2) // each new repository is "not found" for its next two calls
 	desired := fraudRepositories(t, cfg)
-	if _, err := e.Sync(context.Background(), desired, true); err != nil {
+	if _, err := e.Sync(context.Background(), cfg, desired, true); err != nil {
 		t.Fatalf("Sync right after create: %v", err)
 	}
 	training, _ := fake.Get("acme-sm-risk-fraud/training")
@@ -304,9 +304,9 @@ func TestWritesRightAfterOurCreateRideOutEventualConsistency(t *testing.T) {
 	fake.ResetCalls()
 	fake.Put(ecrfake.Repository{Name: "acme-sm-risk-fraud/training", Tags: training.Tags})
 	step := Plan(desired[1], &registry.Repository{Summary: registry.Summary{Name: desired[1].Name, Mutability: desired[1].Mutability,
-		Encryption: registry.Encryption{Type: "AES256"}}, Lifecycle: registry.Known(registry.Document{})}, true)
+		Encryption: registry.Encryption{Type: "AES256"}}, Lifecycle: registry.Known(registry.Document{})})
 	deleteRepository(t, fake, "acme-sm-risk-fraud/training")
-	if _, err := e.Apply(context.Background(), step); err == nil {
+	if _, err := e.Apply(context.Background(), step, true); err == nil {
 		t.Fatal("Apply on a repository deleted meanwhile succeeded")
 	}
 	if got := fake.Calls()["PutLifecyclePolicy"]; got != 1 {
@@ -340,7 +340,7 @@ func TestScanKeepsTheWholeRepositoryTrue(t *testing.T) {
 	results := map[string]Result{}
 	scan := func(fix bool) ScanResult {
 		t.Helper()
-		return e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Fix: fix, Concurrency: 2,
+		return e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Checking: Checking{Fix: fix}, Concurrency: 2,
 			OnDrift: func(r Result) { mu.Lock(); results[r.Repository] = r; mu.Unlock() }})
 	}
 
@@ -362,6 +362,10 @@ func TestScanKeepsTheWholeRepositoryTrue(t *testing.T) {
 	}
 	if diff := cmp.Diff([]Setting{SettingLifecycle, SettingAccess, SettingEncryption}, settings(results["acme-sm-risk-fraud/preprocessing"])); diff != "" {
 		t.Errorf("preprocessing's differences (-want +got):\n%s", diff)
+	}
+	// Report mode names the writes a fix run would make; encryption has none.
+	if diff := cmp.Diff([]string{"PutLifecyclePolicy", "SetRepositoryPolicy"}, results["acme-sm-risk-fraud/preprocessing"].WouldWrite); diff != "" {
+		t.Errorf("preprocessing's writes named in report mode (-want +got):\n%s", diff)
 	}
 
 	clear(results)

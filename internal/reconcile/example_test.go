@@ -26,16 +26,19 @@ func ExamplePlan() {
 		Tags:      registry.Known(training.Tags),
 		Lifecycle: registry.Known(registry.Document{Text: lifecycle.Policy(30), Exists: true}),
 	}
-	step := reconcile.Plan(training, observed, true)
+	step := reconcile.Plan(training, observed)
 	for _, d := range step.Differences {
 		fmt.Printf("%s %s: want %s, found %s\n", d.Setting, d.Path, d.Expected, d.Found)
 	}
-	fmt.Println("writes lifecycle:", step.PutLifecycle, "mutability:", step.PutMutability)
+	for _, w := range step.Writes {
+		fmt.Println("writes", w)
+	}
 	// Output:
 	// acme-sm-data-science-churn-model/preprocessing 10
 	// acme-sm-data-science-churn-model/training 10
 	// acme-sm-data-science-churn-model/inference 10
 	// lifecycle-policy rules[0].selection.countNumber: want 10, found 30
 	// tag-mutability imageTagMutability: want MUTABLE, found IMMUTABLE
-	// writes lifecycle: true mutability: true
+	// writes PutLifecyclePolicy
+	// writes PutImageTagMutability MUTABLE
 }

@@ -29,68 +29,59 @@ const (
 
 // Difference is one place where a repository is not as desired: the setting, where in it, what
 // was expected and what was found ("(absent)" for nothing), and whether ECR lets it be fixed.
-// Fixed is set once the fix was written.
+// A difference is what the plan found, and stays so: whether a run fixed it is part of the
+// run's Result (see Finding).
 type Difference struct {
 	Setting  Setting `json:"setting"`
 	Path     string  `json:"path,omitempty"`
 	Expected string  `json:"expected"`
 	Found    string  `json:"found"`
 	Fixable  bool    `json:"fixable"`
-	Fixed    bool    `json:"fixed"`
 }
 
 const absent = "(absent)"
 
-// Step is the plan for one repository: plain data, computed without any call, that can be
-// logged, reported in a dry run and tested on its own. The differences say what is not as
-// desired; the writes say what Apply will change, and are planned only to fix a difference
-// (or to create the repository).
+// Step is the plan for one repository, a delta: plain data, computed without any call, that
+// can be logged, reported and tested on its own. The differences say what is not as desired;
+// the writes are every call that makes the repository as desired, planned for each difference
+// ECR can fix (and to create a missing repository, complete). Whether they are made is the
+// mode's call, taken by Apply.
 type Step struct {
 	Desired  Desired
 	Observed *registry.Repository
-	// Fix says whether the plan writes the fixable differences or only reports them.
-	Fix bool
 	// Conflict, when not empty, says why the repository belongs to someone else. Nothing is
 	// compared or planned for it then.
 	Conflict    string
 	Differences []Difference
-
-	// Create: the repository does not exist; it is created with its settings and tags.
-	Create bool
-	// PutLifecycle writes Desired.Policy; PutMutability Desired.Mutability.
-	PutLifecycle  bool
-	PutMutability bool
-	// Tag holds managed tags to add or correct; Untag the keys to remove.
-	Tag   map[string]string
-	Untag []string
-	// SetAccess is the whole repository policy to write; DeleteAccess deletes one that holds
-	// only the product's statements.
-	SetAccess    string
-	DeleteAccess bool
+	Writes      []Write
 }
 
-// Writes reports whether the step changes anything.
-func (s Step) Writes() bool {
-	return s.Create || s.PutLifecycle || s.PutMutability || len(s.Tag) > 0 || len(s.Untag) > 0 || s.SetAccess != "" || s.DeleteAccess
+// Creates reports whether the step creates the repository.
+func (s Step) Creates() bool {
+	return len(s.Writes) > 0 && s.Writes[0].Op == OpCreate
 }
 
 // Plan compares one desired repository with what ECR holds (nil: it does not exist). A setting
-// the observation did not read is not compared: unknown is not absent. With fix, every
-// difference ECR can fix is planned to be written; without, the step only reports. A missing
-// repository is always planned to be created, complete: whether to create it is the caller's
-// call. An exempt repository's lifecycle policy is never compared or written, not even at
-// creation.
-func Plan(d Desired, o *registry.Repository, fix bool) Step {
-	s := Step{Desired: d, Observed: o, Fix: fix}
+// the observation did not read is not compared: unknown is not absent (which settings to read
+// is the caller's choice, see Reads). Every difference ECR can fix gets the write that fixes it.
+// A missing repository is planned to be created, complete: whether to create it is the
+// caller's call. An exempt repository's lifecycle policy is never compared or written, not
+// even at creation.
+func Plan(d Desired, o *registry.Repository) Step {
+	s := Step{Desired: d, Observed: o}
 	if o == nil {
-		s.Create, s.PutLifecycle = true, !d.Exempt
 		s.Differences = []Difference{{Setting: SettingRepository, Expected: d.Name, Found: absent, Fixable: true}}
+		s.Writes = []Write{{Op: OpCreate, Tags: d.Tags, Mutability: d.Mutability}}
+		if !d.Exempt {
+			s.Writes = append(s.Writes, Write{Op: OpLifecycle, Document: d.Policy})
+		}
 		if !d.Pull.Empty() {
 			text, err := access.New(d.Pull.Statements())
 			if err != nil {
 				s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Expected: "the product's statements", Found: err.Error()})
+			} else {
+				s.Writes = append(s.Writes, Write{Op: OpSetAccess, Document: text})
 			}
-			s.SetAccess = text
 		}
 		return s
 	}
@@ -102,20 +93,24 @@ func Plan(d Desired, o *registry.Repository, fix bool) Step {
 	if !d.Exempt && o.Lifecycle.Known {
 		if diffs := lifecycleDifferences(d.Policy, o.Lifecycle.Value); len(diffs) > 0 {
 			s.Differences = append(s.Differences, diffs...)
-			s.PutLifecycle = fix
+			s.Writes = append(s.Writes, Write{Op: OpLifecycle, Document: d.Policy})
 		}
 	}
 	// DescribeRepositories always reports the mutability; an empty one was not reported, and
 	// is unknown.
 	if diffs := mutabilityDifferences(d.Mutability, o.Mutability); o.Mutability.Mode != "" && len(diffs) > 0 {
 		s.Differences = append(s.Differences, diffs...)
-		s.PutMutability = fix
+		s.Writes = append(s.Writes, Write{Op: OpMutability, Mutability: d.Mutability})
 	}
 	if o.Tags.Known {
-		s.planTags(d, o.Tags.Value, fix)
+		s.planTags(d, o.Tags.Value)
 	}
-	if d.CheckAccess && o.Access.Known {
-		s.planAccess(d, o.Access.Value, fix)
+	if o.Access.Known {
+		diffs, w := planAccess(d, o.Access.Value)
+		s.Differences = append(s.Differences, diffs...)
+		if w != nil {
+			s.Writes = append(s.Writes, *w)
+		}
 	}
 	if o.Encryption.Type != "" { // likewise: empty is not reported, unknown
 		s.Differences = append(s.Differences, encryptionDifferences(d.KMSKey, o.Encryption)...)
@@ -153,7 +148,8 @@ func mutabilityDifferences(want, have registry.Mutability) []Difference {
 	return out
 }
 
-func (s *Step) planTags(d Desired, have map[string]string, fix bool) {
+func (s *Step) planTags(d Desired, have map[string]string) {
+	tag := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(d.Tags)) {
 		want, got := d.Tags[k], have[k]
 		if sameTag(k, got, want) {
@@ -163,67 +159,56 @@ func (s *Step) planTags(d Desired, have map[string]string, fix bool) {
 			got = absent
 		}
 		s.Differences = append(s.Differences, Difference{Setting: SettingTags, Path: k, Expected: want, Found: got, Fixable: true})
-		if fix {
-			if s.Tag == nil {
-				s.Tag = map[string]string{}
-			}
-			s.Tag[k] = want
-		}
+		tag[k] = want
+	}
+	if len(tag) > 0 {
+		s.Writes = append(s.Writes, Write{Op: OpTag, Tags: tag})
 	}
 	if stamp, deleted := have[naming.TagProjectDeleted]; deleted && d.Owner != nil {
 		// The project exists again (it was re-created with the same name and team).
 		s.Differences = append(s.Differences, Difference{Setting: SettingTags, Path: naming.TagProjectDeleted, Expected: absent, Found: stamp, Fixable: true})
-		if fix {
-			s.Untag = []string{naming.TagProjectDeleted}
-		}
+		s.Writes = append(s.Writes, Write{Op: OpUntag, Keys: []string{naming.TagProjectDeleted}})
 	}
 }
 
-// planAccess compares the product's statements of the repository policy with the grant. Every
-// other statement is someone else's: it is kept as it is, and a policy that holds one is never
+// planAccess compares the product's statements of the repository policy with the grant, and
+// returns the write that makes them as granted (nil: none, or none possible). Every other
+// statement is someone else's: it is kept as it is, and a policy that holds one is never
 // deleted. A policy that does not parse cannot be merged without losing what someone wrote, so
 // it is reported and left alone.
-func (s *Step) planAccess(d Desired, have registry.Document, fix bool) {
+func planAccess(d Desired, have registry.Document) ([]Difference, *Write) {
 	want := d.Pull.Statements()
 	policy := &access.Policy{}
 	if have.Exists {
 		var err error
 		if policy, err = access.Parse(have.Text); err != nil {
-			s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(unparsable)",
-				Expected: "a policy document", Found: err.Error(), Fixable: false})
-			return
+			return []Difference{{Setting: SettingAccess, Path: "(unparsable)", Expected: "a policy document", Found: err.Error(), Fixable: false}}, nil
 		}
 	}
-	diffs := access.Differences(policy.Ours(), want)
-	if len(diffs) == 0 {
-		return
-	}
-	for _, diff := range diffs {
-		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "Statement[" + diff.Sid + "]",
+	var out []Difference
+	for _, diff := range access.Differences(policy.Ours(), want) {
+		out = append(out, Difference{Setting: SettingAccess, Path: "Statement[" + diff.Sid + "]",
 			Expected: orAbsent(diff.Expected), Found: orAbsent(diff.Found), Fixable: true})
 	}
-	if !fix {
-		return
+	if len(out) == 0 {
+		return nil, nil
 	}
 	if len(want) == 0 && !policy.Foreign() {
-		s.DeleteAccess = true
-		return
+		return out, &Write{Op: OpDeleteAccess}
 	}
 	text, err := policy.With(want)
 	if err != nil {
 		// Decoded JSON always encodes again; should it not, nothing is written.
-		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(unencodable)", Expected: "a policy document", Found: err.Error()})
-		return
+		return append(out, Difference{Setting: SettingAccess, Path: "(unencodable)", Expected: "a policy document", Found: err.Error()}), nil
 	}
 	if n := utf8.RuneCountInString(text); n > access.MaxPolicyLength {
 		// The configuration's own statements always fit (config checks them); someone else's
 		// statements beside them can still make a policy ECR refuses: reported, not written.
-		s.Differences = append(s.Differences, Difference{Setting: SettingAccess, Path: "(too long)",
+		return append(out, Difference{Setting: SettingAccess, Path: "(too long)",
 			Expected: fmt.Sprintf("a policy of at most %d characters", access.MaxPolicyLength),
-			Found:    fmt.Sprintf("%d characters with the product's statements beside the others', over the %d ECR allows", n, access.MaxPolicyLength)})
-		return
+			Found:    fmt.Sprintf("%d characters with the product's statements beside the others', over the %d ECR allows", n, access.MaxPolicyLength)}), nil
 	}
-	s.SetAccess = text
+	return out, &Write{Op: OpSetAccess, Document: text}
 }
 
 // keyARN is a KMS key ARN, the form ECR reports a repository's key in.

@@ -1,9 +1,11 @@
 package reconcile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,7 +42,31 @@ type planned struct {
 }
 
 func plannedOf(s Step) planned {
-	return planned{s.Conflict, s.Differences, s.Create, s.PutLifecycle, s.PutMutability, s.Tag, s.Untag, s.SetAccess != "", s.DeleteAccess}
+	p := planned{Conflict: s.Conflict, Differences: s.Differences}
+	for _, w := range s.Writes {
+		switch w.Op {
+		case OpCreate:
+			p.Create = true
+		case OpLifecycle:
+			p.PutLifecycle = true
+		case OpMutability:
+			p.PutMutability = true
+		case OpTag:
+			p.Tag = w.Tags
+		case OpUntag:
+			p.Untag = w.Keys
+		case OpSetAccess:
+			p.SetAccess = true
+		case OpDeleteAccess:
+			p.DeleteAccess = true
+		}
+	}
+	return p
+}
+
+// has reports whether the step holds a write of op.
+func has(s Step, op Op) bool {
+	return slices.ContainsFunc(s.Writes, func(w Write) bool { return w.Op == op })
 }
 
 // observedAs is the repository as ECR would hold it for d, in sync, with every setting read;
@@ -69,10 +95,9 @@ func TestPlan(t *testing.T) {
 	training := desired[1] // acme-sm-risk-fraud/training
 	exempt := desired[2]   // acme-sm-risk-fraud/inference
 	pulled := training
-	pulled.Pull, pulled.CheckAccess = access.Grant{Accounts: []string{"222233334444"}}, true
+	pulled.Pull = access.Grant{Accounts: []string{"222233334444"}}
 	ours, _ := access.New(pulled.Pull.Statements())
-	unpulled := training
-	unpulled.CheckAccess = true // pull access withdrawn: ours may still be there
+	unpulled := training // pull access withdrawn: ours may still be there, and the policy is read
 	immutable := training
 	immutable.Mutability = registry.Mutability{Mode: "IMMUTABLE_WITH_EXCLUSION", Exclusions: []string{"latest"}}
 	kms := training
@@ -114,7 +139,7 @@ func TestPlan(t *testing.T) {
 		{name: "team tag in other case", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Tags.Value[naming.TagTeam] = "RISK" }), fix: true},
 		{name: "nothing read", desired: training, observed: &registry.Repository{Summary: registry.Summary{Name: training.Name, Mutability: training.Mutability, Encryption: registry.Encryption{Type: "AES256"}}}, fix: true},
 		{name: "no policy, report", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Lifecycle.Value = registry.Document{} }),
-			want: planned{Differences: []Difference{{Setting: SettingLifecycle, Expected: training.Policy, Found: absent, Fixable: true}}}},
+			want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Expected: training.Policy, Found: absent, Fixable: true}}}},
 		{name: "no policy, fix", desired: training, observed: observedAs(training, func(o *registry.Repository) { o.Lifecycle.Value = registry.Document{} }), fix: true,
 			want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Expected: training.Policy, Found: absent, Fixable: true}}}},
 		{name: "retention changed, fix", desired: training, observed: observedAs(training, func(o *registry.Repository) {
@@ -124,7 +149,7 @@ func TestPlan(t *testing.T) {
 			want: planned{PutLifecycle: true, Differences: []Difference{{Setting: SettingLifecycle, Path: "(unparsable)", Expected: training.Policy, Found: "{oops", Fixable: true}}}},
 		{name: "exempt keeps its policy", desired: exempt, observed: observedAs(exempt, func(o *registry.Repository) { o.Lifecycle.Value.Text = lifecycle.Policy(99) }), fix: true},
 		{name: "mutability switched by hand, report", desired: immutable, observed: observedAs(immutable, func(o *registry.Repository) { o.Mutability = registry.Mutability{Mode: "MUTABLE"} }),
-			want: planned{Differences: []Difference{
+			want: planned{PutMutability: true, Differences: []Difference{
 				{Setting: SettingMutability, Path: "imageTagMutability", Expected: "IMMUTABLE_WITH_EXCLUSION", Found: "MUTABLE", Fixable: true},
 				{Setting: SettingMutability, Path: "imageTagMutabilityExclusionFilters", Expected: "latest", Found: absent, Fixable: true}}}},
 		{name: "mutability switched by hand, fix", desired: immutable, observed: observedAs(immutable, func(o *registry.Repository) { o.Mutability = registry.Mutability{Mode: "IMMUTABLE"} }), fix: true,
@@ -189,15 +214,23 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Plan(tc.desired, tc.observed, tc.fix)
+			got := Plan(tc.desired, tc.observed)
 			if diff := cmp.Diff(tc.want, plannedOf(got), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
-			if got.Conflict != "" && got.Writes() {
+			if got.Conflict != "" && len(got.Writes) > 0 {
 				t.Errorf("a conflicting repository is planned to be written: %+v", got)
 			}
-			if !tc.fix && tc.observed != nil && got.Writes() {
-				t.Errorf("report mode planned a write: %+v", plannedOf(got))
+			if !tc.fix && tc.observed != nil && got.Conflict == "" {
+				// Report mode applies the plan without one call (the engine has no registry to
+				// call), and names every write it would make.
+				res, err := (&Engine{}).Apply(context.Background(), got, false)
+				if err != nil || len(res.WouldWrite) != len(got.Writes) || res.Changes != nil {
+					t.Errorf("report mode: %+v, %v; want the %d planned writes named, none made", res, err, len(got.Writes))
+				}
+				if slices.ContainsFunc(res.Differences, func(f Finding) bool { return f.Fixed }) {
+					t.Errorf("report mode fixed a difference: %+v", res.Differences)
+				}
 			}
 		})
 	}

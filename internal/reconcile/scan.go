@@ -8,26 +8,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
-// ScanOptions steer one drift scan.
+// ScanOptions steer one drift scan: how each repository is checked, and the scan around it.
 type ScanOptions struct {
-	// Fix writes every fixable difference; otherwise differences are only reported.
-	Fix bool
+	Checking
 	// Concurrency bounds how many repositories are checked at once.
 	Concurrency int
-	// Tags reads every managed repository's tags (one ListTagsForResource each) and compares
-	// the managed ones; without it, tags are not read by the scan.
-	Tags bool
-	// Access reads every managed repository's policy, not only where pull access is granted:
-	// the product's statements may still be there to remove.
-	Access bool
-	// Owner, when set, is asked for the owner of a project repository whose tags were read,
-	// so that owner tags removed or changed by hand can be put back (see Desired.Owner). It
-	// returns d unchanged when it cannot tell; an error fails the repository's check.
-	Owner func(ctx context.Context, d Desired, o *registry.Repository) (Desired, error)
 	// Stop, when it returns true, stops the scan from starting new work (nil: never). Work
 	// under way finishes, so nothing is cut off mid-write; the scan reports itself incomplete.
 	Stop func() bool
@@ -86,17 +74,17 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 		if !cfg.Managed(s.Name) {
 			continue
 		}
-		check := e.check
+		check := func() (Result, error) { return e.Check(ctx, cfg, s.Name, &s, opts.Checking) }
 		if cfg.Exempt(s.Name) {
 			count(func() { res.Exempt++ })
 			if !opts.Access {
 				continue
 			}
-			check = e.checkExempt
+			check = func() (Result, error) { return e.checkExempt(ctx, cfg, s, opts.Fix) }
 		}
 		g.Go(func() error {
-			r, err := check(ctx, cfg, s, opts)
-			fixed := slices.ContainsFunc(r.Differences, func(d Difference) bool { return d.Fixed })
+			r, err := check()
+			fixed := r.Fixed()
 			if err != nil && ctx.Err() != nil {
 				// Out of time, not a failure: checked again next run. What was written before
 				// the end is counted and announced all the same.
@@ -112,7 +100,7 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 				}
 				return nil
 			}
-			if registry.IsNotFound(err) {
+			if r.Outcome == Gone {
 				count(func() { res.Gone++ })
 				return nil
 			}
@@ -161,38 +149,12 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 // checkExempt reads an exempt repository's policy, in a cycle that reads every policy, and
 // removes the product's statements from it: exempt means the lifecycle policy is its owners',
 // not that a grant of ours survives. Nothing else of it is read, compared or written.
-func (e *Engine) checkExempt(ctx context.Context, cfg config.Config, s registry.Summary, opts ScanOptions) (Result, error) {
+func (e *Engine) checkExempt(ctx context.Context, cfg config.Config, s registry.Summary, fix bool) (Result, error) {
 	d := Named(cfg, s.Name) // exempt: no pull access of ours
-	d.CheckAccess = true
 	doc, err := e.Registry.AccessPolicy(ctx, s.Name)
 	if err != nil {
 		return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
 	}
 	o := &registry.Repository{Summary: registry.Summary{Name: s.Name, ARN: s.ARN, URI: s.URI}, Access: registry.Known(doc)}
-	return e.Apply(ctx, Plan(d, o, opts.Fix))
-}
-
-// check observes one listed repository, plans it and applies the plan. The result carries the
-// differences found, also when the fix failed.
-func (e *Engine) check(ctx context.Context, cfg config.Config, s registry.Summary, opts ScanOptions) (Result, error) {
-	d := Named(cfg, s.Name)
-	d.CheckAccess = d.CheckAccess || opts.Access
-	o, err := e.Registry.Complete(ctx, s, d.Reads(opts.Tags))
-	if err != nil {
-		return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
-	}
-	if opts.Owner != nil && o.Tags.Known && d.Scope == naming.ScopeProject {
-		if d, err = opts.Owner(ctx, d, o); err != nil {
-			return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
-		}
-		if d.CheckAccess && !o.Access.Known {
-			// The owner grants pull access (a member account's project): read the policy now.
-			doc, err := e.Registry.AccessPolicy(ctx, s.Name)
-			if err != nil {
-				return Result{Repository: s.Name, URI: s.URI, Outcome: Failed, Error: err.Error()}, err
-			}
-			o.Access = registry.Known(doc)
-		}
-	}
-	return e.Apply(ctx, Plan(d, o, opts.Fix))
+	return e.Apply(ctx, Plan(d, o), fix)
 }

@@ -30,7 +30,7 @@ func TestScanStopsStartingWorkWhenTold(t *testing.T) {
 				fake.Put(ecrfake.Repository{Name: fmt.Sprintf("acme-sm-t-p%d/training", i), Policy: lifecycle.Policy(99)})
 			}
 			checks := 0
-			got := e.Scan(context.Background(), testConfig(t), listed(t, e), ScanOptions{Fix: true, Concurrency: 3,
+			got := e.Scan(context.Background(), testConfig(t), listed(t, e), ScanOptions{Checking: Checking{Fix: true}, Concurrency: 3,
 				Stop: func() bool { checks++; return checks > tc.stopAfter }})
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("scan (-want +got):\n%s", diff)
@@ -74,11 +74,11 @@ func TestScanCountsAFixWrittenBeforeTheDeadline(t *testing.T) {
 	e := &Engine{Registry: registry.New(cutAfterPolicy{fake, cancel}, cfg.Managed)}
 	batch := listed(t, e)
 	var announced []Result
-	got := e.Scan(ctx, cfg, batch, ScanOptions{Fix: true, Concurrency: 1, OnDrift: func(r Result) { announced = append(announced, r) }})
+	got := e.Scan(ctx, cfg, batch, ScanOptions{Checking: Checking{Fix: true}, Concurrency: 1, OnDrift: func(r Result) { announced = append(announced, r) }})
 	if got.Fixed != 1 || got.Drifted != 1 || got.Complete || got.Last != "" {
 		t.Errorf("scan: %+v; want the written fix counted, the repository not passed", got)
 	}
-	if len(announced) != 1 || !slices.ContainsFunc(announced[0].Differences, func(d Difference) bool { return d.Setting == SettingLifecycle && d.Fixed }) {
+	if len(announced) != 1 || !slices.ContainsFunc(announced[0].Differences, func(d Finding) bool { return d.Setting == SettingLifecycle && d.Fixed }) {
 		t.Errorf("announced %+v; want the lifecycle fix announced", announced)
 	}
 	if r, _ := fake.Get(name); r.Policy != lifecycle.Policy(10) {

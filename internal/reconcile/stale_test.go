@@ -31,13 +31,13 @@ func TestAccessWriteMergesWhatWasAddedSinceTheObservation(t *testing.T) {
 			d := fraudRepositories(t, cfg)[1]
 			ours, _ := access.New(access.Grant{Accounts: []string{"222233334444"}}.Statements())
 			fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: d.Tags, Access: ours})
-			d.Pull, d.CheckAccess = tc.grant, true
-			o, err := e.Registry.Observe(context.Background(), d.Name, d.Reads(true))
+			d.Pull = tc.grant
+			o, err := e.Registry.Observe(context.Background(), d.Name, registry.Reads{Tags: true, Lifecycle: true, Access: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			step := Plan(d, o, true)
-			if step.SetAccess == "" && !step.DeleteAccess {
+			step := Plan(d, o)
+			if !has(step, OpSetAccess) && !has(step, OpDeleteAccess) {
 				t.Fatalf("plan %+v; want an access write", step)
 			}
 			// Someone adds a statement of their own before the write.
@@ -46,7 +46,7 @@ func TestAccessWriteMergesWhatWasAddedSinceTheObservation(t *testing.T) {
 			repo.Access = mixed
 			fake.Put(repo)
 
-			if _, err := e.Apply(context.Background(), step); err != nil {
+			if _, err := e.Apply(context.Background(), step, true); err != nil {
 				t.Fatal(err)
 			}
 			repo, _ = fake.Get(d.Name)
@@ -70,16 +70,16 @@ func TestAccessTooLongIsReportedNotWritten(t *testing.T) {
 	cfg := testConfig(t)
 	e, fake := engineOn(t, cfg)
 	d := fraudRepositories(t, cfg)[1]
-	d.Pull, d.CheckAccess = access.Grant{Accounts: []string{"222233334444"}}, true
+	d.Pull = access.Grant{Accounts: []string{"222233334444"}}
 	long := `{"Version":"2012-10-17","Statement":[{"Sid":"Big","Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:PrincipalTag/x":"` +
 		strings.Repeat("x", access.MaxPolicyLength-300) + `"}}}]}`
 	fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: d.Tags, Access: long})
-	o, err := e.Registry.Observe(context.Background(), d.Name, d.Reads(true))
+	o, err := e.Registry.Observe(context.Background(), d.Name, Reads(cfg, d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := Plan(d, o, true)
-	if step.SetAccess != "" {
+	step := Plan(d, o)
+	if has(step, OpSetAccess) {
 		t.Fatalf("a policy over %d characters is planned to be written", access.MaxPolicyLength)
 	}
 	var tooLong bool
@@ -89,7 +89,7 @@ func TestAccessTooLongIsReportedNotWritten(t *testing.T) {
 	if !tooLong {
 		t.Errorf("differences %+v; want an unfixable (too long) one", step.Differences)
 	}
-	res, err := e.Apply(context.Background(), step)
+	res, err := e.Apply(context.Background(), step, true)
 	if err != nil || res.Outcome != Drifted {
 		t.Errorf("apply: %+v, %v; want drifted, nothing written", res, err)
 	}
@@ -99,10 +99,10 @@ func TestAccessTooLongIsReportedNotWritten(t *testing.T) {
 
 	// Planned from a short policy, applied when it has grown: refused before the write.
 	fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: d.Tags})
-	o, _ = e.Registry.Observe(context.Background(), d.Name, d.Reads(true))
-	step = Plan(d, o, true)
+	o, _ = e.Registry.Observe(context.Background(), d.Name, Reads(cfg, d))
+	step = Plan(d, o)
 	fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: d.Tags, Access: long})
-	if _, err := e.Apply(context.Background(), step); err == nil || !strings.Contains(err.Error(), "over the 10240") {
+	if _, err := e.Apply(context.Background(), step, true); err == nil || !strings.Contains(err.Error(), "over the 10240") {
 		t.Errorf("apply of a policy grown since the plan: %v; want the length named", err)
 	}
 	if w := fake.Writes()["SetRepositoryPolicy"]; w != 0 {
@@ -127,11 +127,11 @@ func TestAFailedUntagIsNotCountedAsFixed(t *testing.T) {
 	tags := maps.Clone(d.Tags)
 	tags[naming.TagProjectID], tags[naming.TagProjectDeleted] = "p-old", "2026-01-01T00:00:00Z"
 	fake.Put(ecrfake.Repository{Name: d.Name, Policy: d.Policy, Tags: tags})
-	o, err := e.Registry.Observe(context.Background(), d.Name, d.Reads(true))
+	o, err := e.Registry.Observe(context.Background(), d.Name, Reads(cfg, d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Apply(context.Background(), Plan(d, o, true))
+	res, err := e.Apply(context.Background(), Plan(d, o), true)
 	if err == nil {
 		t.Fatal("apply: no error; want the untag's")
 	}
