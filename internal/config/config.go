@@ -82,6 +82,11 @@ type Config struct {
 	LifecycleExempt []string
 	// OnProjectDelete is OnDeleteRetain or OnDeleteDeleteIfEmpty.
 	OnProjectDelete string
+	// DataZoneDomains are the Amazon DataZone domains (of this account) whose SageMaker Unified
+	// Studio projects get repositories; none: Unified Studio is not a source. DataZoneTeamTag is
+	// the project resource tag that names such a project's team; empty: its domain unit's name.
+	DataZoneDomains []string
+	DataZoneTeamTag string
 	// Overrides maps a namespace, or a namespace/type, to its image retention.
 	Overrides map[string]int
 	// Unknown lists parameter names under Path that nobody reads, likely typos.
@@ -164,6 +169,9 @@ func (c Config) Exempt(repository string) bool {
 	return false
 }
 
+// DataZoneDomain reports whether the Unified Studio projects of domain get repositories.
+func (c Config) DataZoneDomain(domain string) bool { return slices.Contains(c.DataZoneDomains, domain) }
+
 // Managed reports whether a repository lies in one of the managed namespaces.
 func (c Config) Managed(repository string) bool { return naming.Managed(c.Company, repository) }
 
@@ -191,6 +199,8 @@ const (
 	paramOnProjectDelete    = "on-project-delete"
 	paramMemberAccounts     = "member-accounts"
 	paramMemberRoleName     = "member-role-name"
+	paramDataZoneDomains    = "datazone-domains"
+	paramDataZoneTeamTag    = "datazone-team-tag"
 	overridesPrefix         = "overrides/"
 )
 

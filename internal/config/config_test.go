@@ -87,6 +87,8 @@ func TestParseAllSet(t *testing.T) {
 		"on-project-delete", "delete-if-empty",
 		"member-accounts", "444455556666 222233334444 444455556666",
 		"member-role-name", "ecr-reader@org",
+		"datazone-domains", "dzd_4p9n6sw4qt9xgn dzd-b1 dzd_4p9n6sw4qt9xgn",
+		"datazone-team-tag", "cost-team",
 		"overrides/acme.corp_1-sm-data-churn/image-retention", "50",
 		"overrides/acme.corp_1-sm-data-churn/training/image-retention", "100",
 		"overrides/acme.corp_1-sagemaker-shared/image-retention", "3",
@@ -121,6 +123,8 @@ func TestParseAllSet(t *testing.T) {
 		OnProjectDelete:         config.OnDeleteDeleteIfEmpty,
 		MemberAccounts:          []string{"222233334444", "444455556666"},
 		MemberRoleName:          "ecr-reader@org",
+		DataZoneDomains:         []string{"dzd-b1", "dzd_4p9n6sw4qt9xgn"},
+		DataZoneTeamTag:         "cost-team",
 		Overrides: map[string]int{
 			"acme.corp_1-sm-data-churn":          50,
 			"acme.corp_1-sm-data-churn/training": 100,
@@ -256,6 +260,9 @@ func TestParseInvalid(t *testing.T) {
 		{"member-accounts not 12 digits", []string{"member-accounts", "222233334444 2222"}, "member-accounts", "222233334444 2222", `"2222" is not 12 digits`},
 		{"member-accounts an ARN", []string{"member-accounts", "arn:aws:iam::222233334444:root"}, "member-accounts", "arn:aws:iam::222233334444:root", "12-digit"},
 		{"member-role-name with a path", []string{"member-role-name", "ops/reader"}, "member-role-name", "ops/reader", "no path"},
+		{"datazone-domains not a domain id", []string{"datazone-domains", "dzd_ok domain-1"}, "datazone-domains", "dzd_ok domain-1", `"domain-1" is not one`},
+		{"datazone-domains id too long", []string{"datazone-domains", "dzd_" + strings.Repeat("a", 37)}, "datazone-domains", "dzd_" + strings.Repeat("a", 37), "1 to 36"},
+		{"datazone-team-tag aws:", []string{"datazone-team-tag", "aws:team"}, "datazone-team-tag", "aws:team", "or empty"},
 		{"member-role-name too long", []string{"member-role-name", strings.Repeat("r", 65)}, "member-role-name", strings.Repeat("r", 65), "1 to 64"},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,8 @@ var Parameters = []Parameter{
 	{Name: paramOnProjectDelete, Default: OnDeleteRetain},
 	{Name: paramMemberAccounts, Access: true},
 	{Name: paramMemberRoleName, Default: DefaultMemberRoleName},
+	{Name: paramDataZoneDomains},
+	{Name: paramDataZoneTeamTag},
 }
 
 // parameter returns the table's row for name; an override, or a name nothing reads, has none.

@@ -126,6 +126,8 @@ func ParseFor(configPath, home string, values map[string]string) (Config, error)
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteDeleteIfEmpty),
 		MemberAccounts:     p.members(home),
 		MemberRoleName:     p.roleName(),
+		DataZoneDomains:    p.domains(),
+		DataZoneTeamTag:    p.resourceTag(paramDataZoneTeamTag, false),
 	}
 	c.TagMutability, c.TagMutabilityExclusions = p.mutability()
 	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays)
@@ -267,12 +269,39 @@ func (p *parser) retentionValue(name, v string) int {
 	return n
 }
 
-func (p *parser) teamTag() string {
-	v, _ := p.get(paramTeamTag)
+func (p *parser) teamTag() string { return p.resourceTag(paramTeamTag, true) }
+
+// resourceTag reads a tag key: 1 to 128 characters, not starting with aws:, or, when not
+// required, empty.
+func (p *parser) resourceTag(name string, required bool) string {
+	v, _ := p.get(name)
+	if v == "" && !required {
+		return ""
+	}
 	if v == "" || utf8.RuneCountInString(v) > 128 || strings.HasPrefix(strings.ToLower(v), "aws:") || !utf8.ValidString(v) {
-		p.fail(paramTeamTag, v, "a tag key of 1 to 128 characters, not starting with aws:")
+		valid := "a tag key of 1 to 128 characters, not starting with aws:"
+		if !required {
+			valid += ", or empty"
+		}
+		p.fail(name, v, valid)
 	}
 	return v
+}
+
+// domainID is an Amazon DataZone domain id.
+var domainID = regexp.MustCompile(`^dzd[-_][a-zA-Z0-9_-]{1,36}$`)
+
+// domains reads datazone-domains: DataZone domain ids, each kept once.
+func (p *parser) domains() []string {
+	v, _ := p.get(paramDataZoneDomains)
+	list := fields(v)
+	for _, id := range list {
+		if !domainID.MatchString(id) {
+			p.fail(paramDataZoneDomains, v, fmt.Sprintf("space-separated Amazon DataZone domain ids: dzd_ or dzd- and 1 to 36 letters, digits, _ or - (%q is not one)", id))
+			return nil
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(list)))
 }
 
 func (p *parser) teams() []string {
