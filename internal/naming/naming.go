@@ -94,6 +94,14 @@ func Lower(s string) string {
 	return string(b)
 }
 
+// StudioPart is a SageMaker Unified Studio project's name, or its domain unit's, as a part of
+// a repository name: lower-cased (as Lower does), each run of spaces made one '-'. "Churn
+// Model" becomes "churn-model"; what is still not a valid part ("churn/model") stays as it is,
+// for the name's check to reject.
+func StudioPart(s string) string {
+	return Lower(strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), "-"))
+}
+
 // Project is the name of one project repository. It fails when the name is not valid in ECR.
 func Project(company, team, project, repoType string) (string, error) {
 	ns, err := ProjectNamespace(company, team, project)

@@ -20,6 +20,11 @@ const (
 	// TagProjectAccount names the member account a project repository's project lives in;
 	// the repositories of this account's own projects carry none.
 	TagProjectAccount = "sagemaker:project-account"
+	// TagDomainID and TagStudioProjectID are the identity of a SageMaker Unified Studio
+	// (Amazon DataZone) project's repositories: its domain and project ids. A Unified Studio
+	// project can be renamed and two can share a name; these ids say whose a repository is.
+	TagDomainID        = "datazone:domain-id"
+	TagStudioProjectID = "datazone:project-id"
 )
 
 // Scope says whose a repository is: the shared base images', or one project's.

@@ -18,16 +18,37 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 )
 
-// Project is a SageMaker project that is to have repositories.
+// Project is a project that is to have repositories: a SageMaker project, or a SageMaker
+// Unified Studio (Amazon DataZone) project.
 type Project struct {
-	// Name is the SageMaker project name; repository names use it lower-cased.
+	// Name is the project name; repository names use it lower-cased (see Part).
 	Name string
-	// ID is the project id (p-...), empty when unknown.
+	// ID is the project id (p-... for SageMaker), empty when unknown.
 	ID string
-	// Team is the value of the project's team tag.
+	// Team is the value of the project's team tag (for a Unified Studio project, of its team
+	// resource tag or its domain unit's name, as a name part).
 	Team string
 	// Account is the member account the project lives in; empty for this account's own.
 	Account string
+	// Domain is a Unified Studio project's DataZone domain id (ID is then its DataZone project
+	// id); empty for a SageMaker project.
+	Domain string
+	// Namespace is where the project's repositories already are, when it is not where its
+	// name and team now put them: a Unified Studio project keeps its repositories when it is
+	// renamed or moved. Empty: the namespace its team and name make.
+	Namespace string
+}
+
+// Studio reports whether the project is a SageMaker Unified Studio project.
+func (p Project) Studio() bool { return p.Domain != "" }
+
+// Part is the project's name as a part of its repositories' names: a SageMaker project name
+// lower-cased, a Unified Studio project name with its spaces made '-' too (naming.StudioPart).
+func (p Project) Part() string {
+	if p.Studio() {
+		return naming.StudioPart(p.Name)
+	}
+	return p.Name
 }
 
 // Identify builds the Project from what an event or a listing names (the project's name, and

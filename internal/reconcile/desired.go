@@ -73,13 +73,27 @@ func ProjectRepositories(cfg config.Config, p projects.Project) ([]Desired, erro
 	owner.Team = team
 	out := make([]Desired, 0, len(cfg.ProjectRepos))
 	for _, t := range cfg.ProjectRepos {
-		name, err := naming.Project(cfg.Company, team, p.Name, t)
+		name, err := repositoryName(cfg, owner, t)
 		if err != nil {
 			return nil, &RejectedError{Project: p.Name, Reason: err.Error()}
 		}
 		out = append(out, desired(cfg, name, t, naming.ScopeProject, &owner))
 	}
 	return out, nil
+}
+
+// repositoryName is the name of the project's repository of type t: in the namespace its
+// repositories already have (a Unified Studio project renamed or moved keeps it), else in the
+// one its team and name make.
+func repositoryName(cfg config.Config, p projects.Project, t string) (string, error) {
+	if p.Namespace == "" {
+		return naming.Project(cfg.Company, p.Team, p.Part(), t)
+	}
+	name := p.Namespace + "/" + t
+	if !strings.HasPrefix(p.Namespace, cfg.Company+naming.ProjectNamespaceInfix) {
+		return "", fmt.Errorf("namespace %q is not a project namespace of %s", p.Namespace, cfg.Company)
+	}
+	return name, naming.CheckRepository(name)
 }
 
 // Named returns the desired state of a managed repository known only by its name, as the sweep
@@ -102,7 +116,10 @@ func desired(cfg config.Config, name, repoType string, scope naming.Scope, owner
 	}
 	if owner != nil {
 		tags[naming.TagTeam], tags[naming.TagProjectName] = owner.Team, owner.Name
-		if owner.ID != "" {
+		switch {
+		case owner.Studio():
+			tags[naming.TagDomainID], tags[naming.TagStudioProjectID] = owner.Domain, owner.ID
+		case owner.ID != "":
 			tags[naming.TagProjectID] = owner.ID
 		}
 		if owner.Account != "" {

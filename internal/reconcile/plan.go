@@ -289,11 +289,28 @@ func AccountOf(o *registry.Repository) string {
 // project "churn" meet in one name, and projects of one name in two accounts share one
 // repository name; the tags tell them apart, and such a repository is reported, never
 // adopted: the first to own a name keeps it.
+//
+// A Unified Studio project's repositories say whose they are by identity (its domain and
+// project ids, see naming.TagStudioProjectID): a repository that carries another project's
+// identity is a conflict, and one that carries the project's own is its, whatever its team
+// and name tags say (the project was renamed or moved; they are put back as it is now). A
+// SageMaker project's repository never carries an identity, and a Unified Studio project's
+// never a SageMaker project id: either way, the other kind of project's.
 func conflict(d Desired, o *registry.Repository) string {
 	if d.Owner == nil {
 		return ""
 	}
 	tags := o.Tags.Value
+	if id := tags[naming.TagStudioProjectID]; id != "" {
+		domain := tags[naming.TagDomainID]
+		if !d.Owner.Studio() || id != d.Owner.ID || domain != d.Owner.Domain {
+			return fmt.Sprintf("repository %s belongs to the Unified Studio project %s of domain %s", d.Name, id, domain)
+		}
+		return ""
+	}
+	if id := tags[naming.TagProjectID]; id != "" && d.Owner.Studio() {
+		return fmt.Sprintf("repository %s belongs to the SageMaker project %s (%s), not to a Unified Studio project", d.Name, tags[naming.TagProjectName], id)
+	}
 	if t := tags[naming.TagTeam]; t != "" && !strings.EqualFold(t, d.Owner.Team) {
 		return fmt.Sprintf("repository %s belongs to team %q, not %q", d.Name, t, d.Owner.Team)
 	}

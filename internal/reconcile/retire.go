@@ -41,10 +41,30 @@ func (e *Engine) Retire(ctx context.Context, cfg config.Config, project, account
 			return results, err
 		}
 		if tags[naming.TagManagedBy] != naming.ManagedByValue || !strings.EqualFold(tags[naming.TagProjectName], project) ||
-			tags[naming.TagProjectAccount] != account {
-			continue // another project's repository (perhaps of another account), or one the product never managed
+			tags[naming.TagProjectAccount] != account || tags[naming.TagStudioProjectID] != "" {
+			continue // another project's repository (perhaps of another account, or a Unified Studio one), or one the product never managed
 		}
 		r, err := e.retireOne(ctx, cfg, c, tags, now)
+		results = append(results, r)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// RetireStudio handles a deleted Unified Studio project: the repositories found by its
+// identity (domain and project id), confirmed by their tags as they were found, each retired
+// as Retire retires one. A repository outside the managed namespaces, or not the product's, is
+// left alone whatever its tags say.
+func (e *Engine) RetireStudio(ctx context.Context, cfg config.Config, domain, project string, found []registry.Tagged, now time.Time) ([]Result, error) {
+	var results []Result
+	for _, c := range found {
+		if !cfg.Managed(c.Name) || c.Tags[naming.TagManagedBy] != naming.ManagedByValue ||
+			c.Tags[naming.TagDomainID] != domain || c.Tags[naming.TagStudioProjectID] != project {
+			continue
+		}
+		r, err := e.retireOne(ctx, cfg, c.Summary, c.Tags, now)
 		results = append(results, r)
 		if err != nil {
 			return results, err

@@ -115,6 +115,12 @@ type Repository struct {
 	Access Observed[Document]
 }
 
+// Tagged is a repository with its tags, as a lookup by tag finds it (its URI unknown).
+type Tagged struct {
+	Summary
+	Tags map[string]string
+}
+
 // Reads says what an observation reads beyond DescribeRepositories.
 type Reads struct {
 	Tags, Lifecycle, Access bool
