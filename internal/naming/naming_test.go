@@ -305,3 +305,17 @@ func FuzzProjectNamespace(f *testing.F) {
 		}
 	})
 }
+
+func TestStudioPart(t *testing.T) {
+	for in, want := range map[string]string{
+		"Churn Model":       "churn-model",
+		"  Churn   Model  ": "churn-model",
+		"churn_model-v2":    "churn_model-v2",
+		"Churn/Model":       "churn/model", // not made valid: the name's check rejects it
+		"Data\tScience":     "data\tscience",
+	} {
+		if got := StudioPart(in); got != want {
+			t.Errorf("StudioPart(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -306,6 +307,74 @@ func TestRejected(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Rejected(tc.err); got != tc.want {
 				t.Errorf("got %v; want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A Unified Studio project's repositories are named from its name with spaces made '-', and
+// are whose their identity says.
+func TestStudioProjects(t *testing.T) {
+	cfg := testConfig(t)
+	churn := projects.Project{Name: "Churn Model", ID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn", Team: "data-science"}
+	desired, err := ProjectRepositories(cfg, churn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := desired[1].Name; got != "acme-sm-data-science-churn-model/training" {
+		t.Errorf("name: %s; want acme-sm-data-science-churn-model/training", got)
+	}
+	wantTags := map[string]string{naming.TagTeam: "data-science", naming.TagProjectName: "Churn Model",
+		naming.TagDomainID: "dzd_4p9n6sw4qt9xgn", naming.TagStudioProjectID: "5rpbc7vhrajx7b"}
+	for k, v := range wantTags {
+		if desired[1].Tags[k] != v {
+			t.Errorf("tag %s: %q; want %q", k, desired[1].Tags[k], v)
+		}
+	}
+	if _, ok := desired[1].Tags[naming.TagProjectID]; ok {
+		t.Errorf("a Unified Studio project's repository carries %s", naming.TagProjectID)
+	}
+	slash := churn
+	slash.Name = "Churn/Model"
+	if _, err := ProjectRepositories(cfg, slash); !Rejected(err) || !strings.Contains(err.Error(), "Churn/Model") {
+		t.Errorf("Churn/Model: %v; want rejected, naming the project", err)
+	}
+	// Renamed: the repositories stay where they are, and their name tag follows.
+	renamed := churn
+	renamed.Name, renamed.Namespace = "Churn Forecast", "acme-sm-data-science-churn-model"
+	moved, err := ProjectRepositories(cfg, renamed)
+	if err != nil || moved[1].Name != "acme-sm-data-science-churn-model/training" {
+		t.Fatalf("renamed: %v, %v; want the namespace kept", moved, err)
+	}
+	step := Plan(moved[1], observedAs(desired[1], nil))
+	if step.Conflict != "" || !has(step, OpTag) || step.Writes[0].Tags[naming.TagProjectName] != "Churn Forecast" {
+		t.Errorf("renamed project's own repository: %+v; want its name tag put right, no conflict", step)
+	}
+	outside := churn
+	outside.Namespace = "other-sm-x"
+	if _, err := ProjectRepositories(cfg, outside); err == nil {
+		t.Error("a namespace outside the company's project namespaces was accepted")
+	}
+
+	classic, err := ProjectRepositories(cfg, projects.Project{Name: "churn-model", ID: "p-1", Team: "data-science"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := churn
+	other.ID = "9zzzzzzzzzzzzz"
+	otherRepos, _ := ProjectRepositories(cfg, other)
+	for _, tc := range []struct {
+		name     string
+		desired  Desired
+		observed *registry.Repository
+	}{
+		{"another Unified Studio project of the same name", otherRepos[1], observedAs(desired[1], nil)},
+		{"a classic project meets a Unified Studio repository", classic[1], observedAs(desired[1], nil)},
+		{"a Unified Studio project meets a classic repository", desired[1], observedAs(classic[1], nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if step := Plan(tc.desired, tc.observed); step.Conflict == "" || len(step.Writes) > 0 {
+				t.Errorf("plan %+v; want a conflict and no write", step)
 			}
 		})
 	}
