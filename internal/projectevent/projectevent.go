@@ -1,5 +1,6 @@
-// Package projectevent turns the EventBridge events that concern SageMaker projects into one
-// plain value: "project P changed" or "project P was deleted".
+// Package projectevent turns the EventBridge events that concern SageMaker projects, and
+// SageMaker Unified Studio (Amazon DataZone) projects, into one plain value: "project P
+// changed" or "project P was deleted".
 //
 // An event is a trigger, not the truth: it says which project to look at. Tags are passed on
 // only where the event carries the project's full current tag set (CreateProject, Tag Change on
@@ -53,8 +54,13 @@ type Change struct {
 	// Account is the account the project lives in: the event's account (EventBridge keeps a
 	// forwarded event's sender there), which the project ARN, where there is one, must match.
 	Account string
-	// ProjectID is the project's id (p-...) when the event carries it.
+	// ProjectID is the project's id (p-...) when the event carries it; a Unified Studio
+	// project's DataZone id, always.
 	ProjectID string
+	// Domain is the DataZone domain of a SageMaker Unified Studio project; empty for a
+	// SageMaker project. Such a change names no ARN and carries no tags: the project is read
+	// back from DataZone.
+	Domain string
 	// Tags is the project's full tag set when the event carries it; nil means "read it".
 	Tags map[string]string
 }
@@ -124,6 +130,8 @@ func Decode(raw []byte, partition string) (Change, error) {
 		c, err = decodeCloudTrail(env.Detail)
 	case env.Source == sourceTag && env.DetailType == typeTagChange:
 		c, err = decodeTagChange(env)
+	case env.Source == sourceDataZone:
+		c, err = decodeDataZone(env)
 	case env.Source == "" && env.DetailType == "":
 		return Change{}, malformed("no source or detail-type: not an EventBridge event")
 	default:
@@ -141,7 +149,7 @@ func Decode(raw []byte, partition string) (Change, error) {
 			return Change{}, malformed("the project %s is in account %s, but the event comes from account %s", c.ARN, account, c.Account)
 		}
 	}
-	if c.Action == Sync && c.Tags == nil && c.ARN == "" {
+	if c.Action == Sync && c.Tags == nil && c.ARN == "" && c.Domain == "" {
 		// The tags are to be read from SageMaker, which wants the ARN: the project lives where
 		// the call was made, and its ARN spells the name in lower case.
 		if !region.MatchString(env.Region) || !accountPattern.MatchString(c.Account) {

@@ -116,6 +116,22 @@ func TestDecodeSamples(t *testing.T) {
 			Tags:    map[string]string{"team": "Data-Science", "cost-center": "cc-42"},
 		}},
 		"create-project-failed.json": {ignored: true},
+		// SageMaker Unified Studio (DataZone): triggers naming a domain and a project id.
+		"datazone-create-project.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "8a1d3b0f-1111-2222-3333-444455556666",
+			Project: "Churn Model", ProjectID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn"}},
+		"datazone-update-project.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "UpdateProject", EventID: "7c1d3b0f-1111-2222-3333-444455556666",
+			Project: "Churn Forecast", ProjectID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn"}},
+		"datazone-delete-project.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Delete, Trigger: "DeleteProject", EventID: "9b1d3b0f-1111-2222-3333-444455556666",
+			Project: "5rpbc7vhrajx7b", ProjectID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn"}},
+		"datazone-project-creation-succeeded.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "Project Creation Succeeded", EventID: "1d1d3b0f-1111-2222-3333-444455556666",
+			Project: "Churn Model", ProjectID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn"}},
+		"datazone-project-moved.json": {want: projectevent.Change{
+			Account: "123456789012", Action: projectevent.Sync, Trigger: "Project Moved Between Domain Unit", EventID: "2d1d3b0f-1111-2222-3333-444455556666",
+			Project: "5rpbc7vhrajx7b", ProjectID: "5rpbc7vhrajx7b", Domain: "dzd_4p9n6sw4qt9xgn"}},
 		// A template from S3 instead of a Service Catalog product: a CreateProject like any other.
 		"create-project-template-providers.json": {want: projectevent.Change{
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "4c1d3b0f-1111-2222-3333-444455556666",
@@ -323,6 +339,9 @@ func TestDecodeIgnored(t *testing.T) {
 		{"tag change on another service", "tag-change-on-resource.json", func(m map[string]any) { detail(m)["service"] = "ecr" }},
 		{"scheduled event", "scheduled-event.json", func(map[string]any) {}},
 		{"parameter store change", "parameter-store-change.json", func(map[string]any) {}},
+		{"errorCode on DataZone CreateProject", "datazone-create-project.json", func(m map[string]any) { detail(m)["errorCode"] = "ConflictException" }},
+		{"other DataZone call", "datazone-update-project.json", func(m map[string]any) { detail(m)["eventName"] = "CreateEnvironment" }},
+		{"other DataZone event", "datazone-project-moved.json", func(m map[string]any) { m["detail-type"] = "Project Member Addition Succeeded" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -478,6 +497,23 @@ func TestDecodeMalformed(t *testing.T) {
 		{name: "UpdateProject of another account's project", file: "update-project.json", change: func(m map[string]any) {
 			detail(m)["responseElements"] = map[string]any{"projectArn": "arn:aws:sagemaker:us-east-1:222233334444:project/churn-model"}
 		}, reason: []string{"in account 222233334444", "comes from account 123456789012"}},
+		{name: "DataZone CreateProject without a response", file: "datazone-create-project.json", change: func(m map[string]any) { detail(m)["responseElements"] = nil },
+			reason: []string{"DataZone CreateProject has no responseElements"}},
+		{name: "DataZone CreateProject answered another domain", file: "datazone-create-project.json", change: func(m map[string]any) {
+			detail(m)["responseElements"].(map[string]any)["domainId"] = "dzd_other"
+		}, reason: []string{`in domain "dzd_4p9n6sw4qt9xgn"`, `domain "dzd_other"`}},
+		{name: "DataZone DeleteProject of a domain that is no domain id", file: "datazone-delete-project.json", change: func(m map[string]any) {
+			requestParameters(m)["domainIdentifier"] = "arn:aws:datazone:us-east-1:123456789012:domain/x"
+		}, reason: []string{"names no DataZone domain id"}},
+		{name: "DataZone DeleteProject without a project", file: "datazone-delete-project.json", change: func(m map[string]any) { delete(requestParameters(m), "identifier") },
+			reason: []string{"names no DataZone project id"}},
+		{name: "DataZone UpdateProject of a project id with a slash", file: "datazone-update-project.json", change: func(m map[string]any) {
+			requestParameters(m)["identifier"] = "../p"
+		}, reason: []string{"names no DataZone project id"}},
+		{name: "Project Creation Succeeded naming no project", file: "datazone-project-creation-succeeded.json", change: func(m map[string]any) { detail(m)["data"] = nil },
+			reason: []string{"Project Creation Succeeded names no DataZone project id"}},
+		{name: "Project Moved detail not an object", file: "datazone-project-moved.json", change: func(m map[string]any) { m["detail"] = []any{} },
+			reason: []string{"Project Moved Between Domain Unit detail", "not a JSON object"}},
 		// A forwarded event keeps its sender's account: one that names another account's project
 		// is not what EventBridge delivers.
 		{name: "project of another account", file: "member-create-project.json", change: func(m map[string]any) { m["account"] = "333344445555" },

@@ -2,8 +2,12 @@
 // EventBridge envelopes and details as AWS documents them (CloudTrail records of SageMaker calls,
 // CreateProject from a Service Catalog product and from templateProviders, UpdateProject,
 // AddTags, DeleteTags, DeleteProject, and of ECR calls; Tag Change on Resource, Scheduled
-// Event, Parameter Store Change, a member account's forwarded CreateProject), embedded so that
-// any package and the demo read them from anywhere in the module. Every file under events/ is
+// Event, Parameter Store Change, a member account's forwarded CreateProject; CloudTrail
+// records of DataZone's CreateProject, UpdateProject and DeleteProject), embedded so that any
+// package and the demo read them from anywhere in the module. DataZone's own Project Creation
+// Succeeded and Project Moved Between Domain Unit events are samples too, though AWS does not
+// publish their detail: theirs is a plausible shape that names the domain and the project the
+// way DataZone's other events do. Every file under events/ is
 // a sample: Names lists them all. Variants, hostile ones included, are derived from them in code
 // with Edit, so nothing keeps copies equal by hand.
 package samples
