@@ -1,5 +1,3 @@
-//go:build integration
-
 package drift_test
 
 import (
@@ -8,43 +6,44 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
 )
 
 // TestSweepContinuesAcrossRunsOnASmallBudget gives every run a deliberately small budget (a
-// 5-second timeout, ECR capped at 100 requests a second) over 1,000 managed repositories of
-// which half drifted: no run can do it all. Each run continues where the last stopped, so
-// after the number of runs the budget implies, every repository is fixed, and no run failed.
-// A project that missed its event gets its repositories in the very first run, whose sweep
-// does not finish.
+// 3-second timeout, ECR capped at 200 calls a second) over 300 managed repositories of which
+// half drifted: no run can do it all. Each run continues where the last stopped, so after the
+// number of runs the budget implies, every repository is fixed, and no run failed. A project
+// that missed its event gets its repositories in the very first run, whose sweep does not
+// finish.
 func TestSweepContinuesAcrossRunsOnASmallBudget(t *testing.T) {
 	const (
-		repos   = 1000
-		timeout = 5 * time.Second
-		cap     = 100.0
+		repos   = 300
+		timeout = 3 * time.Second
+		cap     = 200.0
 	)
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none"})
-	seed := newSeeder()
-	names := seed.namespace(t, "acme", repos)
-	seed.drift(t, names) // every other one keeps 30, not 10
+	names := account.ProjectRepositoryNames("acme", repos)
+	w.CreateManaged(t, names, lifecycle.Policy(10))
+	for i := 1; i < len(names); i += 2 { // every other one keeps 30, not 10
+		w.Edit(t, names[i], func(r *ecrfake.Repository) { r.Policy = otherN })
+	}
 	w.SageMaker.PutProject("missed", "p-9", map[string]string{"team": "late"})
 
-	svc := service(w)
+	svc := w.Service()
 	svc.ECRPerSecond = cap
-	svc.ECR = ecr.NewFromConfig(account.SDK(server.URL, w.Rec), func(o *ecr.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, cap) })
+	w.ECR.SetRate(cap) // the client-side cap the function puts in front of ECR
 
 	// What one run can do: the handler stops starting work 2 s (a tenth of the time left, at
-	// least 2 s) before the deadline, so 3 s of calls at the cap; a drifted repository costs 2
-	// calls, a compliant one 1, and each run lists the repositories once (moto: one page).
+	// least 2 s) before the deadline, so 1 s of calls at the cap; a drifted repository costs 2
+	// calls, a compliant one 1, and each run lists the repositories once (one page).
 	work := timeout - max(timeout/10, 2*time.Second)
 	perRun := work.Seconds() * cap
 	calls := float64(repos + repos/2)
-	runs := int(math.Ceil(calls/(perRun-1))) + 1 // one more: the limiter's first second, retries
+	runs := int(math.Ceil(calls/(perRun-1))) + 1 // one more: the limiter's first second
 	t.Logf("%d repositories, %d drifted; %.0f calls a run: at most %d runs", repos, repos/2, perRun, runs)
 
 	var cycled bool
@@ -61,8 +60,8 @@ func TestSweepContinuesAcrossRunsOnASmallBudget(t *testing.T) {
 				t.Fatalf("the first run completed the cycle: the budget is not small enough to prove anything")
 			}
 			for _, typ := range []string{"preprocessing", "training", "inference"} {
-				if _, ok, err := w.Setup.Repository(context.Background(), "acme-sm-late-missed/"+typ); err != nil || !ok {
-					t.Errorf("the missed project's %s repository is not there after the first run (%v)", typ, err)
+				if _, ok := w.ECR.Get("acme-sm-late-missed/" + typ); !ok {
+					t.Errorf("the missed project's %s repository is not there after the first run", typ)
 				}
 			}
 		}
@@ -78,7 +77,7 @@ func TestSweepContinuesAcrossRunsOnASmallBudget(t *testing.T) {
 		t.Fatalf("no cycle completed in %d runs", runs)
 	}
 	for _, name := range names {
-		if n := retention(t, w, name); n != 10 {
+		if n, _ := w.Repository(t, name).Retention(); n != 10 {
 			t.Errorf("%s keeps %d images after the cycle; want 10", name, n)
 		}
 	}

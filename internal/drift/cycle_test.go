@@ -1,5 +1,3 @@
-//go:build integration
-
 package drift_test
 
 import (
@@ -8,29 +6,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 const stateParameter = configPath + "-state"
 
-// cycleWorld is a world of n compliant managed repositories and no shared ones.
-func cycleWorld(t *testing.T, n int) (*world.World, []string) {
+// memCycleWorld is a world of n compliant managed repositories and no shared ones.
+func memCycleWorld(t *testing.T, n int) (*memworld.World, []string) {
 	t.Helper()
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none"})
 	names := account.ProjectRepositoryNames("acme", n)
-	if err := w.Setup.CreateManaged(context.Background(), names, lifecycle.Policy(10)); err != nil {
-		t.Fatal(err)
-	}
+	w.CreateManaged(t, names, lifecycle.Policy(10))
 	return w, names
 }
 
@@ -48,27 +40,32 @@ func small(t *testing.T, svc *drift.Service, payload json.RawMessage) drift.Summ
 	return sum
 }
 
-func state(t *testing.T, w *world.World, name string) sweep.State {
+// memState reads the sweep's state in the parameter name, as the product would: a parameter
+// that does not exist is the empty state.
+func memState(t *testing.T, w *memworld.World, name string) sweep.State {
 	t.Helper()
-	st, err := (&sweep.Store{API: w.Setup.SSM, Name: name}).Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	var st sweep.State
+	if text, ok := w.SSM.Value(name); ok {
+		if err := json.Unmarshal([]byte(text), &st); err != nil {
+			t.Fatalf("state %s: %v", name, err)
+		}
 	}
 	return st
 }
 
-func putState(t *testing.T, w *world.World, st sweep.State) {
+// putState writes the sweep's state, as another run would have.
+func putState(t *testing.T, w *memworld.World, st sweep.State) {
 	t.Helper()
-	b, _ := json.Marshal(st)
-	if _, err := w.Setup.SSM.PutParameter(context.Background(), &ssm.PutParameterInput{Name: aws.String(stateParameter),
-		Value: aws.String(string(b)), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}); err != nil {
+	b, err := json.Marshal(st)
+	if err != nil {
 		t.Fatal(err)
 	}
+	w.SSM.Set(stateParameter, string(b))
 }
 
 func TestSweepRunsContinueEachOthersCycle(t *testing.T) {
-	w, names := cycleWorld(t, 20)
-	svc := service(w)
+	w, names := memCycleWorld(t, 20)
+	svc := w.Service()
 	var swept []int
 	for range 3 {
 		sum := small(t, svc, event("scheduled-event.json"))
@@ -89,7 +86,7 @@ func TestSweepRunsContinueEachOthersCycle(t *testing.T) {
 	if next := small(t, svc, event("scheduled-event.json")); next.Swept <= swept[2] {
 		t.Errorf("fix run after the report run swept %d; want more than %d, the fix cycle going on", next.Swept, swept[2])
 	}
-	if st := state(t, w, stateParameter); st.Lease != nil || st.Cycles["fix"] == nil || st.Cycles["report"] == nil {
+	if st := memState(t, w, stateParameter); st.Lease != nil || st.Cycles["fix"] == nil || st.Cycles["report"] == nil {
 		t.Errorf("state %+v; want both cycles and no lease left", st)
 	}
 }
@@ -98,10 +95,10 @@ func TestSweepRunsContinueEachOthersCycle(t *testing.T) {
 // starts the cycle over, and the run after it continues that new cycle (a restart is asked for
 // once, not for ever).
 func TestConfigurationChangeDuringASweepRestartsTheCycleOnce(t *testing.T) {
-	w, names := cycleWorld(t, 20)
-	svc := service(w)
+	w, names := memCycleWorld(t, 20)
+	svc := w.Service()
 	first := small(t, svc, event("scheduled-event.json"))
-	st := state(t, w, stateParameter)
+	st := memState(t, w, stateParameter)
 	st.Lease = &sweep.Lease{Holder: "another-run", Until: time.Now().Add(10 * time.Minute)}
 	putState(t, w, st)
 
@@ -109,7 +106,7 @@ func TestConfigurationChangeDuringASweepRestartsTheCycleOnce(t *testing.T) {
 	if err != nil || changed.Status != "skipped" {
 		t.Fatalf("configuration change during a sweep: %+v, %v; want skipped", changed, err)
 	}
-	st = state(t, w, stateParameter)
+	st = memState(t, w, stateParameter)
 	if st.Restarts != 1 || st.Lease == nil || st.Lease.Holder != "another-run" {
 		t.Fatalf("state after the change: %+v; want a restart asked for, the other run's lease kept", st)
 	}
@@ -129,30 +126,30 @@ func TestConfigurationChangeDuringASweepRestartsTheCycleOnce(t *testing.T) {
 // A member account's own configuration change, forwarded to a bus that takes its events,
 // neither restarts the cycle nor runs anything.
 func TestAnotherAccountsConfigurationChangeIsIgnored(t *testing.T) {
-	w, _ := cycleWorld(t, 3)
-	small(t, service(w), event("scheduled-event.json"))
-	before := state(t, w, stateParameter)
-	sum, err := service(w).Handle(context.Background(), samples.Edit("parameter-store-change.json", func(ev map[string]any) { ev["account"] = "222233334444" }))
+	w, _ := memCycleWorld(t, 3)
+	small(t, w.Service(), event("scheduled-event.json"))
+	before := memState(t, w, stateParameter)
+	sum, err := w.Service().Handle(context.Background(), samples.Edit("parameter-store-change.json", func(ev map[string]any) { ev["account"] = "222233334444" }))
 	if err != nil || sum.Status != "ignored" {
 		t.Errorf("another account's change: %+v, %v; want ignored", sum, err)
 	}
-	if after := state(t, w, stateParameter); after.Restarts != before.Restarts {
+	if after := memState(t, w, stateParameter); after.Restarts != before.Restarts {
 		t.Errorf("restarts %d -> %d; want no restart", before.Restarts, after.Restarts)
 	}
 }
 
 // The state goes where the service is told.
 func TestStateParameterIsTheOneConfigured(t *testing.T) {
-	w, _ := cycleWorld(t, 3)
-	svc := service(w)
+	w, _ := memCycleWorld(t, 3)
+	svc := w.Service()
 	svc.StateParameter = "/elsewhere/sweep-state"
 	if sum, err := svc.Handle(context.Background(), manual("fix")); err != nil || !sum.CycleComplete {
 		t.Fatalf("run: %+v, %v", sum, err)
 	}
-	if st := state(t, w, "/elsewhere/sweep-state"); st.Cycles["fix"] == nil || st.Cycles["fix"].LastFinished.IsZero() {
+	if st := memState(t, w, "/elsewhere/sweep-state"); st.Cycles["fix"] == nil || st.Cycles["fix"].LastFinished.IsZero() {
 		t.Errorf("state at the configured parameter: %+v; want the completed cycle", st)
 	}
-	if _, err := w.Setup.SSM.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(stateParameter)}); err == nil {
+	if _, ok := w.SSM.Value(stateParameter); ok {
 		t.Errorf("%s was written too", stateParameter)
 	}
 }

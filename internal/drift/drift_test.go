@@ -1,13 +1,10 @@
-//go:build integration
-
 package drift_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,64 +12,47 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
+
+// The tests of this package run the handler, drift.Service.Handle, against one of two worlds:
+//   - the files without a build tag, in memory (internal/testing/memworld): the cycle, the
+//     discovery, the budget, the repair, member accounts and ownership, in seconds;
+//   - the files tagged integration, on moto_server over HTTP (internal/testing/world): what goes
+//     over the wire, the faults of a proxy, the settings as ECR hands them back, the stack.
+// What needs no world is here. What arranges or reads the in-memory world is named mem... where
+// moto's world has its own function of the same purpose (wire_test.go), which keeps its name.
 
 const configPath = "/sagemaker-platform/ecr"
 
-func service(w *world.World) *drift.Service {
-	return &drift.Service{
-		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts,
-		Publisher:   publish.New(w.EventBridge, "default"),
-		ConfigPath:  configPath,
-		Concurrency: 4,
-		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Metrics:     io.Discard,
+func manual(mode string) json.RawMessage {
+	if mode == "" {
+		return json.RawMessage(`{}`)
 	}
+	return json.RawMessage(`{"mode":"` + mode + `"}`)
 }
 
-// repo creates a repository as a person or an older tool would, with a policy (or none).
-func repo(t *testing.T, w *world.World, name, policy string) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := w.Setup.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name),
-		Tags: []ecrtypes.Tag{{Key: aws.String("managed-by"), Value: aws.String("sagemaker-ecr-provisioner")}}}); err != nil {
-		t.Fatal(err)
-	}
-	if policy == "" {
-		return
-	}
-	if _, err := w.Setup.ECR.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(policy)}); err != nil {
-		t.Fatal(err)
-	}
-}
+func event(name string) json.RawMessage { return samples.Event(name) }
 
-func policyOf(t *testing.T, w *world.World, name string) string {
-	t.Helper()
-	out, err := w.Setup.ECR.GetLifecyclePolicy(context.Background(), &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
-	if err != nil {
-		return ""
+// ecrWrites lists the recorded ECR writes as "Operation repository", sorted.
+func ecrWrites(rec *wire.Recorder) []string {
+	var out []string
+	for _, r := range rec.Writes() {
+		if r.Service == "ecr" {
+			out = append(out, r.Operation+" "+r.Repository)
+		}
 	}
-	return aws.ToString(out.LifecyclePolicyText)
-}
-
-func retention(t *testing.T, w *world.World, name string) int {
-	t.Helper()
-	n, _ := lifecycle.Retention(policyOf(t, w, name))
-	return n
+	sort.Strings(out)
+	return out
 }
 
 // Variants of the desired keep-newest-10 policy as ECR and people produce them.
@@ -83,167 +63,54 @@ var (
 		`{"rulePriority":2,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`
 )
 
-// mixedWorld builds the mixed world of the drift tests and returns the repositories that drifted.
-func mixedWorld(t *testing.T, w *world.World) (drifted []string) {
-	t.Helper()
-	w.PutConfig(t, map[string]string{
+// The mixed world of the drift tests: its configuration, its repositories as a person or an
+// older tool made them, each with its lifecycle policy ("" for none), and those that drifted.
+var (
+	mixedConfig = map[string]string{
 		"company":          "acme",
 		"shared-repos":     "none",
 		"lifecycle-exempt": "acme-sm-legal-hold/* acme-sm-ops-keep/training",
 		"overrides/acme-sm-vision-detector/image-retention":           "50",
 		"overrides/acme-sm-vision-detector/inference/image-retention": "3",
-	})
-	repo(t, w, "acme-sm-risk-fraud/training", lifecycle.Policy(10))       // in sync
-	repo(t, w, "acme-sm-risk-fraud/inference", reformatted)               // equivalent
-	repo(t, w, "acme-sm-risk-fraud/preprocessing", otherN)                // drifted
-	repo(t, w, "acme-sm-risk-churn/training", "")                         // no policy
-	repo(t, w, "acme-sm-risk-churn/inference", extraRule)                 // extra rule
-	repo(t, w, "acme-sm-legal-hold/training", otherN)                     // exempt by glob
-	repo(t, w, "acme-sm-ops-keep/training", "")                           // exempt by name
-	repo(t, w, "acme-sm-vision-detector/training", lifecycle.Policy(50))  // overridden, in sync
-	repo(t, w, "acme-sm-vision-detector/inference", lifecycle.Policy(10)) // overridden, drifted
-	repo(t, w, "acme-sagemaker-shared/base-sklearn", otherN)              // shared, drifted
-	repo(t, w, "other-team/app", otherN)                                  // unmanaged
-	repo(t, w, "acme-smx/foo", "")                                        // unmanaged look-alike
-	return []string{"acme-sagemaker-shared/base-sklearn", "acme-sm-risk-churn/inference", "acme-sm-risk-churn/training",
+	}
+	mixedRepositories = []struct{ name, policy string }{
+		{"acme-sm-risk-fraud/training", lifecycle.Policy(10)},       // in sync
+		{"acme-sm-risk-fraud/inference", reformatted},               // equivalent
+		{"acme-sm-risk-fraud/preprocessing", otherN},                // drifted
+		{"acme-sm-risk-churn/training", ""},                         // no policy
+		{"acme-sm-risk-churn/inference", extraRule},                 // extra rule
+		{"acme-sm-legal-hold/training", otherN},                     // exempt by glob
+		{"acme-sm-ops-keep/training", ""},                           // exempt by name
+		{"acme-sm-vision-detector/training", lifecycle.Policy(50)},  // overridden, in sync
+		{"acme-sm-vision-detector/inference", lifecycle.Policy(10)}, // overridden, drifted
+		{"acme-sagemaker-shared/base-sklearn", otherN},              // shared, drifted
+		{"other-team/app", otherN},                                  // unmanaged
+		{"acme-smx/foo", ""},                                        // unmanaged look-alike
+	}
+	mixedDrifted = []string{"acme-sagemaker-shared/base-sklearn", "acme-sm-risk-churn/inference", "acme-sm-risk-churn/training",
 		"acme-sm-risk-fraud/preprocessing", "acme-sm-vision-detector/inference"}
-}
+)
 
-func manual(mode string) json.RawMessage {
-	if mode == "" {
-		return json.RawMessage(`{}`)
+// memMixedWorld builds the mixed world of the drift tests in w and returns the repositories that
+// drifted.
+func memMixedWorld(t *testing.T, w *memworld.World) (drifted []string) {
+	t.Helper()
+	w.PutConfig(t, mixedConfig)
+	for _, r := range mixedRepositories {
+		w.CreateManaged(t, []string{r.name}, r.policy)
 	}
-	return json.RawMessage(`{"mode":"` + mode + `"}`)
-}
-
-func writtenRepositories(w *world.World) []string {
-	var out []string
-	for _, r := range w.Rec.Writes() {
-		if r.Service == "ecr" {
-			out = append(out, r.Operation+" "+r.Repository)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func TestFixModeWritesExactlyTheDriftedPolicies(t *testing.T) {
-	w := world.New(t, server)
-	drifted := mixedWorld(t, w)
-	sink := w.CaptureEvents(t)
-	svc := service(w)
-
-	sum, err := svc.Handle(world.Deadline(t), manual(""))
-	if err != nil {
-		t.Fatalf("Handle: %v", err)
-	}
-	want := drift.Summary{Mode: "fix", Trigger: "manual", Scanned: 8, Compliant: 3, Drifted: 5, Fixed: 5, Exempt: 2, Complete: true,
-		Swept: 10, SweepTotal: 10, CycleComplete: true}
-	if sum.OldestCheckAgeSeconds == nil || *sum.OldestCheckAgeSeconds > 60 {
-		t.Errorf("oldest check age: got %v; want the seconds since this run started, the cycle it completed", sum.OldestCheckAgeSeconds)
-	}
-	sum.DurationMs, sum.OldestCheckAgeSeconds = 0, nil
-	if diff := cmp.Diff(want, sum); diff != "" {
-		t.Errorf("summary (-want +got):\n%s", diff)
-	}
-	var wantWrites []string
-	for _, name := range drifted {
-		wantWrites = append(wantWrites, "PutLifecyclePolicy "+name)
-	}
-	if diff := cmp.Diff(wantWrites, writtenRepositories(w)); diff != "" {
-		t.Errorf("ECR writes (-want +got):\n%s", diff)
-	}
-	for name, n := range map[string]int{
-		"acme-sm-risk-fraud/preprocessing": 10, "acme-sm-risk-churn/training": 10, "acme-sm-risk-churn/inference": 10,
-		"acme-sm-vision-detector/inference": 3, "acme-sm-vision-detector/training": 50, "acme-sagemaker-shared/base-sklearn": 10,
-	} {
-		if got := retention(t, w, name); got != n {
-			t.Errorf("%s retention: got %d; want %d", name, got, n)
-		}
-	}
-	if got := policyOf(t, w, "acme-sm-risk-fraud/inference"); got != reformatted {
-		t.Errorf("the equivalent policy was rewritten: got %s", got)
-	}
-	for _, name := range []string{"acme-sm-legal-hold/training", "other-team/app"} {
-		if got := policyOf(t, w, name); got != otherN {
-			t.Errorf("%s policy changed: got %s", name, got)
-		}
-	}
-	for _, r := range w.Rec.Requests() {
-		if r.Repository == "other-team/app" || r.Repository == "acme-smx/foo" || r.Repository == "acme-sm-ops-keep/training" {
-			t.Errorf("call on a repository drift must not touch: %+v", r)
-		}
-	}
-	events := account.ByType(sink.Drain(t))
-	if events[publish.DriftFixed] != 5 || events[publish.ReconcileCompleted] != 1 || events[publish.DriftDetected] != 0 {
-		t.Errorf("events: got %v; want 5 fixed and 1 completed", events)
-	}
-
-	// A second run finds nothing to do.
-	w.Rec.Clear()
-	sum, err = svc.Handle(world.Deadline(t), manual("fix"))
-	if err != nil || sum.Drifted != 0 || sum.Compliant != 8 {
-		t.Errorf("second run: got %+v, %v; want 8 compliant, none drifted", sum, err)
-	}
-	if got := writtenRepositories(w); len(got) != 0 {
-		t.Errorf("second run ECR writes: got %v; want none", got)
-	}
-}
-
-func TestReportModeWritesNothing(t *testing.T) {
-	w := world.New(t, server)
-	mixedWorld(t, w)
-	w.PutConfig(t, map[string]string{"drift-mode": "report", "shared-repos": "base-sklearn base-pytorch"})
-	w.SageMaker.PutProject("fraud-detect", "p-1", map[string]string{"team": "risk"})
-	sink := w.CaptureEvents(t)
-
-	sum, err := service(w).Handle(world.Deadline(t), event("scheduled-event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Mode != "report" || sum.Drifted != 5 || sum.Fixed != 0 || sum.Missing != 4 || sum.Created != 0 {
-		t.Errorf("summary: got %+v; want report mode, 5 drifted, 4 missing (1 shared, 3 of the project), none fixed or created", sum)
-	}
-	if got := writtenRepositories(w); len(got) != 0 {
-		t.Errorf("ECR writes in report mode: got %v; want none", got)
-	}
-	events := sink.Drain(t)
-	if got := account.ByType(events); got[publish.DriftDetected] != 9 || got[publish.DriftFixed] != 0 {
-		t.Errorf("events: got %v; want 9 drift detected (5 policies, 4 missing)", got)
-	}
-	for _, e := range events {
-		if e.DetailType != publish.DriftDetected {
-			continue
-		}
-		var d struct {
-			Repository, Reason string
-			Differences        []struct{ Setting, Path, Expected, Found string }
-		}
-		if err := json.Unmarshal(e.Detail, &d); err != nil {
-			t.Fatal(err)
-		}
-		want := []struct{ Setting, Path, Expected, Found string }{{"lifecycle-policy", "rules[0].selection.countNumber", "10", "30"}}
-		if d.Repository == "acme-sm-risk-fraud/preprocessing" && !cmp.Equal(want, d.Differences) {
-			t.Errorf("drift detail: got %+v; want lifecycle-policy rules[0].selection.countNumber 10 against 30", d.Differences)
-		}
-	}
-
-	// A manual fix run overrides drift-mode for that run only.
-	sum, err = service(w).Handle(world.Deadline(t), manual("fix"))
-	if err != nil || sum.Mode != "fix" || sum.Fixed != 5 || sum.Created != 4 {
-		t.Errorf("manual fix: got %+v, %v; want 5 fixed and 4 created", sum, err)
-	}
+	return slices.Clone(mixedDrifted)
 }
 
 func TestRetentionChangeReachesEveryManagedPolicy(t *testing.T) {
-	w := world.New(t, server)
-	mixedWorld(t, w)
-	svc := service(w)
-	if _, err := svc.Handle(world.Deadline(t), manual("fix")); err != nil {
+	w := memworld.New(t)
+	memMixedWorld(t, w)
+	svc := w.Service()
+	if _, err := svc.Handle(memworld.Deadline(t), manual("fix")); err != nil {
 		t.Fatal(err)
 	}
 	w.PutConfig(t, map[string]string{"image-retention": "20"})
-	sum, err := svc.Handle(world.Deadline(t), event("parameter-store-change.json"))
+	sum, err := svc.Handle(memworld.Deadline(t), event("parameter-store-change.json"))
 	if err != nil || sum.Trigger != "config-change" {
 		t.Fatalf("got %+v, %v", sum, err)
 	}
@@ -254,18 +121,18 @@ func TestRetentionChangeReachesEveryManagedPolicy(t *testing.T) {
 		"acme-sm-legal-hold/training": 30, "acme-sm-ops-keep/training": 0, // exempt: as they were
 	}
 	for name, n := range want {
-		if got := retention(t, w, name); got != n {
+		if got, _ := w.Repository(t, name).Retention(); got != n {
 			t.Errorf("%s retention: got %d; want %d", name, got, n)
 		}
 	}
 }
 
 func TestInvalidConfigurationWritesNothing(t *testing.T) {
-	w := world.New(t, server)
-	mixedWorld(t, w)
+	w := memworld.New(t)
+	memMixedWorld(t, w)
 	w.PutConfig(t, map[string]string{"image-retention": "ten"})
 	sink := w.CaptureEvents(t)
-	_, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	_, err := w.Service().Handle(memworld.Deadline(t), manual("fix"))
 	if err == nil || !strings.Contains(err.Error(), `image-retention has invalid value "ten"`) {
 		t.Errorf("error: got %v; want one naming image-retention and its value", err)
 	}
@@ -280,15 +147,15 @@ func TestInvalidConfigurationWritesNothing(t *testing.T) {
 }
 
 func TestMissingSharedAndMissedProjectAreCreated(t *testing.T) {
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme"})
-	repo(t, w, "acme-sagemaker-shared/base-pytorch", lifecycle.Policy(10))
+	w.CreateManaged(t, []string{"acme-sagemaker-shared/base-pytorch"}, lifecycle.Policy(10))
 	w.SageMaker.PutProject("Churn-Model", "p-churn", map[string]string{"team": "data-science"})
 	w.SageMaker.PutProject("no-team-yet", "p-2", map[string]string{"cost-center": "x"})
 	w.SageMaker.PutProject("bad-team", "p-3", map[string]string{"team": "a/b"})
 	sink := w.CaptureEvents(t)
 
-	sum, err := service(w).Handle(world.Deadline(t), manual(""))
+	sum, err := w.Service().Handle(memworld.Deadline(t), manual(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +170,7 @@ func TestMissingSharedAndMissedProjectAreCreated(t *testing.T) {
 		t.Errorf("repositories (-want +got):\n%s", diff)
 	}
 	for _, n := range want {
-		if got := retention(t, w, n); got != 10 {
+		if got, _ := w.Repository(t, n).Retention(); got != 10 {
 			t.Errorf("%s retention: got %d; want 10", n, got)
 		}
 	}
@@ -314,14 +181,14 @@ func TestMissingSharedAndMissedProjectAreCreated(t *testing.T) {
 
 	// Everything exists now: a second run creates nothing and makes no ECR write.
 	w.Rec.Clear()
-	sum, err = service(w).Handle(world.Deadline(t), manual(""))
-	if err != nil || sum.Created != 0 || sum.Missing != 0 || len(writtenRepositories(w)) != 0 {
-		t.Errorf("second run: got %+v, %v, writes %v", sum, err, writtenRepositories(w))
+	sum, err = w.Service().Handle(memworld.Deadline(t), manual(""))
+	if err != nil || sum.Created != 0 || sum.Missing != 0 || len(ecrWrites(w.Rec)) != 0 {
+		t.Errorf("second run: got %+v, %v, writes %v", sum, err, ecrWrites(w.Rec))
 	}
 }
 
 func TestPayloads(t *testing.T) {
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none"})
 	for _, tc := range []struct {
 		name, payload, status, reason string
@@ -337,7 +204,7 @@ func TestPayloads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.Rec.Clear()
-			sum, err := service(w).Handle(world.Deadline(t), json.RawMessage(tc.payload))
+			sum, err := w.Service().Handle(memworld.Deadline(t), json.RawMessage(tc.payload))
 			if (err != nil) != tc.err || string(sum.Status) != tc.status || !strings.Contains(sum.Reason, tc.reason) {
 				t.Errorf("got %q %q, %v; want %q containing %q, error %v", sum.Status, sum.Reason, err, tc.status, tc.reason, tc.err)
 			}
@@ -348,12 +215,10 @@ func TestPayloads(t *testing.T) {
 	}
 }
 
-func event(name string) json.RawMessage { return samples.Event(name) }
-
 func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
-	w := world.New(t, server)
-	mixedWorld(t, w)
-	svc := service(w)
+	w := memworld.New(t)
+	memMixedWorld(t, w)
+	svc := w.Service()
 	// The service's clock stands 20 minutes ahead of the invocation's 15-minute deadline: the
 	// time budget is spent before the first repository, whatever the machine's speed.
 	svc.Now = func() time.Time { return time.Now().Add(20 * time.Minute) }
@@ -363,7 +228,7 @@ func TestStopsCleanlyBeforeTheDeadline(t *testing.T) {
 	if err != nil || sum.Complete || sum.Scanned != 0 {
 		t.Errorf("got %+v, %v; want complete=false, nothing scanned, no error", sum, err)
 	}
-	if got := writtenRepositories(w); len(got) != 0 {
+	if got := ecrWrites(w.Rec); len(got) != 0 {
 		t.Errorf("ECR writes: got %v; want none", got)
 	}
 }
@@ -387,7 +252,7 @@ func (s slowProjects) ListTags(ctx context.Context, in *sagemaker.ListTagsInput,
 }
 
 func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme"})
 	for i := range 5 {
 		w.SageMaker.PutProject(fmt.Sprintf("project-%d", i), "", map[string]string{"team": "risk"})
@@ -402,7 +267,7 @@ func TestDiscoveryOutOfTimeStillCompletesTheSharedRepositories(t *testing.T) {
 		}
 	}
 	late := &atomic.Bool{}
-	svc := service(w)
+	svc := w.Service()
 	slow := *w.Accounts
 	slow.HomeSageMaker = slowProjects{SageMaker: w.Projects, release: release, late: late}
 	svc.Accounts = &slow

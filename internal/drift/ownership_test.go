@@ -1,31 +1,26 @@
-//go:build integration
-
 package drift_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // retiredWorld is a central registry where this account's Forecast project was deleted and
 // its repositories retired, and a member has since made a project of the same team and name.
-func retiredWorld(t *testing.T) *world.World {
+func retiredWorld(t *testing.T) *memworld.World {
 	t.Helper()
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "member-accounts": member})
 	w.SageMaker.PutProject("forecast", "p-home", map[string]string{"team": "demand"})
-	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
+	if sum, err := w.Service().Handle(memworld.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
 		t.Fatalf("set-up run: %+v, %v", sum, err)
 	}
 	w.SageMaker.DeleteProject("forecast")
 	for _, name := range []string{"acme-sm-demand-forecast/preprocessing", forecastRepository, "acme-sm-demand-forecast/inference"} {
-		if err := w.Setup.TagByHand(context.Background(), name, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"}); err != nil {
-			t.Fatal(err)
-		}
+		w.TagByHand(t, name, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"})
 	}
 	w.SageMaker.Account(member).PutProject("forecast", "p-m", map[string]string{"team": "demand"})
 	return w
@@ -33,7 +28,7 @@ func retiredWorld(t *testing.T) *world.World {
 
 // stillThisAccounts fails the test unless the repository is still this account's: no account
 // tag, the deleted stamp kept, and no member granted pull.
-func stillThisAccounts(t *testing.T, w *world.World, name string) {
+func stillThisAccounts(t *testing.T, w *memworld.World, name string) {
 	t.Helper()
 	r := w.Repository(t, name)
 	if a, ok := r.Tags["sagemaker:project-account"]; ok {
@@ -52,7 +47,7 @@ func stillThisAccounts(t *testing.T, w *world.World, name string) {
 func TestSweepNeverHandsARetiredRepositoryToAMember(t *testing.T) {
 	w := retiredWorld(t)
 	for _, mode := range []string{"fix", "report"} {
-		if _, err := service(w).Handle(world.Deadline(t), manual(mode)); err != nil {
+		if _, err := w.Service().Handle(memworld.Deadline(t), manual(mode)); err != nil {
 			t.Fatalf("%s run: %v", mode, err)
 		}
 	}
@@ -64,10 +59,8 @@ func TestSweepNeverHandsARetiredRepositoryToAMember(t *testing.T) {
 // The same for a repository of this account whose owner tags someone removed.
 func TestSweepNeverHandsAStrippedRepositoryToAMember(t *testing.T) {
 	w := retiredWorld(t)
-	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "team", "sagemaker:project-name"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+	w.UntagByHand(t, forecastRepository, "team", "sagemaker:project-name")
+	if _, err := w.Service().Handle(memworld.Deadline(t), manual("fix")); err != nil {
 		t.Fatal(err)
 	}
 	r := w.Repository(t, forecastRepository)
@@ -80,14 +73,12 @@ func TestSweepNeverHandsAStrippedRepositoryToAMember(t *testing.T) {
 // member project of the same name.
 func TestRepairNeverHandsARetiredRepositoryToAMember(t *testing.T) {
 	w := retiredWorld(t)
-	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "scope"); err != nil {
-		t.Fatal(err)
-	}
+	w.UntagByHand(t, forecastRepository, "scope")
 	untagged := record("ecr-untag-resource.json", func(ev map[string]any) {
 		samples.RequestParameters(ev)["resourceArn"] = w.Repository(t, forecastRepository).ARN
 		samples.RequestParameters(ev)["tagKeys"] = []any{"scope"}
 	})
-	sum, err := service(w).Handle(world.Deadline(t), untagged)
+	sum, err := w.Service().Handle(memworld.Deadline(t), untagged)
 	if err != nil || sum.Fixed != 1 {
 		t.Fatalf("repair: %+v, %v; want the scope tag put back", sum, err)
 	}
@@ -100,10 +91,8 @@ func TestRepairNeverHandsARetiredRepositoryToAMember(t *testing.T) {
 // read, so this needs no pull access configured.
 func TestSweepPutsBackARemovedAccountTagBeforeAccess(t *testing.T) {
 	w := forecastWorld(t)
-	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account"); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	w.UntagByHand(t, forecastRepository, "sagemaker:project-account")
+	sum, err := w.Service().Handle(memworld.Deadline(t), manual("fix"))
 	if err != nil || sum.Errors != 0 || sum.Fixed != 1 {
 		t.Fatalf("sweep: %+v, %v; want the tag put back", sum, err)
 	}
@@ -117,11 +106,9 @@ func TestSweepPutsBackARemovedAccountTagBeforeAccess(t *testing.T) {
 // take the member's grant away: the repository stays the member's, by the product's own grant.
 func TestSweepKeepsAMembersGrantWhenItsOwnerCannotBeRead(t *testing.T) {
 	w := forecastWorld(t)
-	if err := w.Setup.UntagByHand(context.Background(), forecastRepository, "sagemaker:project-account", "team"); err != nil {
-		t.Fatal(err)
-	}
+	w.UntagByHand(t, forecastRepository, "sagemaker:project-account", "team")
 	w.SageMaker.Account(member).Refuse("ListTags")
-	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+	if _, err := w.Service().Handle(memworld.Deadline(t), manual("fix")); err != nil {
 		t.Logf("sweep: %v", err)
 	}
 	r := w.Repository(t, forecastRepository)
@@ -137,19 +124,17 @@ func TestSweepKeepsAMembersGrantWhenItsOwnerCannotBeRead(t *testing.T) {
 // a retired repository of this account stays this account's, though the member has a project
 // of its name.
 func TestSweepNeverTakesAPullAccountsGrantForOwnership(t *testing.T) {
-	w := world.New(t, server)
+	w := memworld.New(t)
 	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "member-accounts": member, "pull-accounts": member})
 	w.SageMaker.PutProject("forecast", "p-home", map[string]string{"team": "demand"})
-	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
+	if sum, err := w.Service().Handle(memworld.Deadline(t), manual("fix")); err != nil || sum.Created != 3 {
 		t.Fatalf("set-up run: %+v, %v", sum, err)
 	}
 	w.SageMaker.DeleteProject("forecast")
-	if err := w.Setup.TagByHand(context.Background(), forecastRepository, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"}); err != nil {
-		t.Fatal(err)
-	}
+	w.TagByHand(t, forecastRepository, map[string]string{"sagemaker:project-deleted": "2026-11-30T10:00:00Z"})
 	w.SageMaker.Account(member).PutProject("forecast", "p-m", map[string]string{"team": "demand"})
 	w.DeleteConfig(t, "pull-accounts")
-	if _, err := service(w).Handle(world.Deadline(t), samples.Edit("parameter-store-change.json", func(ev map[string]any) {
+	if _, err := w.Service().Handle(memworld.Deadline(t), samples.Edit("parameter-store-change.json", func(ev map[string]any) {
 		samples.Detail(ev)["name"] = configPath + "/pull-accounts"
 	})); err != nil {
 		t.Fatal(err)

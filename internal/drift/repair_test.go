@@ -1,39 +1,32 @@
-//go:build integration
-
 package drift_test
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
 // The repository the sample hand-edit records name.
 const edited = "acme-sm-data-science-churn-model/training"
 
-// churnWorld is a world with the Churn-Model project live in SageMaker and its repositories
+// memChurnWorld is a world with the Churn-Model project live in SageMaker and its repositories
 // made by the product, as after its CreateProject.
-func churnWorld(t *testing.T, extra map[string]string) *world.World {
+func memChurnWorld(t *testing.T, extra map[string]string) *memworld.World {
 	t.Helper()
-	w := world.New(t, server)
+	w := memworld.New(t)
 	cfg := map[string]string{"company": "acme", "shared-repos": "none"}
 	for k, v := range extra {
 		cfg[k] = v
 	}
 	w.PutConfig(t, cfg)
 	w.SageMaker.PutProject("Churn-Model", "p-1a2b3c4d5e6f", map[string]string{"team": "data-science"})
-	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Created < 3 {
+	if sum, err := w.Service().Handle(memworld.Deadline(t), manual("fix")); err != nil || sum.Created < 3 {
 		t.Fatalf("set-up run: %+v, %v; want the project's 3 repositories (and the shared ones)", sum, err)
 	}
 	w.Rec.Clear()
@@ -48,88 +41,39 @@ func record(name string, fn func(ev map[string]any)) json.RawMessage {
 	return samples.Edit(name, fn)
 }
 
-// ecrCalls lists the ECR calls the product made, in order.
-func ecrCalls(w *world.World) []string {
-	var out []string
-	for _, r := range w.Rec.Requests() {
-		if r.Service == "ecr" {
-			out = append(out, r.Operation)
-		}
-	}
-	return out
-}
-
-func TestHandEditedLifecyclePolicyIsRestoredAtOnce(t *testing.T) {
-	w := churnWorld(t, nil)
-	sink := w.CaptureEvents(t)
-	if err := w.Setup.EditRetentionByHand(context.Background(), edited, 99); err != nil {
-		t.Fatal(err)
-	}
-
-	listed := w.SageMaker.Calls()["ListProjects"]
-	sum, err := service(w).Handle(world.Deadline(t), record("ecr-put-lifecycle-policy.json", nil))
-	if err != nil || sum.Trigger != "repair" || sum.Repository != edited || sum.Fixed != 1 || sum.Event != "PutLifecyclePolicy" {
-		t.Fatalf("repair: %+v, %v; want %s fixed", sum, err, edited)
-	}
-	if n, _ := w.Repository(t, edited).Retention(); n != 10 {
-		t.Errorf("retention after the repair: %d; want 10", n)
-	}
-	// One repository's reads and writes, not a sweep: no listing, no project discovery. What the
-	// repository says of its owner is read first; then, the owner known, the repository is
-	// observed and written with no SageMaker call in between.
-	want := []string{"DescribeRepositories", "ListTagsForResource", "DescribeRepositories", "ListTagsForResource", "GetLifecyclePolicy", "PutLifecyclePolicy"}
-	if diff := cmp.Diff(want, ecrCalls(w)); diff != "" {
-		t.Errorf("ECR calls of the repair (-want +got):\n%s", diff)
-	}
-	if got := w.SageMaker.Calls()["ListProjects"] - listed; got != 0 {
-		t.Errorf("ListProjects calls of the repair: %d; want none", got)
-	}
-	if got := account.ByType(sink.Drain(t)); got[publish.DriftFixed] != 1 || got[publish.ReconcileCompleted] != 1 {
-		t.Errorf("events: %v; want one Drift Fixed and the completed event", got)
-	}
-
-	// The product's own PutLifecyclePolicy comes back as a record too: it finds the repository
-	// as desired, and writes nothing.
-	w.Rec.Clear()
-	own := record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
-		samples.Detail(ev)["userIdentity"] = map[string]any{"type": "AssumedRole",
-			"arn": "arn:aws:sts::123456789012:assumed-role/stack-DriftFunctionRole-ABC/stack-drift"}
+// deleteByHand deletes the repository as a person would, and returns CloudTrail's record of it.
+func deleteByHand(t *testing.T, w *memworld.World, name string) json.RawMessage {
+	t.Helper()
+	w.DeleteByHand(t, name)
+	return record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+		samples.Detail(ev)["eventName"] = "DeleteRepository"
+		samples.Detail(ev)["requestParameters"] = map[string]any{"repositoryName": name, "force": true}
 	})
-	if sum, err := service(w).Handle(world.Deadline(t), own); err != nil || sum.Compliant != 1 || sum.Fixed != 0 {
-		t.Errorf("repair of the product's own write: %+v, %v; want compliant", sum, err)
-	}
-	if got := writtenRepositories(w); len(got) != 0 {
-		t.Errorf("the product's own write caused a second write: %v", got)
-	}
 }
 
 func TestReportModeRepairOnlyReports(t *testing.T) {
-	w := churnWorld(t, map[string]string{"drift-mode": "report"})
-	if err := w.Setup.EditRetentionByHand(context.Background(), edited, 99); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := service(w).Handle(world.Deadline(t), record("ecr-put-lifecycle-policy.json", nil))
+	w := memChurnWorld(t, map[string]string{"drift-mode": "report"})
+	w.EditRetentionByHand(t, edited, 99)
+	sum, err := w.Service().Handle(memworld.Deadline(t), record("ecr-put-lifecycle-policy.json", nil))
 	if err != nil || sum.Drifted != 1 || sum.Fixed != 0 {
 		t.Errorf("report repair: %+v, %v; want drifted, not fixed", sum, err)
 	}
-	if got := writtenRepositories(w); len(got) != 0 {
+	if got := ecrWrites(w.Rec); len(got) != 0 {
 		t.Errorf("report mode wrote %v", got)
 	}
 }
 
 func TestRemovedTeamTagIsPutBackByTheRepair(t *testing.T) {
-	w := churnWorld(t, nil)
-	if err := w.Setup.UntagByHand(context.Background(), edited, "team"); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := service(w).Handle(world.Deadline(t), record("ecr-untag-resource.json", nil))
+	w := memChurnWorld(t, nil)
+	w.UntagByHand(t, edited, "team")
+	sum, err := w.Service().Handle(memworld.Deadline(t), record("ecr-untag-resource.json", nil))
 	if err != nil || sum.Fixed != 1 {
 		t.Fatalf("repair: %+v, %v; want the tag put back", sum, err)
 	}
 	if got := w.Repository(t, edited).Tags["team"]; got != "data-science" {
 		t.Errorf("team tag: %q; want data-science, from the project's own tags", got)
 	}
-	if got := writtenRepositories(w); !slices.Equal(got, []string{"TagResource " + edited}) {
+	if got := ecrWrites(w.Rec); !slices.Equal(got, []string{"TagResource " + edited}) {
 		t.Errorf("writes: %v; want the one TagResource", got)
 	}
 }
@@ -142,10 +86,10 @@ func TestDeletedRepositoryIsCreatedAgain(t *testing.T) {
 		{"shared", "acme-sagemaker-shared/base-sklearn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := churnWorld(t, map[string]string{"shared-repos": "base-sklearn"})
+			w := memChurnWorld(t, map[string]string{"shared-repos": "base-sklearn"})
 			sink := w.CaptureEvents(t)
 			deleted := deleteByHand(t, w, tc.repository)
-			sum, err := service(w).Handle(world.Deadline(t), deleted)
+			sum, err := w.Service().Handle(memworld.Deadline(t), deleted)
 			if err != nil || sum.Created != 1 || sum.Missing != 1 {
 				t.Fatalf("repair: %+v, %v; want the repository created again", sum, err)
 			}
@@ -163,45 +107,33 @@ func TestDeletedRepositoryIsCreatedAgain(t *testing.T) {
 	}
 }
 
-// deleteByHand deletes the repository as a person would, and returns CloudTrail's record of it.
-func deleteByHand(t *testing.T, w *world.World, name string) json.RawMessage {
-	t.Helper()
-	if _, err := w.Setup.ECR.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name), Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	return record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
-		samples.Detail(ev)["eventName"] = "DeleteRepository"
-		samples.Detail(ev)["requestParameters"] = map[string]any{"repositoryName": name, "force": true}
-	})
-}
-
 // A deleted repository is not brought back when nothing wants it: its project is gone or being
 // deleted, or the configuration creates no project repositories.
 func TestDeletedRepositoryIsNotCreatedAgainUnlessWanted(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		arrange func(w *world.World)
+		arrange func(w *memworld.World)
 	}{
-		{"project deleted", func(w *world.World) { w.SageMaker.DeleteProject("Churn-Model") }},
-		{"project being deleted", func(w *world.World) {
+		{"project deleted", func(w *memworld.World) { w.SageMaker.DeleteProject("Churn-Model") }},
+		{"project being deleted", func(w *memworld.World) {
 			if err := w.SageMaker.SetStatus("Churn-Model", "DeleteInProgress"); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"create-project-repos false", func(w *world.World) {
+		{"create-project-repos false", func(w *memworld.World) {
 			w.PutConfig(t, map[string]string{"create-project-repos": "false"})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := churnWorld(t, nil)
+			w := memChurnWorld(t, nil)
 			tc.arrange(w)
 			deleted := deleteByHand(t, w, edited)
 			w.Rec.Clear()
-			sum, err := service(w).Handle(world.Deadline(t), deleted)
+			sum, err := w.Service().Handle(memworld.Deadline(t), deleted)
 			if err != nil || sum.Status != "ignored" || sum.Created != 0 {
 				t.Errorf("repair: %+v, %v; want ignored: nothing wants it back", sum, err)
 			}
-			if got := writtenRepositories(w); len(got) != 0 {
+			if got := ecrWrites(w.Rec); len(got) != 0 {
 				t.Errorf("writes: %v", got)
 			}
 		})
@@ -209,7 +141,7 @@ func TestDeletedRepositoryIsNotCreatedAgainUnlessWanted(t *testing.T) {
 }
 
 func TestRecordsThatCannotStartARepairAreIgnored(t *testing.T) {
-	w := churnWorld(t, nil)
+	w := memChurnWorld(t, nil)
 	for _, tc := range []struct {
 		name   string
 		record json.RawMessage
@@ -243,11 +175,11 @@ func TestRecordsThatCannotStartARepairAreIgnored(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w.PutConfig(t, map[string]string{"lifecycle-exempt": "acme-sm-data-science-churn-model/inference"})
 			w.Rec.Clear()
-			sum, err := service(w).Handle(world.Deadline(t), tc.record)
+			sum, err := w.Service().Handle(memworld.Deadline(t), tc.record)
 			if err != nil || sum.Status != "ignored" || !strings.Contains(sum.Reason, tc.reason) {
 				t.Errorf("got %q %q, %v; want ignored, the reason naming %q", sum.Status, sum.Reason, err, tc.reason)
 			}
-			if got := writtenRepositories(w); len(got) != 0 {
+			if got := ecrWrites(w.Rec); len(got) != 0 {
 				t.Errorf("writes: %v; want none", got)
 			}
 		})

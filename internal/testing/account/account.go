@@ -324,16 +324,32 @@ func (a *Account) SetMutabilityByHand(ctx context.Context, name, mode string) er
 }
 
 // EditRetentionByHand does what a person at the console would: it reads the repository's
-// lifecycle policy, sets countNumber in every rule to n, and puts the text back. Nothing else
-// in the text changes.
+// lifecycle policy, sets countNumber in every rule to n, and puts the text back (see
+// WithRetention).
 func (a *Account) EditRetentionByHand(ctx context.Context, name string, n int) error {
 	pol, err := a.ECR.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
 	if err != nil {
 		return fmt.Errorf("lifecycle policy of %s: %w", name, err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal([]byte(aws.ToString(pol.LifecyclePolicyText)), &doc); err != nil {
+	text, err := WithRetention(aws.ToString(pol.LifecyclePolicyText), n)
+	if err != nil {
 		return fmt.Errorf("lifecycle policy of %s: %w", name, err)
+	}
+	_, err = a.ECR.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
+		RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(text),
+	})
+	if err != nil {
+		return fmt.Errorf("put lifecycle policy %s: %w", name, err)
+	}
+	return nil
+}
+
+// WithRetention is the lifecycle policy text with countNumber set to n in every rule, as a
+// person editing it by hand would leave it; nothing else in the text changes.
+func WithRetention(policy string, n int) (string, error) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		return "", err
 	}
 	rules, _ := doc["rules"].([]any)
 	for _, r := range rules {
@@ -342,16 +358,7 @@ func (a *Account) EditRetentionByHand(ctx context.Context, name string, n int) e
 		}
 	}
 	text, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	_, err = a.ECR.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
-		RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(string(text)),
-	})
-	if err != nil {
-		return fmt.Errorf("put lifecycle policy %s: %w", name, err)
-	}
-	return nil
+	return string(text), err
 }
 
 // UntagByHand removes the tag keys from the repository, as a person at the console would.

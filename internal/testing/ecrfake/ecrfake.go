@@ -1,9 +1,11 @@
 // Package ecrfake is a small in-memory ECR at the registry boundary: a map of repositories
 // behind the SDK's own method signatures, so *ecrfake.Registry stands where *ecr.Client
 // stands and the engine's rules are unit-tested in milliseconds, without a server. It answers
-// with the SDK's typed errors, as ECR does, and counts every call by operation.
+// with the SDK's typed errors, as ECR does, counts every call by operation and, when observed
+// (see Observe), reports each call as the wire recorder would have seen it. A test arranges it
+// and reads it back with Put, Edit, Delete and Get, which are not calls.
 //
-// It is for the engine's logic only. What ECR's wire protocol does is tested against moto.
+// It is for the product's logic only. What ECR's wire protocol does is tested against moto.
 package ecrfake
 
 import (
@@ -20,6 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"golang.org/x/time/rate"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
 // Account and Region are those of every ARN and URI the fake makes.
@@ -57,6 +62,9 @@ type Registry struct {
 	pageSize int
 	// lag is what a created repository's lag starts at (see SetLag).
 	lag int
+	// observe sees every call (see Observe); limiter paces them (see SetRate).
+	observe func(wire.Request)
+	limiter *rate.Limiter
 }
 
 // New returns an empty registry whose listing pages hold at most 1,000 repositories, as ECR's.
@@ -80,6 +88,48 @@ func (r *Registry) SetLag(n int) {
 	r.lag = n
 }
 
+// Observe has fn see every call from now on, before it is answered, as a wire.Recorder sees a
+// request: ECR's service and operation, the repository the call names (none for
+// DescribeRepositories, whose names are a list) and its force flag. fn must not call the
+// registry.
+func (r *Registry) Observe(fn func(wire.Request)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observe = fn
+}
+
+// SetRate makes the registry answer at most perSecond calls a second, with bursts of up to a
+// second's worth, as the product's own rate cap paces its ECR client (awsclient.Pace); a call
+// waits for its turn, or fails when its context ends first. 0 lifts the cap.
+func (r *Registry) SetRate(perSecond float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limiter = nil
+	if perSecond > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
+}
+
+// begin waits for the call's turn under the rate cap, then takes r.mu and counts and observes
+// the call. The caller unlocks r.mu when begin succeeds.
+func (r *Registry) begin(ctx context.Context, call wire.Request) error {
+	r.mu.Lock()
+	limiter := r.limiter
+	r.mu.Unlock()
+	if limiter != nil {
+		if err := limiter.Wait(ctx); err != nil {
+			return fmt.Errorf("rate cap: %w", err)
+		}
+	}
+	r.mu.Lock()
+	call.Service = "ecr"
+	r.calls[call.Operation]++
+	if r.observe != nil {
+		r.observe(call)
+	}
+	return nil
+}
+
 // Put adds or replaces a repository, as a person or another tool would have made it.
 func (r *Registry) Put(repo Repository) {
 	r.mu.Lock()
@@ -90,6 +140,33 @@ func (r *Registry) Put(repo Repository) {
 		c.Tags = map[string]string{}
 	}
 	r.repos[repo.Name] = &c
+}
+
+// Edit changes the repository in place, as a person at the console would; it is not a call.
+// ok is false when there is no such repository.
+func (r *Registry) Edit(name string, fn func(*Repository)) (ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	repo := r.repos[name]
+	if repo == nil {
+		return false
+	}
+	fn(repo)
+	repo.Name = name
+	if repo.Tags == nil {
+		repo.Tags = map[string]string{}
+	}
+	return true
+}
+
+// Delete removes the repository, images and all, as a person would; it is not a call. ok is
+// false when there was none.
+func (r *Registry) Delete(name string) (ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok = r.repos[name]
+	delete(r.repos, name)
+	return ok
 }
 
 // Get returns a copy of the repository; ok is false when there is none.
@@ -137,13 +214,6 @@ func (r *Registry) ResetCalls() {
 	clear(r.calls)
 }
 
-// call counts an operation and returns the repository it names (see lookup). The caller holds
-// r.mu.
-func (r *Registry) call(op, name string) *Repository {
-	r.calls[op]++
-	return r.lookup(name)
-}
-
 // lookup returns the repository name, or nil when there is none or while its lag lasts. The
 // caller holds r.mu.
 func (r *Registry) lookup(name string) *Repository {
@@ -155,8 +225,14 @@ func (r *Registry) lookup(name string) *Repository {
 	return repo
 }
 
-func arn(name string) string {
+// ARN is the repository's ARN, as the fake reports it.
+func ARN(name string) string {
 	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", Region, Account, name)
+}
+
+// URI is the repository's URI, as the fake reports it.
+func URI(name string) string {
+	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, Region, name)
 }
 
 func nameOf(resourceARN string) string {
@@ -171,8 +247,8 @@ func notFound(name string) error {
 func (repo *Repository) describe() ecrtypes.Repository {
 	d := ecrtypes.Repository{
 		RepositoryName:          aws.String(repo.Name),
-		RepositoryArn:           aws.String(arn(repo.Name)),
-		RepositoryUri:           aws.String(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, Region, repo.Name)),
+		RepositoryArn:           aws.String(ARN(repo.Name)),
+		RepositoryUri:           aws.String(URI(repo.Name)),
 		RegistryId:              aws.String(Account),
 		ImageTagMutability:      ecrtypes.ImageTagMutability(cmp.Or(repo.Mutability, "MUTABLE")),
 		EncryptionConfiguration: &ecrtypes.EncryptionConfiguration{EncryptionType: ecrtypes.EncryptionType(cmp.Or(repo.Encryption, "AES256"))},
@@ -189,10 +265,11 @@ func (repo *Repository) describe() ecrtypes.Repository {
 
 // DescribeRepositories lists repositories by name (every name must exist) or, without names,
 // a page at a time in name order; NextToken is the offset of the next page.
-func (r *Registry) DescribeRepositories(_ context.Context, in *ecr.DescribeRepositoriesInput, _ ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
-	r.mu.Lock()
+func (r *Registry) DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, _ ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
+	if err := r.begin(ctx, wire.Request{Operation: "DescribeRepositories"}); err != nil {
+		return nil, err
+	}
 	defer r.mu.Unlock()
-	r.calls["DescribeRepositories"]++
 	out := &ecr.DescribeRepositoriesOutput{}
 	if len(in.RepositoryNames) > 0 {
 		for _, name := range in.RepositoryNames {
@@ -221,11 +298,13 @@ func (r *Registry) DescribeRepositories(_ context.Context, in *ecr.DescribeRepos
 }
 
 // ListTagsForResource returns the repository's tags.
-func (r *Registry) ListTagsForResource(_ context.Context, in *ecr.ListTagsForResourceInput, _ ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) ListTagsForResource(ctx context.Context, in *ecr.ListTagsForResourceInput, _ ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error) {
 	name := nameOf(aws.ToString(in.ResourceArn))
-	repo := r.call("ListTagsForResource", name)
+	if err := r.begin(ctx, wire.Request{Operation: "ListTagsForResource", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -237,11 +316,13 @@ func (r *Registry) ListTagsForResource(_ context.Context, in *ecr.ListTagsForRes
 }
 
 // GetLifecyclePolicy returns the policy text as it was put.
-func (r *Registry) GetLifecyclePolicy(_ context.Context, in *ecr.GetLifecyclePolicyInput, _ ...func(*ecr.Options)) (*ecr.GetLifecyclePolicyOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) GetLifecyclePolicy(ctx context.Context, in *ecr.GetLifecyclePolicyInput, _ ...func(*ecr.Options)) (*ecr.GetLifecyclePolicyOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("GetLifecyclePolicy", name)
+	if err := r.begin(ctx, wire.Request{Operation: "GetLifecyclePolicy", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	switch {
 	case repo == nil:
 		return nil, notFound(name)
@@ -253,11 +334,13 @@ func (r *Registry) GetLifecyclePolicy(_ context.Context, in *ecr.GetLifecyclePol
 
 // DescribeImages returns as many image details as the repository holds images, up to
 // MaxResults.
-func (r *Registry) DescribeImages(_ context.Context, in *ecr.DescribeImagesInput, _ ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, _ ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("DescribeImages", name)
+	if err := r.begin(ctx, wire.Request{Operation: "DescribeImages", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -274,11 +357,12 @@ func (r *Registry) DescribeImages(_ context.Context, in *ecr.DescribeImagesInput
 
 // CreateRepository creates the repository with its tags, or answers
 // RepositoryAlreadyExistsException.
-func (r *Registry) CreateRepository(_ context.Context, in *ecr.CreateRepositoryInput, _ ...func(*ecr.Options)) (*ecr.CreateRepositoryOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) CreateRepository(ctx context.Context, in *ecr.CreateRepositoryInput, _ ...func(*ecr.Options)) (*ecr.CreateRepositoryOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	r.calls["CreateRepository"]++
+	if err := r.begin(ctx, wire.Request{Operation: "CreateRepository", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
 	if r.repos[name] != nil {
 		return nil, &ecrtypes.RepositoryAlreadyExistsException{Message: aws.String("The repository with name '" + name + "' already exists")}
 	}
@@ -300,11 +384,13 @@ func (r *Registry) CreateRepository(_ context.Context, in *ecr.CreateRepositoryI
 }
 
 // PutLifecyclePolicy stores the text as given.
-func (r *Registry) PutLifecyclePolicy(_ context.Context, in *ecr.PutLifecyclePolicyInput, _ ...func(*ecr.Options)) (*ecr.PutLifecyclePolicyOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) PutLifecyclePolicy(ctx context.Context, in *ecr.PutLifecyclePolicyInput, _ ...func(*ecr.Options)) (*ecr.PutLifecyclePolicyOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("PutLifecyclePolicy", name)
+	if err := r.begin(ctx, wire.Request{Operation: "PutLifecyclePolicy", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -313,11 +399,13 @@ func (r *Registry) PutLifecyclePolicy(_ context.Context, in *ecr.PutLifecyclePol
 }
 
 // PutImageTagMutability sets the mutability and its exclusion filters.
-func (r *Registry) PutImageTagMutability(_ context.Context, in *ecr.PutImageTagMutabilityInput, _ ...func(*ecr.Options)) (*ecr.PutImageTagMutabilityOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) PutImageTagMutability(ctx context.Context, in *ecr.PutImageTagMutabilityInput, _ ...func(*ecr.Options)) (*ecr.PutImageTagMutabilityOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("PutImageTagMutability", name)
+	if err := r.begin(ctx, wire.Request{Operation: "PutImageTagMutability", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -329,11 +417,13 @@ func (r *Registry) PutImageTagMutability(_ context.Context, in *ecr.PutImageTagM
 }
 
 // GetRepositoryPolicy returns the repository policy text as it was set.
-func (r *Registry) GetRepositoryPolicy(_ context.Context, in *ecr.GetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) GetRepositoryPolicy(ctx context.Context, in *ecr.GetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("GetRepositoryPolicy", name)
+	if err := r.begin(ctx, wire.Request{Operation: "GetRepositoryPolicy", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	switch {
 	case repo == nil:
 		return nil, notFound(name)
@@ -344,11 +434,13 @@ func (r *Registry) GetRepositoryPolicy(_ context.Context, in *ecr.GetRepositoryP
 }
 
 // SetRepositoryPolicy stores the text as given.
-func (r *Registry) SetRepositoryPolicy(_ context.Context, in *ecr.SetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.SetRepositoryPolicyOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) SetRepositoryPolicy(ctx context.Context, in *ecr.SetRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.SetRepositoryPolicyOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("SetRepositoryPolicy", name)
+	if err := r.begin(ctx, wire.Request{Operation: "SetRepositoryPolicy", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -357,11 +449,13 @@ func (r *Registry) SetRepositoryPolicy(_ context.Context, in *ecr.SetRepositoryP
 }
 
 // DeleteRepositoryPolicy deletes the policy, or answers RepositoryPolicyNotFoundException.
-func (r *Registry) DeleteRepositoryPolicy(_ context.Context, in *ecr.DeleteRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.DeleteRepositoryPolicyOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, in *ecr.DeleteRepositoryPolicyInput, _ ...func(*ecr.Options)) (*ecr.DeleteRepositoryPolicyOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("DeleteRepositoryPolicy", name)
+	if err := r.begin(ctx, wire.Request{Operation: "DeleteRepositoryPolicy", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	switch {
 	case repo == nil:
 		return nil, notFound(name)
@@ -378,11 +472,13 @@ func policyNotFound() error {
 }
 
 // TagResource adds or overwrites tags.
-func (r *Registry) TagResource(_ context.Context, in *ecr.TagResourceInput, _ ...func(*ecr.Options)) (*ecr.TagResourceOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) TagResource(ctx context.Context, in *ecr.TagResourceInput, _ ...func(*ecr.Options)) (*ecr.TagResourceOutput, error) {
 	name := nameOf(aws.ToString(in.ResourceArn))
-	repo := r.call("TagResource", name)
+	if err := r.begin(ctx, wire.Request{Operation: "TagResource", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -393,11 +489,13 @@ func (r *Registry) TagResource(_ context.Context, in *ecr.TagResourceInput, _ ..
 }
 
 // UntagResource removes tag keys.
-func (r *Registry) UntagResource(_ context.Context, in *ecr.UntagResourceInput, _ ...func(*ecr.Options)) (*ecr.UntagResourceOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) UntagResource(ctx context.Context, in *ecr.UntagResourceInput, _ ...func(*ecr.Options)) (*ecr.UntagResourceOutput, error) {
 	name := nameOf(aws.ToString(in.ResourceArn))
-	repo := r.call("UntagResource", name)
+	if err := r.begin(ctx, wire.Request{Operation: "UntagResource", Repository: name}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	if repo == nil {
 		return nil, notFound(name)
 	}
@@ -408,11 +506,13 @@ func (r *Registry) UntagResource(_ context.Context, in *ecr.UntagResourceInput, 
 }
 
 // DeleteRepository deletes a repository; one holding images only with Force, as ECR does.
-func (r *Registry) DeleteRepository(_ context.Context, in *ecr.DeleteRepositoryInput, _ ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *Registry) DeleteRepository(ctx context.Context, in *ecr.DeleteRepositoryInput, _ ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error) {
 	name := aws.ToString(in.RepositoryName)
-	repo := r.call("DeleteRepository", name)
+	if err := r.begin(ctx, wire.Request{Operation: "DeleteRepository", Repository: name, Force: in.Force}); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	repo := r.lookup(name)
 	switch {
 	case repo == nil:
 		return nil, notFound(name)

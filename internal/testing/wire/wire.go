@@ -1,6 +1,7 @@
 // Package wire reads AWS JSON-protocol requests as they go over the wire (service, operation,
 // the repository they name) and records them: what the tests assert the product sent, and
-// what the fault proxy decides on.
+// what the fault proxy decides on. The in-memory fakes report the calls they answer in the same
+// form (see Recorder.Add), so one record holds a test's calls whichever stand-in answered them.
 package wire
 
 import (
@@ -58,18 +59,23 @@ var services = map[string]string{
 
 // RoundTrip records the request's service, operation and repository, then sends it.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := Describe(req)
-	if r.Check != nil {
-		r.Check(rec)
-	}
-	r.mu.Lock()
-	r.reqs = append(r.reqs, rec)
-	r.mu.Unlock()
+	r.Add(Describe(req))
 	next := r.Next
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	return next.RoundTrip(req)
+}
+
+// Add records a call that did not go over HTTP, one an in-memory fake answered, as RoundTrip
+// records a request: Check sees it first.
+func (r *Recorder) Add(req Request) {
+	if r.Check != nil {
+		r.Check(req)
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req)
+	r.mu.Unlock()
 }
 
 // Describe reads a JSON-protocol AWS request's service, operation and repository. It restores the

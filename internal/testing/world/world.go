@@ -19,6 +19,7 @@ import (
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/invariants"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsgate"
@@ -30,8 +31,8 @@ import (
 // clients.
 // The product's clients go through Rec, so a test can assert on exactly what the product sent;
 // Setup's do not, so arranging the world does not pollute that record. Every request of the
-// product is also checked against the safety invariants (see invariants.go); a test that
-// breaks one fails, whatever it asserts itself.
+// product is also checked against the safety invariants (see internal/testing/invariants); a
+// test that breaks one fails, whatever it asserts itself.
 type World struct {
 	Moto *moto.Server
 	Rec  *wire.Recorder
@@ -55,7 +56,7 @@ type World struct {
 	// Setup is the emulated account as a person sees it; its calls are not recorded.
 	Setup *account.Account
 
-	inv *invariants
+	inv *invariants.Checker
 }
 
 // New resets moto and returns a World on it.
@@ -75,9 +76,9 @@ func New(t testing.TB, m *moto.Server) *World {
 	gateSrv := httptest.NewServer(gate)
 	t.Cleanup(gateSrv.Close)
 
-	inv := newInvariants()
-	rec := &wire.Recorder{Check: inv.check}
-	t.Cleanup(func() { inv.report(t) })
+	inv := invariants.New()
+	rec := &wire.Recorder{Check: inv.Check}
+	t.Cleanup(func() { inv.Report(t) })
 	product := account.SDK(m.URL, rec)
 	sm := func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(srv.URL) }
 	projects := sagemaker.NewFromConfig(product, sm)
@@ -104,7 +105,7 @@ func New(t testing.TB, m *moto.Server) *World {
 // the invariants what the configuration now is.
 func (w *World) PutConfig(t testing.TB, values map[string]string) {
 	t.Helper()
-	w.inv.configure(account.ConfigPath, values)
+	w.inv.Configure(account.ConfigPath, values)
 	if err := w.Setup.PutConfig(context.Background(), values); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func (w *World) PutConfig(t testing.TB, values map[string]string) {
 // the invariants.
 func (w *World) DeleteConfig(t testing.TB, names ...string) {
 	t.Helper()
-	w.inv.forget(account.ConfigPath, names)
+	w.inv.Forget(account.ConfigPath, names)
 	if err := w.Setup.DeleteConfig(context.Background(), names...); err != nil {
 		t.Fatal(err)
 	}
