@@ -1,0 +1,29 @@
+package datazonefake
+
+import "net/http/httptest"
+
+// Listener is a Server served in this process on a free loopback port, for functions that run
+// in other processes. The embedded Server holds its domains: PutDomain, PutDomainUnit,
+// PutProject, SetStatus, Delete, Reset.
+type Listener struct {
+	*Server
+	// URL is the endpoint the functions get as AWS_ENDPOINT_URL_DATAZONE.
+	URL string
+	srv *httptest.Server
+}
+
+// Listen serves an empty stand-in. It returns an error, always nil, to be started as the
+// SageMaker stand-in is.
+func Listen() (*Listener, error) {
+	fake := New()
+	srv := httptest.NewServer(fake)
+	return &Listener{Server: fake, URL: srv.URL, srv: srv}, nil
+}
+
+// Stop closes the server. It is safe to call more than once, and on a nil Listener.
+func (s *Listener) Stop() {
+	if s == nil {
+		return
+	}
+	s.srv.Close()
+}
