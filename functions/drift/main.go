@@ -7,7 +7,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/datazone"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/awsclient"
@@ -26,7 +28,10 @@ func main() {
 		// The reconciler paces itself: ECR publishes no rate quota for these calls.
 		ECR: ecr.NewFromConfig(p.AWS, func(o *ecr.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.ECRPerSecond) }),
 		// Each account's SageMaker is paced on its own.
-		Accounts:       p.Accounts("sagemaker-ecr-provisioner-drift", p.Env.SageMakerPerSecond),
+		Accounts: p.Accounts("sagemaker-ecr-provisioner-drift", p.Env.SageMakerPerSecond),
+		// DataZone is paced like each account's SageMaker.
+		DataZone:       datazone.NewFromConfig(p.AWS, func(o *datazone.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond) }),
+		Tags:           resourcegroupstaggingapi.NewFromConfig(p.AWS),
 		Publisher:      p.Publisher,
 		ConfigPath:     p.Env.ConfigPath,
 		StateParameter: p.Env.StateParameter,

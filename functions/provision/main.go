@@ -7,7 +7,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/datazone"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/function"
@@ -24,6 +26,8 @@ func main() {
 		SSM:        ssm.NewFromConfig(p.AWS),
 		ECR:        ecr.NewFromConfig(p.AWS),
 		Accounts:   p.Accounts("sagemaker-ecr-provisioner-provision", 0),
+		DataZone:   datazone.NewFromConfig(p.AWS),
+		Tags:       resourcegroupstaggingapi.NewFromConfig(p.AWS),
 		Publisher:  p.Publisher,
 		ConfigPath: p.Env.ConfigPath,
 		Logger:     p.Log,

@@ -56,12 +56,15 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 		return sum, err
 	}
 
+	// The discoveries of SageMaker's projects and of Unified Studio's run beside the sweep, each
+	// on its own: none waits for another to finish.
 	discovery := *st.Discovery(string(r.mode))
+	studioNext := st.Studio[string(r.mode)]
 	type found struct {
 		outcome
 		done bool
 	}
-	discovered := make(chan found, 1)
+	discovered, studioFound := make(chan found, 1), make(chan found, 1)
 	go func() {
 		if !r.cfg.CreateProjectRepos {
 			discovered <- found{done: true}
@@ -69,6 +72,10 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 		}
 		o, done := r.discover(ctx, &discovery, listing)
 		discovered <- found{o, done}
+	}()
+	go func() {
+		o, done := r.discoverStudio(ctx, &studioNext, listing)
+		studioFound <- found{o, done}
 	}()
 	// The shared repositories need nothing from the discovery: complete them now.
 	shared, _ := r.complete(ctx, reconcile.Shared(r.cfg), listing)
@@ -88,7 +95,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
-	projects := <-discovered
+	projects, studioProjects := <-discovered, <-studioFound
 
 	if scan.Last != "" {
 		cycle.After = scan.Last
@@ -101,11 +108,12 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	cycleDone := cycleEnd && cycle.Failed == 0
 
 	shared.add(projects.outcome)
+	shared.add(studioProjects.outcome)
 	shared.add(outcome{scanned: scan.Scanned, compliant: scan.Compliant, drifted: scan.Drifted, fixed: scan.Fixed,
 		exempt: scan.Exempt, errors: scan.Errors, rejected: scan.Rejected})
 	shared.fold(&sum)
 	sum.Swept, sum.SweepTotal, sum.CycleComplete = cycle.Checked, listing.Total(), cycleDone
-	sum.Complete = cycleDone && projects.done
+	sum.Complete = cycleDone && projects.done && studioProjects.done
 
 	finished := r.svc.now()
 	// A withdrawal of pull access ends only with a fix cycle that read every repository
@@ -124,6 +132,12 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	}
 	err = r.release(invocation, store, holder, func(st *sweep.State) {
 		*st.Discovery(string(r.mode)), st.Scopes = discovery, scopes
+		if studioNext != "" || st.Studio != nil {
+			if st.Studio == nil {
+				st.Studio = map[string]string{}
+			}
+			st.Studio[string(r.mode)] = studioNext
+		}
 		if st.Restarts != restarts {
 			return // a restart was asked for while this run swept: the next run starts over
 		}

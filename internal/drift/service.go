@@ -24,6 +24,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/studio"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 )
 
@@ -40,7 +41,11 @@ type Service struct {
 	ECR registry.API
 	// Accounts knows this account and reaches member accounts' SageMaker: which projects
 	// exist, their tags and whether one is being deleted are read in each project's account.
-	Accounts   *accounts.Directory
+	Accounts *accounts.Directory
+	// DataZone reads SageMaker Unified Studio projects and Tags finds their repositories by
+	// their identity tags (see internal/studio), with datazone-domains set.
+	DataZone   studio.API
+	Tags       studio.Index
 	Publisher  *publish.Publisher
 	ConfigPath string
 	// StateParameter is the SSM parameter the sweep keeps its state in (see sweep.Store).

@@ -7,7 +7,7 @@ import (
 
 func failedEvent(sum Summary) publish.Event {
 	return publish.Event{DetailType: publish.ProvisioningFailed, Detail: publish.FailedDetail{
-		Scope: naming.ScopeProject, Project: sum.Project, Team: sum.Team, Account: sum.Account, Trigger: sum.Trigger, Status: sum.Status,
+		Scope: naming.ScopeProject, Project: sum.Project, Team: sum.Team, Account: sum.Account, Domain: sum.Domain, Trigger: sum.Trigger, Status: sum.Status,
 		Error: sum.Reason, Repositories: sum.Repositories,
 	}}
 }

@@ -57,7 +57,7 @@ func configured(t testing.TB, extra map[string]string) *world.World {
 // service is the handler under test on the world's recorded clients, with a fixed clock.
 func service(w *world.World) *provision.Service {
 	return &provision.Service{
-		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts,
+		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, DataZone: w.Studio, Tags: w.Tags,
 		Publisher:  publish.New(w.EventBridge, "default"),
 		ConfigPath: configPath,
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -20,6 +20,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/studio"
 )
 
 // Service handles project events.
@@ -28,7 +29,11 @@ type Service struct {
 	ECR registry.API
 	// Accounts knows this account and reaches member accounts' SageMaker: a project's tags,
 	// and whether it is deleted, are read in the project's own account.
-	Accounts   *accounts.Directory
+	Accounts *accounts.Directory
+	// DataZone reads SageMaker Unified Studio projects, and Tags finds their repositories by
+	// their identity tags (see internal/studio); both are used only with datazone-domains set.
+	DataZone   studio.API
+	Tags       studio.Index
 	Publisher  *publish.Publisher
 	ConfigPath string
 	Logger     *slog.Logger
@@ -38,11 +43,13 @@ type Service struct {
 
 // Summary is what the handler returns: what it did and why.
 type Summary struct {
-	Status       publish.Status     `json:"status"`
-	Trigger      publish.Trigger    `json:"trigger,omitempty"`
-	Project      string             `json:"project,omitempty"`
-	Team         string             `json:"team,omitempty"`
-	Account      string             `json:"account,omitempty"`
+	Status  publish.Status  `json:"status"`
+	Trigger publish.Trigger `json:"trigger,omitempty"`
+	Project string          `json:"project,omitempty"`
+	Team    string          `json:"team,omitempty"`
+	Account string          `json:"account,omitempty"`
+	// Domain is a Unified Studio project's DataZone domain.
+	Domain       string             `json:"domain,omitempty"`
 	Reason       string             `json:"reason,omitempty"`
 	Repositories []reconcile.Result `json:"repositories,omitempty"`
 	// Unpublished counts result events EventBridge refused after every retry; they are in the
@@ -81,6 +88,12 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	var sum Summary
 	in := s.Accounts.Session(cfg)
 	switch err = in.Serve(change.Account); {
+	case err == nil && change.Domain != "" && in.ProjectAccount(change.Account) != "":
+		// Unified Studio domains are served in this account only.
+		sum, err = s.reject(ctx, Summary{Status: publish.StatusRejected, Project: change.Project, Account: change.Account, Domain: change.Domain,
+			Trigger: trigger, Reason: fmt.Sprintf("the Unified Studio project is in account %s: only this account's domains are served", change.Account)})
+	case err == nil && change.Domain != "":
+		sum, err = s.studio(ctx, cfg, change)
 	case err != nil:
 		// Another account's event, on a bus that let it in: nothing is read or written for it.
 		sum, err = s.reject(ctx, Summary{Status: publish.StatusRejected, Project: change.Project, Account: change.Account,
@@ -141,8 +154,13 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 		sum.Reason = fmt.Sprintf("project has no %q tag; its repositories are created when it gets one", cfg.TeamTag)
 		return sum, nil
 	}
-	sum.Team = naming.Lower(project.Team)
+	return s.provision(ctx, cfg, sum, project)
+}
 
+// provision brings the repositories of a project, read and identified, in line: SageMaker's
+// and Unified Studio's alike.
+func (s *Service) provision(ctx context.Context, cfg config.Config, sum Summary, project projects.Project) (Summary, error) {
+	sum.Team = naming.Lower(project.Team)
 	desired, err := reconcile.ProjectRepositories(cfg, project)
 	if err != nil {
 		sum.Status, sum.Reason = publish.StatusRejected, err.Error()
@@ -174,8 +192,8 @@ func (s *Service) sync(ctx context.Context, cfg config.Config, in *accounts.Sess
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, publish.Event{
 		DetailType: publish.RepositoriesProvisioned,
-		Detail: publish.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID,
-			Team: sum.Team, Account: account, Trigger: sum.Trigger, Repositories: results},
+		Detail: publish.ProvisionedDetail{Scope: naming.ScopeProject, Project: sum.Project, ProjectID: project.ID, Domain: project.Domain,
+			Team: sum.Team, Account: sum.Account, Trigger: sum.Trigger, Repositories: results},
 	})
 	return sum, nil
 }
@@ -199,12 +217,13 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 			Reason: "SageMaker still has a live project of this name (its deletion failed, or it was created after the deletion); its repositories are left as they are"}, nil
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	results, err := engine.Retire(ctx, cfg, change.Project, account, now())
-	sum := Summary{Status: publish.StatusRetired, Trigger: publish.Trigger(change.Trigger), Project: change.Project, Repositories: results}
+	results, err := engine.Retire(ctx, cfg, change.Project, account, s.now())
+	return s.retired(ctx, cfg, Summary{Trigger: publish.Trigger(change.Trigger), Project: change.Project, Account: account}, results, err)
+}
+
+// retired reports what the retirement of a deleted project's repositories did.
+func (s *Service) retired(ctx context.Context, cfg config.Config, sum Summary, results []reconcile.Result, err error) (Summary, error) {
+	sum.Status, sum.Repositories = publish.StatusRetired, results
 	if err != nil {
 		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
@@ -222,11 +241,11 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 	var events []publish.Event
 	if len(retained) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: publish.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: retained}})
+			Detail: publish.RetiredDetail{Project: sum.Project, Account: sum.Account, Domain: sum.Domain, Policy: cfg.OnProjectDelete, Repositories: retained}})
 	}
 	if len(deleted) > 0 {
 		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: publish.RetiredDetail{Project: change.Project, Account: account, Policy: cfg.OnProjectDelete, Repositories: deleted}})
+			Detail: publish.RetiredDetail{Project: sum.Project, Account: sum.Account, Domain: sum.Domain, Policy: cfg.OnProjectDelete, Repositories: deleted}})
 	}
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"
@@ -234,6 +253,13 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 	}
 	sum.Unpublished = s.Publisher.Announce(ctx, events...)
 	return sum, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // reject reports a project that cannot be provisioned as it is. The event is the report; the

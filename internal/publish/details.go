@@ -47,11 +47,13 @@ const (
 
 // ProvisionedDetail is the detail of ECR Repositories Provisioned.
 type ProvisionedDetail struct {
-	// Scope is "project" or "shared"; Project, ProjectID and Team are set for a project, and
-	// Account for a member account's project.
+	// Scope is "project" or "shared"; Project, ProjectID and Team are set for a project,
+	// Account for a member account's project, and Domain for a Unified Studio project (whose
+	// ProjectID is then its DataZone id).
 	Scope        naming.Scope       `json:"scope"`
 	Project      string             `json:"project,omitempty"`
 	ProjectID    string             `json:"projectId,omitempty"`
+	Domain       string             `json:"domain,omitempty"`
 	Team         string             `json:"team,omitempty"`
 	Account      string             `json:"account,omitempty"`
 	Trigger      Trigger            `json:"trigger,omitempty"`
@@ -64,8 +66,10 @@ type FailedDetail struct {
 	Scope   naming.Scope `json:"scope"`
 	Project string       `json:"project,omitempty"`
 	Team    string       `json:"team,omitempty"`
-	// Account is the account the project or event came from, when it is not this one.
+	// Account is the account the project or event came from, when it is not this one; Domain
+	// a Unified Studio project's DataZone domain.
 	Account string  `json:"account,omitempty"`
+	Domain  string  `json:"domain,omitempty"`
 	Trigger Trigger `json:"trigger,omitempty"`
 	// Status is "rejected" (retrying cannot help) or "failed" (AWS failed; Lambda retries).
 	Status       Status             `json:"status"`
@@ -75,8 +79,10 @@ type FailedDetail struct {
 
 // RetiredDetail is the detail of ECR Project Repositories Retained and ... Deleted.
 type RetiredDetail struct {
-	Project      string             `json:"project"`
-	Account      string             `json:"account,omitempty"`
+	Project string `json:"project"`
+	Account string `json:"account,omitempty"`
+	// Domain is a Unified Studio project's DataZone domain.
+	Domain       string             `json:"domain,omitempty"`
 	Policy       string             `json:"onProjectDelete"`
 	Repositories []reconcile.Result `json:"repositories"`
 }

@@ -33,6 +33,9 @@ type State struct {
 	// report run that only reported a missed project must not move the cursor past it before
 	// a fix run has created its repositories.
 	Discoveries map[string]*Discovery `json:"discoveries,omitempty"`
+	// Studio is, for each mode, the Unified Studio domain the next run's discovery starts with:
+	// the one a run ran out of time in, so that every domain gets its turn ("" from the first).
+	Studio map[string]string `json:"studio,omitempty"`
 	// Restarts counts the requests to start every cycle over (a configuration change, a pull
 	// access scope changed): a cycle begun under another count is begun again, with the
 	// configuration its run reads. A counter, not a flag, so that no run has to clear it and

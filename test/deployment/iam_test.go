@@ -352,6 +352,10 @@ func TestResourcesByService(t *testing.T) {
 			return res == refKmsKey
 		case "sts":
 			return action == "sts:AssumeRole" && res == arnMemberRole // member.yaml's role, nothing else
+		case "datazone":
+			return readOnlyAction(action) && res == arnDomains // Unified Studio: this account's domains, read-only
+		case "tag":
+			return action == "tag:GetResources" && res == "*" // no resource type: IAM accepts only "*"
 		}
 		return false
 	}

@@ -49,6 +49,8 @@ func TestParameters(t *testing.T) {
 		{name: "DriftConcurrency", typ: "Number", def: ptr("5"), min: "2", max: "100"},
 		{name: "LogRetentionDays", typ: "Number", def: ptr("30")},
 		{name: "AlarmTopicArn", typ: "String", def: ptr("")},
+		{name: "DataZoneDomains", typ: "String", def: ptr("")},
+		{name: "DataZoneTeamTag", typ: "String", def: ptr("")},
 	}
 	params, _ := tpl["Parameters"].(map[string]any)
 	var names []string

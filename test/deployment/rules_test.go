@@ -155,6 +155,43 @@ func set(ev map[string]any, value any, path ...string) {
 	m[path[len(path)-1]] = value
 }
 
+// TestStudioProjectRule holds the Unified Studio rule, which exists only with DataZoneDomains
+// set, to the DataZone events the function takes: the samples match it, other calls do not.
+func TestStudioProjectRule(t *testing.T) {
+	tpl := loadTemplate(t)
+	r := resource(t, tpl, "StudioProjectRule")
+	if got := str(r, "Condition"); got != "HasDataZone" {
+		t.Errorf("Condition: got %q; want HasDataZone", got)
+	}
+	if got := str(resource(t, tpl, "StudioProjectRulePermission"), "Condition"); got != "HasDataZone" {
+		t.Errorf("permission Condition: got %q; want HasDataZone", got)
+	}
+	pattern, ok := lookup(r, "Properties", "EventPattern").(map[string]any)
+	if !ok {
+		t.Fatalf("EventPattern: got %#v", lookup(r, "Properties", "EventPattern"))
+	}
+	pattern["account"] = []any{"123456789012"} // !Ref AWS::AccountId, as deployed in the samples' account
+	for _, name := range []string{"datazone-create-project.json", "datazone-update-project.json", "datazone-delete-project.json",
+		"datazone-project-creation-succeeded.json", "datazone-project-moved.json"} {
+		if !matchesPattern(t, pattern, readEvent(t, name)) {
+			t.Errorf("%s does not match the rule", name)
+		}
+	}
+	other := readEvent(t, "datazone-create-project.json")
+	set(other, "CreateEnvironment", "detail", "eventName")
+	if matchesPattern(t, pattern, other) {
+		t.Error("DataZone CreateEnvironment matches the rule; want only the project calls")
+	}
+	failed := readEvent(t, "datazone-delete-project.json")
+	set(failed, "AccessDeniedException", "detail", "errorCode")
+	if matchesPattern(t, pattern, failed) {
+		t.Error("a failed DeleteProject matches the rule; want failed calls filtered out")
+	}
+	if matchesPattern(t, pattern, readEvent(t, "create-project.json")) {
+		t.Error("SageMaker's CreateProject matches the Unified Studio rule")
+	}
+}
+
 func TestRulePatterns(t *testing.T) {
 	tpl := loadTemplate(t)
 	rules := map[string]eventRule{}

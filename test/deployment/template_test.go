@@ -37,6 +37,7 @@ const (
 	// arnStateParameter is the reconciler's state, beside the configuration path.
 	arnStateParameter = arnConfigPath + "-state"
 	arnProjects       = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:project/*"
+	arnDomains        = "arn:${AWS::Partition}:datazone:${AWS::Region}:${AWS::AccountId}:domain/*"
 	arnRepoPrefix     = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
 	arnProjectRepos   = arnRepoPrefix + "${CompanyName}-sm-*"
 	arnSharedRepos    = arnRepoPrefix + "${CompanyName}-sagemaker-shared/*"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,12 +15,14 @@ import (
 	"time"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/datazonefake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrpager"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/faultproxy"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/rie"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsgate"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/taggingfake"
 )
 
 // Options steer a Stack.
@@ -49,6 +52,10 @@ type Stack struct {
 	// impossible to assume. The SageMaker stand-in serves each account's projects
 	// (SageMaker.Account(id)), telling accounts apart by the caller's credentials.
 	STS *stsgate.Gate
+	// DataZone is the SageMaker Unified Studio (DataZone) stand-in, and Tagging the Resource
+	// Groups Tagging API's, answering from what moto's ECR holds.
+	DataZone *datazonefake.Listener
+	Tagging  *taggingfake.Server
 	// Provision and Drift are ProvisionFunction and DriftFunction.
 	Provision *rie.Function
 	Drift     *rie.Function
@@ -57,10 +64,11 @@ type Stack struct {
 	// Events receives the product's events; set by Reset.
 	Events *account.EventQueue
 
-	ecrURL   string
-	stsURL   string
-	logs     []*os.File
-	stopOnce sync.Once
+	ecrURL     string
+	stsURL     string
+	taggingSrv *httptest.Server
+	logs       []*os.File
+	stopOnce   sync.Once
 }
 
 // CheckTools reports what is missing to run a Stack, with how to install it, before anyone
@@ -98,6 +106,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s.SageMaker.SetAccounts(sagemakerfake.MotoAccounts(s.Moto.URL))
 	s.Account = account.New(s.Moto.URL)
+	if s.DataZone, err = datazonefake.Listen(); err != nil {
+		return nil, err
+	}
+	s.Tagging = taggingfake.New(s.Account.ECR)
+	s.taggingSrv = httptest.NewServer(s.Tagging)
 	if s.STS, err = stsgate.New(s.Moto.URL); err != nil {
 		return nil, err
 	}
@@ -139,7 +152,10 @@ func (s *Stack) environment(extra map[string]string) map[string]string {
 		"AWS_ENDPOINT_URL_SAGEMAKER": s.SageMaker.URL,
 		"AWS_ENDPOINT_URL_ECR":       s.ecrURL,
 		"AWS_ENDPOINT_URL_STS":       s.stsURL,
-		"ACCOUNT_ID":                 account.ID,
+		"AWS_ENDPOINT_URL_DATAZONE":  s.DataZone.URL,
+		// The Resource Groups Tagging API's service id, as the SDK spells it in the variable.
+		"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": s.taggingSrv.URL,
+		"ACCOUNT_ID": account.ID,
 		// Three attempts, not the product's eight: moto never throttles, so the retries are
 		// for the connections it closes under the client now and then (see
 		// account.ConnectionRetryer), and eight attempts with backoff up to 10 s would make a
@@ -177,6 +193,7 @@ func (s *Stack) Reset(ctx context.Context) error {
 		return err
 	}
 	s.SageMaker.Reset()
+	s.DataZone.Reset()
 	s.ECR.ResetLog()
 	s.STS.Reset()
 	if err := s.Account.PutConfig(ctx, account.DefaultConfig()); err != nil {
@@ -206,6 +223,10 @@ func (s *Stack) Stop() {
 			wg.Go(s.STS.Close)
 		}
 		wg.Go(s.SageMaker.Stop)
+		wg.Go(s.DataZone.Stop)
+		if s.taggingSrv != nil {
+			wg.Go(s.taggingSrv.Close)
+		}
 		wg.Wait()
 		for _, f := range s.logs {
 			_ = f.Close()

@@ -16,7 +16,8 @@ import (
 
 // Request is one API call as it went over the wire.
 type Request struct {
-	// Service is the AWS service's target prefix, shortened: ecr, ssm, events, sagemaker, sqs.
+	// Service is the AWS service's target prefix, shortened (ecr, ssm, events, sagemaker, sqs),
+	// or its IAM prefix (datazone, tag for the Resource Groups Tagging API).
 	Service string
 	// Operation is the API operation, e.g. CreateRepository.
 	Operation string
@@ -55,6 +56,31 @@ var services = map[string]string{
 	"AWSEvents":                            "events",
 	"SageMaker":                            "sagemaker",
 	"AmazonSQS":                            "sqs",
+	"ResourceGroupsTaggingAPI_20170126":    "tag",
+}
+
+// restOperation names the call of a request that carries its operation in its path rather than
+// in X-Amz-Target: DataZone's REST JSON (the few calls the product makes), and a Smithy RPC v2
+// CBOR request (/service/<service>/operation/<operation>).
+func restOperation(req *http.Request) (service, operation string) {
+	path := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	switch {
+	case len(path) == 4 && path[0] == "service" && path[2] == "operation":
+		if s, ok := services[path[1]]; ok {
+			return s, path[3]
+		}
+		return path[1], path[3]
+	case req.Method == http.MethodGet && len(path) >= 4 && path[0] == "v2" && path[1] == "domains":
+		switch {
+		case len(path) == 4 && path[3] == "projects":
+			return "datazone", "ListProjects"
+		case len(path) == 5 && path[3] == "projects":
+			return "datazone", "GetProject"
+		case len(path) == 5 && path[3] == "domain-units":
+			return "datazone", "GetDomainUnit"
+		}
+	}
+	return "", ""
 }
 
 // RoundTrip records the request's service, operation and repository, then sends it.
@@ -88,6 +114,9 @@ func Describe(req *http.Request) Request {
 		if rec.Service == "" {
 			rec.Service = prefix
 		}
+	} else if service, op := restOperation(req); op != "" {
+		rec.Service, rec.Operation = service, op
+		return rec
 	}
 	if req.Body == nil || req.Body == http.NoBody {
 		return rec

@@ -11,18 +11,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datazone"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/datazonefake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/invariants"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/moto"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsgate"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/taggingfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
@@ -43,12 +47,18 @@ type World struct {
 	// STS stands between the product and moto's STS (see stsgate): Deny makes a member's role
 	// impossible to assume.
 	STS *stsgate.Gate
+	// DataZone is the SageMaker Unified Studio (DataZone) stand-in, and Tagging the Resource
+	// Groups Tagging API's, which answers from what moto's ECR holds now.
+	DataZone *datazonefake.Server
+	Tagging  *taggingfake.Server
 
 	// The product's clients, recorded.
 	ECR         *ecr.Client
 	SSM         *ssm.Client
 	EventBridge *eventbridge.Client
 	Projects    *sagemaker.Client
+	Studio      *datazone.Client
+	Tags        *resourcegroupstaggingapi.Client
 	// Accounts is the product's view of the accounts: this one (account.ID), with Projects,
 	// and the members' SageMaker through the member role, assumed through STS.
 	Accounts *accounts.Directory
@@ -76,6 +86,14 @@ func New(t testing.TB, m *moto.Server) *World {
 	gateSrv := httptest.NewServer(gate)
 	t.Cleanup(gateSrv.Close)
 
+	setup := account.New(m.URL)
+	dz := datazonefake.New()
+	dzSrv := httptest.NewServer(dz)
+	t.Cleanup(dzSrv.Close)
+	tagging := taggingfake.New(setup.ECR)
+	tagSrv := httptest.NewServer(tagging)
+	t.Cleanup(tagSrv.Close)
+
 	inv := invariants.New()
 	rec := &wire.Recorder{Check: inv.Check}
 	t.Cleanup(func() { inv.Report(t) })
@@ -83,11 +101,15 @@ func New(t testing.TB, m *moto.Server) *World {
 	sm := func(o *sagemaker.Options) { o.BaseEndpoint = aws.String(srv.URL) }
 	projects := sagemaker.NewFromConfig(product, sm)
 	return &World{
-		Moto: m, Rec: rec, SageMakerURL: srv.URL, SageMaker: fake, STS: gate,
+		Moto: m, Rec: rec, SageMakerURL: srv.URL, SageMaker: fake, STS: gate, DataZone: dz, Tagging: tagging,
 		ECR:         ecr.NewFromConfig(product),
 		SSM:         ssm.NewFromConfig(product),
 		EventBridge: eventbridge.NewFromConfig(product),
 		Projects:    projects,
+		Studio:      datazone.NewFromConfig(product, func(o *datazone.Options) { o.BaseEndpoint = aws.String(dzSrv.URL) }),
+		Tags: resourcegroupstaggingapi.NewFromConfig(product, func(o *resourcegroupstaggingapi.Options) {
+			o.BaseEndpoint = aws.String(tagSrv.URL)
+		}),
 		Accounts: &accounts.Directory{
 			Home: account.ID, HomeSageMaker: projects,
 			STS: sts.NewFromConfig(product, func(o *sts.Options) { o.BaseEndpoint = aws.String(gateSrv.URL) }),
@@ -96,7 +118,7 @@ func New(t testing.TB, m *moto.Server) *World {
 				return sagemaker.NewFromConfig(cfg, sm)
 			},
 		},
-		Setup: account.New(m.URL),
+		Setup: setup,
 		inv:   inv,
 	}
 }

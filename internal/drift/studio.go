@@ -1,0 +1,208 @@
+package drift
+
+import (
+	"context"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dztypes "github.com/aws/aws-sdk-go-v2/service/datazone/types"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/studio"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
+)
+
+// discoverStudio is the discovery of SageMaker Unified Studio projects, beside SageMaker's:
+// the repositories of every project of the datazone-domains are found by their identity tags
+// (GetResources, a page of 100), and each domain's projects are listed (ListProjects, a page of
+// 50), starting with the domain *next names (the one the last run ran out of time in). A
+// project whose repositories are all there costs nothing more; an ACTIVE one that lacks some is
+// read (GetProject, and its domain unit's name once a run) and its missing repositories are
+// created (fix mode) or reported, in the namespace its repositories already have. The
+// repositories of a project that is no longer listed are retired as DeleteProject retires
+// them, once GetProject says it is gone (fix mode). A domain that cannot be listed is one
+// error, named in unreachable, and the other domains and SageMaker's discovery go on. done is
+// true when every domain was read to its end.
+func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.Listing) (o outcome, done bool) {
+	domains := r.cfg.DataZoneDomains
+	if len(domains) == 0 {
+		*next = ""
+		return o, true
+	}
+	if r.svc.DataZone == nil || r.svc.Tags == nil {
+		o.errors++
+		r.log.ErrorContext(ctx, "datazone-domains is set, but the function has no DataZone client")
+		return o, false
+	}
+	found, err := studio.Repositories(ctx, r.svc.Tags, domains, "")
+	if err != nil {
+		o.errors++
+		r.log.ErrorContext(ctx, "repositories of Unified Studio projects not looked up; the discovery waits", "error", err.Error())
+		return o, false
+	}
+	owned := map[string][]registry.Tagged{} // by domain/project id
+	for _, f := range found {
+		key := f.Tags[naming.TagDomainID] + "/" + f.Tags[naming.TagStudioProjectID]
+		owned[key] = append(owned[key], f)
+	}
+	teams := &studio.Teams{API: r.svc.DataZone, TeamTag: r.cfg.DataZoneTeamTag}
+	listed := map[string]bool{}
+	read := map[string]bool{} // domains listed to their end
+	done = true
+	stop := "" // the domain this run ran out of time in
+	start := max(0, slices.Index(domains, *next))
+	for i := range domains {
+		domain := domains[(start+i)%len(domains)]
+		if ctx.Err() != nil || r.stopped() {
+			stop = domain
+			break
+		}
+		all, err := studio.Walk(ctx, r.svc.DataZone, domain, func(p dztypes.ProjectSummary) bool {
+			if ctx.Err() != nil || r.stopped() {
+				return false
+			}
+			key := domain + "/" + aws.ToString(p.Id)
+			listed[key] = true
+			if r.cfg.CreateProjectRepos && studio.Active(p.ProjectStatus) && !whole(r.cfg, owned[key], listing) {
+				o.add(r.visitStudio(ctx, teams, domain, aws.ToString(p.Id), owned[key], listing))
+			}
+			return true
+		})
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if o.passOver(domain) {
+				r.log.ErrorContext(ctx, "Unified Studio domain unreadable; its projects wait", "domain", domain, "error", err.Error())
+			}
+			done = false
+		case err != nil || !all:
+			stop = domain
+		default:
+			read[domain] = true
+		}
+		if stop != "" {
+			break
+		}
+	}
+	*next = stop
+	done = done && stop == ""
+	if r.fix() {
+		for key, repos := range owned {
+			domain := repos[0].Tags[naming.TagDomainID]
+			if read[domain] && !listed[key] && !retired(repos) {
+				o.add(r.retireStudio(ctx, domain, repos[0].Tags[naming.TagStudioProjectID], repos))
+			}
+		}
+	}
+	return o, done
+}
+
+// whole reports whether a project's repositories, found by identity, are every one the
+// configuration wants and are all there.
+func whole(cfg config.Config, repos []registry.Tagged, listing *sweep.Listing) bool {
+	ns, err := studio.Namespace(repos)
+	if err != nil || ns == "" {
+		return false
+	}
+	for _, t := range cfg.ProjectRepos {
+		if !listing.Has(ns + "/" + t) {
+			return false
+		}
+	}
+	return true
+}
+
+// retired reports whether every repository is tagged as its project's deleted.
+func retired(repos []registry.Tagged) bool {
+	for _, r := range repos {
+		if _, ok := r.Tags[naming.TagProjectDeleted]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// visitStudio reads one Unified Studio project that lacks repositories and completes them.
+func (r *run) visitStudio(ctx context.Context, teams *studio.Teams, domain, id string, repos []registry.Tagged, listing *sweep.Listing) (o outcome) {
+	out, gone, err := studio.Get(ctx, r.svc.DataZone, domain, id)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return o
+	case err != nil:
+		o.errors++
+		r.log.ErrorContext(ctx, "Unified Studio project not read", "domain", domain, "project", id, "error", err.Error())
+		return o
+	case gone || !studio.Active(out.ProjectStatus):
+		return o
+	}
+	project, err := teams.Project(ctx, out)
+	if err == nil {
+		if project.Namespace, err = studio.Namespace(repos); err != nil {
+			err = &reconcile.RejectedError{Project: project.Name, Reason: err.Error()}
+		}
+	}
+	var desired []reconcile.Desired
+	if err == nil {
+		desired, err = reconcile.ProjectRepositories(r.cfg, project)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return o
+	case err != nil && !reconcile.Rejected(err):
+		o.errors++
+		r.log.ErrorContext(ctx, "Unified Studio project not identified", "domain", domain, "project", id, "error", err.Error())
+		return o
+	case err != nil:
+		o.rejected++
+		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
+			Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Domain: domain,
+				Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
+		return o
+	}
+	made, _ := r.complete(ctx, desired, listing)
+	o.add(made)
+	return o
+}
+
+// retireStudio retires the repositories of a Unified Studio project that is no longer listed,
+// once DataZone says it is gone, exactly as its DeleteProject would.
+func (r *run) retireStudio(ctx context.Context, domain, project string, repos []registry.Tagged) (o outcome) {
+	_, gone, err := studio.Get(ctx, r.svc.DataZone, domain, project)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			o.errors++
+			r.log.ErrorContext(ctx, "Unified Studio project not read", "domain", domain, "project", project, "error", err.Error())
+		}
+		return o
+	case !gone:
+		return o
+	}
+	results, err := r.engine.RetireStudio(ctx, r.cfg, domain, project, repos, r.svc.now())
+	if err != nil {
+		o.errors++
+		r.log.ErrorContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "error", err.Error())
+	}
+	var retained, deleted []reconcile.Result
+	for _, res := range results {
+		switch {
+		case res.Outcome == reconcile.Deleted:
+			deleted = append(deleted, res)
+		case len(res.Changes) > 0:
+			retained = append(retained, res)
+		}
+	}
+	name := repos[0].Tags[naming.TagProjectName]
+	if len(retained) > 0 {
+		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesRetained,
+			Detail: publish.RetiredDetail{Project: name, Domain: domain, Policy: r.cfg.OnProjectDelete, Repositories: retained}})
+	}
+	if len(deleted) > 0 {
+		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesDeleted,
+			Detail: publish.RetiredDetail{Project: name, Domain: domain, Policy: r.cfg.OnProjectDelete, Repositories: deleted}})
+	}
+	return o
+}

@@ -1,0 +1,141 @@
+//go:build integration
+
+package drift_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/datazonefake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
+)
+
+const (
+	studioDomain = "dzd_4p9n6sw4qt9xgn"
+	refusing     = "dzd_refusing00001"
+	unitDS       = "3thg1pbxn6pz9j"
+)
+
+// studioWorld has two configured domains, the shared repositories off, and a unit "Data
+// Science" in each.
+func studioWorld(t *testing.T, extra map[string]string) *world.World {
+	t.Helper()
+	w := world.New(t, server)
+	cfg := map[string]string{"company": "acme", "shared-repos": "none", "datazone-domains": refusing + " " + studioDomain}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	w.PutConfig(t, cfg)
+	for _, d := range []string{studioDomain, refusing} {
+		w.DataZone.PutDomainUnit(d, unitDS, "Data Science")
+	}
+	return w
+}
+
+func namespace(t *testing.T, w *world.World, ns string) []string {
+	t.Helper()
+	var out []string
+	for _, name := range w.Repositories(t) {
+		if strings.HasPrefix(name, ns+"/") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var churnModel = []string{
+	"acme-sm-data-science-churn-model/inference", "acme-sm-data-science-churn-model/preprocessing", "acme-sm-data-science-churn-model/training"}
+
+// A Unified Studio project whose events were missed gets its repositories from the next
+// reconcile; a domain that refuses ListProjects is one error, and stops neither the other
+// domain nor SageMaker's discovery.
+func TestMissedStudioProjectIsCreatedByTheNextReconcile(t *testing.T) {
+	w := studioWorld(t, nil)
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "notyet00000001", Name: "Later", DomainUnitID: unitDS,
+		Status: datazonefake.StatusUpdating})
+	w.DataZone.PutProject(refusing, datazonefake.Project{ID: "hidden00000001", Name: "Hidden", DomainUnitID: unitDS})
+	w.DataZone.Refuse(refusing, "ListProjects", "AccessDeniedException")
+	w.SageMaker.PutProject("fraud-detect", "p-1", map[string]string{"team": "risk"})
+	sink := w.CaptureEvents(t, publish.RepositoriesProvisioned)
+
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err == nil || sum.Errors != 1 || !slices.Equal(sum.Unreachable, []string{refusing}) || sum.Complete {
+		t.Errorf("summary %+v, %v; want one error, %s unreachable, incomplete", sum, err, refusing)
+	}
+	if diff := cmp.Diff(churnModel, namespace(t, w, "acme-sm-data-science-churn-model")); diff != "" {
+		t.Errorf("the missed project's repositories (-want +got):\n%s", diff)
+	}
+	if got := namespace(t, w, "acme-sm-risk-fraud-detect"); len(got) != 3 {
+		t.Errorf("SageMaker's missed project: %v; want its 3 repositories", got)
+	}
+	if got := namespace(t, w, "acme-sm-data-science-later"); len(got) != 0 {
+		t.Errorf("a project that is not ACTIVE got %v", got)
+	}
+	if got := namespace(t, w, "acme-sm-data-science-hidden"); len(got) != 0 {
+		t.Errorf("a project of the refusing domain got %v", got)
+	}
+	if got := account.ByType(sink.Drain(t)); got[publish.RepositoriesProvisioned] != 2 {
+		t.Errorf("events %v; want two Repositories Provisioned", got)
+	}
+
+	// The next run finds the projects with their repositories: no DataZone read of them.
+	w.DataZone.Allow(refusing, "ListProjects")
+	before := w.DataZone.Calls()["GetProject"]
+	sum, err = service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.Errors != 0 || !sum.Complete {
+		t.Errorf("second run: %+v, %v; want complete", sum, err)
+	}
+	if got := namespace(t, w, "acme-sm-data-science-hidden"); len(got) != 3 {
+		t.Errorf("the domain read again: %v; want its project's 3 repositories", got)
+	}
+	if got := w.DataZone.Calls()["GetProject"] - before; got != 1 {
+		t.Errorf("GetProject calls of the second run: %d; want 1, for the one project that lacked repositories", got)
+	}
+}
+
+// The reconciler retires the repositories of a deleted Unified Studio project only as its
+// DeleteProject would: once DataZone says it is gone, and never in report mode.
+func TestReconcilerRetiresADeletedStudioProject(t *testing.T) {
+	w := studioWorld(t, map[string]string{"on-project-delete": "retain"})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	w.DataZone.Delete(studioDomain, "5rpbc7vhrajx7b")
+
+	w.Rec.Clear()
+	if _, err := service(w).Handle(world.Deadline(t), manual("report")); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Service == "ecr" {
+			t.Errorf("report run wrote %s %s", r.Operation, r.Repository)
+		}
+	}
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range churnModel {
+		repo := w.Repository(t, name)
+		if repo.Tags["sagemaker:project-deleted"] == "" {
+			t.Errorf("%s not retired: %v", name, repo.Tags)
+		}
+	}
+	// Retired once: the next run writes nothing.
+	w.Rec.Clear()
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Service == "ecr" {
+			t.Errorf("a retired project's repositories written again: %s %s", r.Operation, r.Repository)
+		}
+	}
+}
