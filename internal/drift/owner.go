@@ -14,6 +14,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/studio"
 )
 
 // place is the partition and Region that project ARNs are built in.
@@ -129,6 +130,9 @@ func (r *run) ownerOf(confirm bool) reconcile.Owner {
 		if !confirm && !retired && tags[naming.TagTeam] != "" && tags[naming.TagProjectName] != "" {
 			return d, false, nil
 		}
+		if id := tags[naming.TagStudioProjectID]; id != "" {
+			return r.studioOwner(ctx, d, tags[naming.TagDomainID], id)
+		}
 		at, ok := placeOf(o.ARN)
 		if !ok {
 			return d, false, nil
@@ -146,4 +150,31 @@ func (r *run) ownerOf(confirm bool) reconcile.Owner {
 		}
 		return d, true, nil
 	}
+}
+
+// studioOwner is the owner of a repository with a Unified Studio identity: that project, read
+// from DataZone (never a SageMaker project, whatever its name makes), when its domain is
+// configured. Its repository stays where it is (renamed or moved, a project keeps its
+// namespace). When DataZone cannot be read, or the project is gone, the repository is checked
+// as its name wants it.
+func (r *run) studioOwner(ctx context.Context, d reconcile.Desired, domain, id string) (reconcile.Desired, bool, error) {
+	if !r.cfg.DataZoneDomain(domain) || r.svc.DataZone == nil {
+		return d, false, nil
+	}
+	out, gone, err := studio.Get(ctx, r.svc.DataZone, domain, id)
+	if err != nil || gone {
+		if err != nil {
+			r.log.WarnContext(ctx, "owner of a repository not read from DataZone", "repository", d.Name, "error", err.Error())
+		}
+		return d, true, nil
+	}
+	p, err := (&studio.Teams{API: r.svc.DataZone, TeamTag: r.cfg.DataZoneTeamTag}).Project(ctx, out)
+	if err != nil {
+		return d, true, nil
+	}
+	p.Namespace, _ = naming.Namespace(d.Name)
+	if want, ok := projectDesired(r.cfg, p, d.Name); ok {
+		return want, true, nil
+	}
+	return d, true, nil
 }

@@ -139,3 +139,26 @@ func TestReconcilerRetiresADeletedStudioProject(t *testing.T) {
 		}
 	}
 }
+
+// Owner tags removed by hand from a Unified Studio project's repository are put back from
+// DataZone, by its identity: never from a SageMaker project its name could also make.
+func TestStudioOwnerTagsArePutBackByIdentity(t *testing.T) {
+	w := studioWorld(t, map[string]string{"check-tags": "true"})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	// A classic project whose team and name make the same namespace.
+	w.SageMaker.PutProject("churn-model", "p-1", map[string]string{"team": "data-science"})
+	if err := w.Setup.UntagByHand(world.Deadline(t), churnModel[1], "team", "sagemaker:project-name"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.Fixed != 1 || sum.Rejected != 0 {
+		t.Errorf("summary %+v, %v; want the repository fixed, no conflict", sum, err)
+	}
+	tags := w.Repository(t, churnModel[1]).Tags
+	if tags["team"] != "data-science" || tags["sagemaker:project-name"] != "Churn Model" || tags["datazone:project-id"] != "5rpbc7vhrajx7b" {
+		t.Errorf("tags %v; want the Unified Studio project's put back", tags)
+	}
+}
