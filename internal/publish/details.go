@@ -166,8 +166,9 @@ type ReconcileSummary struct {
 	// age of the start of the last completed cycle. Null until a cycle has completed.
 	OldestCheckAgeSeconds *int64 `json:"oldestCheckAgeSeconds"`
 	// Unreachable lists the accounts that could not be read this run (a member role not
-	// assumed, a SageMaker that refused to list projects): each is one error, and is passed
-	// over by the discovery.
+	// assumed, a SageMaker that refused to list projects), and the Unified Studio domains
+	// (dzd_...) whose projects could not be listed: each is one error, and is passed over by the
+	// discovery.
 	Unreachable []string `json:"unreachable,omitempty"`
 	// WouldWrite counts, in report mode, the ECR writes a fix run would make, by operation
 	// (each drift event names its repository's).
