@@ -186,23 +186,9 @@ func (r *run) retireStudio(ctx context.Context, domain, project string, repos []
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "error", err.Error())
 	}
-	var retained, deleted []reconcile.Result
-	for _, res := range results {
-		switch {
-		case res.Outcome == reconcile.Deleted:
-			deleted = append(deleted, res)
-		case len(res.Changes) > 0:
-			retained = append(retained, res)
-		}
-	}
-	name := repos[0].Tags[naming.TagProjectName]
-	if len(retained) > 0 {
-		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: publish.RetiredDetail{Project: name, Domain: domain, Policy: r.cfg.OnProjectDelete, Repositories: retained}})
-	}
-	if len(deleted) > 0 {
-		r.events.Add(ctx, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: publish.RetiredDetail{Project: name, Domain: domain, Policy: r.cfg.OnProjectDelete, Repositories: deleted}})
+	for _, ev := range publish.RetiredEvents(publish.RetiredDetail{Project: repos[0].Tags[naming.TagProjectName], Domain: domain,
+		Policy: r.cfg.OnProjectDelete}, results) {
+		r.events.Add(ctx, ev)
 	}
 	return o
 }

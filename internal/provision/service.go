@@ -229,24 +229,7 @@ func (s *Service) retired(ctx context.Context, cfg config.Config, sum Summary, r
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))
 		return sum, err
 	}
-	var retained, deleted []reconcile.Result
-	for _, r := range results {
-		switch {
-		case r.Outcome == reconcile.Deleted:
-			deleted = append(deleted, r)
-		case len(r.Changes) > 0:
-			retained = append(retained, r)
-		}
-	}
-	var events []publish.Event
-	if len(retained) > 0 {
-		events = append(events, publish.Event{DetailType: publish.RepositoriesRetained,
-			Detail: publish.RetiredDetail{Project: sum.Project, Account: sum.Account, Domain: sum.Domain, Policy: cfg.OnProjectDelete, Repositories: retained}})
-	}
-	if len(deleted) > 0 {
-		events = append(events, publish.Event{DetailType: publish.RepositoriesDeleted,
-			Detail: publish.RetiredDetail{Project: sum.Project, Account: sum.Account, Domain: sum.Domain, Policy: cfg.OnProjectDelete, Repositories: deleted}})
-	}
+	events := publish.RetiredEvents(publish.RetiredDetail{Project: sum.Project, Account: sum.Account, Domain: sum.Domain, Policy: cfg.OnProjectDelete}, results)
 	if len(events) == 0 {
 		sum.Reason = "no repository to retire, or all already retired"
 		return sum, nil

@@ -87,6 +87,33 @@ type RetiredDetail struct {
 	Repositories []reconcile.Result `json:"repositories"`
 }
 
+// RetiredEvents are the events of a deleted project's repositories, d with the results of
+// their retirement: ECR Project Repositories Retained for those tagged, ECR Project
+// Repositories Deleted for those deleted; none for a repository already retired (no change).
+func RetiredEvents(d RetiredDetail, results []reconcile.Result) []Event {
+	var retained, deleted []reconcile.Result
+	for _, r := range results {
+		switch {
+		case r.Outcome == reconcile.Deleted:
+			deleted = append(deleted, r)
+		case len(r.Changes) > 0:
+			retained = append(retained, r)
+		}
+	}
+	var events []Event
+	for _, e := range []struct {
+		detailType string
+		repos      []reconcile.Result
+	}{{RepositoriesRetained, retained}, {RepositoriesDeleted, deleted}} {
+		if len(e.repos) > 0 {
+			detail := d
+			detail.Repositories = e.repos
+			events = append(events, Event{DetailType: e.detailType, Detail: detail})
+		}
+	}
+	return events
+}
+
 // DriftDetail is the detail of ECR Lifecycle Drift Detected and ECR Lifecycle Drift Fixed: one
 // repository, with every setting that differs.
 type DriftDetail struct {
