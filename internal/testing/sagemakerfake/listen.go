@@ -3,7 +3,8 @@ package sagemakerfake
 import "net/http/httptest"
 
 // Listener is a Server served in this process on a free loopback port, for functions that run
-// in other processes. The embedded Server holds its projects: PutProject, SetStatus, DeleteProject, Reset.
+// in other processes. The embedded Server holds its projects and resources: PutProject,
+// SetStatus, DeleteProject, PutEndpoint, ..., Reset.
 type Listener struct {
 	*Server
 	// URL is the endpoint the functions get as AWS_ENDPOINT_URL_SAGEMAKER.

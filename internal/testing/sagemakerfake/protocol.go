@@ -41,6 +41,23 @@ var operations = map[string]operation{
 	"DescribeProject": (*Server).describeProject,
 	"ListProjects":    (*Server).listProjects,
 	"ListTags":        (*Server).listTags,
+
+	"ListEndpoints":              (*Server).listEndpoints,
+	"DescribeEndpoint":           (*Server).describeEndpoint,
+	"DescribeEndpointConfig":     (*Server).describeEndpointConfig,
+	"DescribeModel":              (*Server).describeModel,
+	"ListInferenceComponents":    (*Server).listInferenceComponents,
+	"DescribeInferenceComponent": (*Server).describeInferenceComponent,
+	"ListModelPackageGroups":     (*Server).listModelPackageGroups,
+	"ListModelPackages":          (*Server).listModelPackages,
+	"DescribeModelPackage":       (*Server).describeModelPackage,
+	"ListTrainingJobs":           (*Server).listTrainingJobs,
+	"DescribeTrainingJob":        (*Server).describeTrainingJob,
+	"ListProcessingJobs":         (*Server).listProcessingJobs,
+	"DescribeProcessingJob":      (*Server).describeProcessingJob,
+	"ListImages":                 (*Server).listImages,
+	"ListImageVersions":          (*Server).listImageVersions,
+	"DescribeImageVersion":       (*Server).describeImageVersion,
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,22 @@
 // Package sagemakerfake is a small stand-in for the few SageMaker API calls the
-// provisioner makes (ListProjects, ListTags and DescribeProject), for tests and the local demo.
+// provisioner makes, for tests and the local demo: ListProjects, ListTags and
+// DescribeProject for projects, and the calls of the inventory of images in use
+// (ListEndpoints, DescribeEndpoint, DescribeEndpointConfig, DescribeModel,
+// ListInferenceComponents, DescribeInferenceComponent, ListModelPackageGroups,
+// ListModelPackages, DescribeModelPackage, ListTrainingJobs, DescribeTrainingJob,
+// ListProcessingJobs, DescribeProcessingJob, ListImages, ListImageVersions and
+// DescribeImageVersion).
 //
 // It exists because moto_server, which stands in for ECR, SSM, EventBridge and
 // STS here, does not implement SageMaker projects: it answers 500 to
-// ListProjects and to ListTags on a project ARN. The product reaches this
-// server through the real AWS SDK by setting AWS_ENDPOINT_URL_SAGEMAKER, so it
-// speaks SageMaker's wire protocol (AWS JSON 1.1) rather than exposing a Go
-// interface: what is tested is the product's real client code. Tests and the demo
-// seed projects with [Server.PutProject] in the same process.
+// ListProjects and to ListTags on a project ARN; nor does it report the images
+// an endpoint runs (DeployedImages), inference components or image versions.
+// The product reaches this server through the real AWS SDK by setting
+// AWS_ENDPOINT_URL_SAGEMAKER, so it speaks SageMaker's wire protocol (AWS JSON 1.1)
+// rather than exposing a Go interface: what is tested is the product's real client
+// code. Tests and the demo seed projects with [Server.PutProject], and what SageMaker
+// runs with [Server.PutEndpoint], [Server.PutModelPackage] and the like, in the same
+// process.
 package sagemakerfake
 
 import (
@@ -22,8 +31,9 @@ import (
 )
 
 // Server is an in-memory SageMaker endpoint holding one account's projects and their tags,
-// and, once told how to tell accounts apart (SetAccounts), other accounts' too (Account).
-// It implements [http.Handler] and is safe for concurrent use.
+// endpoints, models, model packages, jobs and images, and, once told how to tell accounts
+// apart (SetAccounts), other accounts' too (Account). It implements [http.Handler] and is
+// safe for concurrent use.
 type Server struct {
 	region  string
 	account string
@@ -31,6 +41,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	projects map[string]*project // by lower-cased name, which is what the ARN holds
+	inv      inventory           // what the in-use calls read
 	calls    map[string]int
 	requests int // request ids
 	// refused are the operations answered AccessDeniedException (see Refuse).
@@ -55,6 +66,7 @@ func New(region, account string) *Server {
 		region:   region,
 		account:  account,
 		projects: map[string]*project{},
+		inv:      newInventory(),
 		calls:    map[string]int{},
 	}
 	s.mux = http.NewServeMux()
@@ -81,15 +93,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // SetAccounts makes the server tell accounts apart: resolve names the account of a request's
-// access key id (see MotoAccounts), and the request is answered with that account's projects.
+// access key id (see MotoAccounts), and the request is answered with that account's projects
+// and resources.
 func (s *Server) SetAccounts(resolve func(accessKeyID string) (string, error)) {
 	s.mu.Lock()
 	s.resolve = resolve
 	s.mu.Unlock()
 }
 
-// Account returns the server of another account's projects, to seed them (PutProject, ...);
-// its ARNs name that account. The server's own account returns the server itself.
+// Account returns the server of another account's projects and resources, to seed them
+// (PutProject, PutEndpoint, ...); its ARNs name that account. The server's own account
+// returns the server itself.
 func (s *Server) Account(id string) *Server {
 	if id == s.account {
 		return s
@@ -204,11 +218,12 @@ func (s *Server) Calls() map[string]int {
 	return maps.Clone(s.calls)
 }
 
-// Reset forgets every project and every counted call, in every account.
+// Reset forgets every project, every other resource and every counted call, in every account.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.projects)
+	s.inv = newInventory()
 	clear(s.calls)
 	clear(s.refused)
 	clear(s.members)
