@@ -11,9 +11,9 @@ import (
 // Owner completes the desired state of a project repository known by its name from what the
 // repository says of its owner (its tags, and its policy where Reads reads it: see AccountOf),
 // so that owner tags removed or changed by hand are put back as the live owner wants them. It
-// returns d unchanged when it cannot tell, and reports whether it asked anyone beyond the
-// repository (SageMaker, say): that takes time, and the repository is then observed again
-// before it is planned. An error fails the repository's check.
+// returns d unchanged when it cannot tell, and reports whether the owner it found took asking
+// someone beyond the repository (SageMaker, say): that takes time, and the repository is then
+// observed again before it is planned. An error fails the repository's check.
 type Owner func(ctx context.Context, d Desired, o *registry.Repository) (_ Desired, asked bool, err error)
 
 // Checking is how a repository is checked, whoever asked for it.

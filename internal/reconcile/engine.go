@@ -72,7 +72,7 @@ func (r Result) Fixed() bool {
 // repository is handled concurrently. The error joins every repository's failure; the results
 // say which succeeded.
 func (e *Engine) Sync(ctx context.Context, cfg config.Config, desired []Desired, fix bool) ([]Result, error) {
-	return e.sync(ctx, desired, func(d Desired) registry.Reads { return Reads(cfg, d) }, func(s Step) (bool, bool) { return true, fix || s.Creates() })
+	return e.sync(ctx, desired, func(d Desired) registry.Reads { return Reads(cfg, d) }, func(Step) (bool, bool) { return true, fix })
 }
 
 // CreateMissing creates the repositories of desired that do not exist, and leaves the others
@@ -81,11 +81,12 @@ func (e *Engine) Sync(ctx context.Context, cfg config.Config, desired []Desired,
 // them is another project's, as Sync does.
 func (e *Engine) CreateMissing(ctx context.Context, cfg config.Config, desired []Desired) ([]Result, error) {
 	return e.sync(ctx, desired, func(d Desired) registry.Reads { return registry.Reads{Tags: true, Access: Reads(cfg, d).Access} },
-		func(s Step) (bool, bool) { return s.Creates(), true })
+		func(s Step) (bool, bool) { return s.Creates(), false })
 }
 
 // sync observes and plans every repository of desired, and applies each step as mode says:
-// whether to apply it at all, and whether to write.
+// whether to apply it at all, and whether to write more than the creation of a missing
+// repository (which sync always makes).
 func (e *Engine) sync(ctx context.Context, desired []Desired, reads func(Desired) registry.Reads, mode func(Step) (apply, fix bool)) ([]Result, error) {
 	observed := make([]*registry.Repository, len(desired))
 	g, gctx := errgroup.WithContext(ctx)
@@ -133,7 +134,7 @@ func (e *Engine) sync(ctx context.Context, desired []Desired, reads func(Desired
 			continue
 		}
 		wg.Go(func() error {
-			results[i], errs[i] = e.Apply(ctx, s, fix)
+			results[i], errs[i] = e.apply(ctx, s, fix, true)
 			return nil
 		})
 	}
@@ -146,13 +147,20 @@ func (e *Engine) sync(ctx context.Context, desired []Desired, reads func(Desired
 // just created ride out ECR's eventual consistency (registry.AfterCreate). A difference is
 // fixed when the write that fixes it was made; a repository created is fixed whole.
 func (e *Engine) Apply(ctx context.Context, s Step, fix bool) (Result, error) {
+	return e.apply(ctx, s, fix, fix)
+}
+
+// apply is Apply, where create says whether a missing repository is created even when fix is
+// false (provisioning creates in report mode too). A repository created meanwhile by someone
+// else is planned again and applied as fix says: report mode writes nothing to it.
+func (e *Engine) apply(ctx context.Context, s Step, fix, create bool) (Result, error) {
 	d := s.Desired
 	if s.Conflict != "" {
 		r := result(s, Conflict)
 		r.Error = s.Conflict
 		return r, &RejectedError{Project: d.Owner.Name, Reason: s.Conflict}
 	}
-	if !fix {
+	if !fix && !(create && s.Creates()) {
 		r := result(s, Unchanged)
 		if len(s.Differences) > 0 {
 			r.Outcome = Drifted
@@ -190,7 +198,7 @@ func (e *Engine) Apply(ctx context.Context, s Step, fix bool) (Result, error) {
 				if err != nil {
 					return failed(s, err), err
 				}
-				return e.Apply(ctx, Plan(d, o), true)
+				return e.apply(ctx, Plan(d, o), fix, false)
 			}
 			repo, outcome = created, Created
 			changes = append(changes, "created")

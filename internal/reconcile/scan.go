@@ -40,7 +40,8 @@ type ScanResult struct {
 	// Rejected counts repositories that belong to another project (a conflict): reported and
 	// left as they are, which no retry changes, so not an error.
 	Rejected int
-	// Gone counts repositories deleted between the listing and their check: nothing to do.
+	// Gone counts repositories deleted between the listing and the end of their check (before
+	// it, or between its reads and its writes): nothing to do.
 	Gone int
 	// Complete is true when every repository of the batch was checked. Last is the name of
 	// the last one up to which every check finished, "" when none did: a check cut off by the
@@ -54,8 +55,9 @@ type ScanResult struct {
 // Scan reconciles the repositories of a batch (as DescribeRepositories described them, so
 // their tag mutability and encryption are known), in order, each through the one plan: one
 // GetLifecyclePolicy a repository, and only where the options or the configuration ask for
-// them a ListTagsForResource and a GetRepositoryPolicy; one write a drifted setting in fix
-// mode, nothing else. Repositories outside the managed namespaces are skipped without a call;
+// them a ListTagsForResource and a GetRepositoryPolicy (and, for a repository whose owner
+// tags are gone, what the owner lookup and a second observation cost); one write a drifted
+// setting in fix mode. Repositories outside the managed namespaces are skipped without a call;
 // exempt ones are counted, and only in a cycle that reads every policy is theirs read, to take
 // the product's statements out of it (see checkExempt).
 func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.Summary, opts ScanOptions) ScanResult {
@@ -100,7 +102,7 @@ func (e *Engine) Scan(ctx context.Context, cfg config.Config, batch []registry.S
 				}
 				return nil
 			}
-			if r.Outcome == Gone {
+			if r.Outcome == Gone || registry.IsNotFound(err) { // deleted before, or during, its check
 				count(func() { res.Gone++ })
 				return nil
 			}

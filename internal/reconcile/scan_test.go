@@ -6,10 +6,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
 )
@@ -83,5 +86,26 @@ func TestScanCountsAFixWrittenBeforeTheDeadline(t *testing.T) {
 	}
 	if r, _ := fake.Get(name); r.Policy != lifecycle.Policy(10) {
 		t.Errorf("lifecycle policy %q; want it written", r.Policy)
+	}
+}
+
+// goneOnWrite is the fake ECR in which every repository is deleted between its observation
+// and the write that would fix it.
+type goneOnWrite struct{ *ecrfake.Registry }
+
+func (goneOnWrite) PutLifecyclePolicy(context.Context, *ecr.PutLifecyclePolicyInput, ...func(*ecr.Options)) (*ecr.PutLifecyclePolicyOutput, error) {
+	return nil, &ecrtypes.RepositoryNotFoundException{Message: aws.String("deleted meanwhile")}
+}
+
+// A repository deleted during its check is gone, as one deleted before it: not an error that
+// would hold the cycle back.
+func TestScanCountsARepositoryDeletedDuringItsCheckAsGone(t *testing.T) {
+	cfg := testConfig(t)
+	fake := ecrfake.New()
+	fake.Put(ecrfake.Repository{Name: "acme-sm-t-p/training", Tags: map[string]string{naming.TagManagedBy: naming.ManagedByValue}, Policy: lifecycle.Policy(99)})
+	e := &Engine{Registry: registry.New(goneOnWrite{fake}, cfg.Managed)}
+	got := e.Scan(context.Background(), cfg, listed(t, e), ScanOptions{Checking: Checking{Fix: true}, Concurrency: 1})
+	if got.Gone != 1 || got.Errors != 0 || !got.Complete {
+		t.Errorf("scan %+v; want the repository gone, no error, the batch complete", got)
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/access"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
@@ -141,5 +144,47 @@ func TestAFailedUntagIsNotCountedAsFixed(t *testing.T) {
 	}
 	if !fixed[naming.TagProjectID] || fixed[naming.TagProjectDeleted] {
 		t.Errorf("fixed %v; want the project id tag fixed and the deleted stamp not", fixed)
+	}
+}
+
+// lateCreate is the fake ECR in which another invocation creates each repository between our
+// read and our create: the first DescribeRepositories of a name answers not found.
+type lateCreate struct {
+	*ecrfake.Registry
+	seen map[string]bool
+}
+
+func (l lateCreate) DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, opts ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
+	if len(in.RepositoryNames) == 1 && !l.seen[in.RepositoryNames[0]] {
+		l.seen[in.RepositoryNames[0]] = true
+		return nil, &ecrtypes.RepositoryNotFoundException{Message: aws.String("not yet")}
+	}
+	return l.Registry.DescribeRepositories(ctx, in, opts...)
+}
+
+// Provisioning in report mode creates a missing repository; when someone else created it
+// meanwhile, what it finds there is reported, not fixed.
+func TestReportModeLosingTheCreationRaceWritesNothing(t *testing.T) {
+	cfg := testConfig(t)
+	fake := ecrfake.New()
+	desired := fraudRepositories(t, cfg)
+	for _, d := range desired {
+		fake.Put(ecrfake.Repository{Name: d.Name, Tags: d.Tags, Policy: lifecycle.Policy(99)})
+	}
+	fake.ResetCalls()
+	e := &Engine{Registry: registry.New(lateCreate{fake, map[string]bool{}}, cfg.Managed)}
+	results, err := e.Sync(context.Background(), cfg, desired, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := fake.Writes()
+	delete(w, "CreateRepository") // tried, and answered: it exists
+	if len(w) != 0 {
+		t.Errorf("report mode wrote %v after losing the race", w)
+	}
+	for _, r := range results {
+		if r.Repository != desired[2].Name && r.Outcome != Drifted { // the exempt one's policy is not compared
+			t.Errorf("%s: %s; want drifted, reported", r.Repository, r.Outcome)
+		}
 	}
 }
