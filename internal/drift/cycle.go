@@ -59,7 +59,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	// The discoveries of SageMaker's projects and of Unified Studio's run beside the sweep, each
 	// on its own: none waits for another to finish.
 	discovery := *st.Discovery(string(r.mode))
-	studioNext := st.Studio[string(r.mode)]
+	studioCursor := st.StudioOf(string(r.mode))
 	type found struct {
 		outcome
 		done bool
@@ -74,7 +74,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 		discovered <- found{o, done}
 	}()
 	go func() {
-		o, done := r.discoverStudio(ctx, &studioNext, listing)
+		o, done := r.discoverStudio(ctx, &studioCursor, now, listing)
 		studioFound <- found{o, done}
 	}()
 	// The shared repositories need nothing from the discovery: complete them now.
@@ -132,11 +132,12 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	}
 	err = r.release(invocation, store, holder, func(st *sweep.State) {
 		*st.Discovery(string(r.mode)), st.Scopes = discovery, scopes
-		if studioNext != "" || st.Studio != nil {
+		if len(r.cfg.DataZoneDomains) > 0 || st.Studio != nil {
 			if st.Studio == nil {
-				st.Studio = map[string]string{}
+				st.Studio = map[string]*sweep.StudioCursor{}
 			}
-			st.Studio[string(r.mode)] = studioNext
+			studioCursor.Restarts = restarts
+			st.Studio[string(r.mode)] = &studioCursor
 		}
 		if st.Restarts != restarts {
 			return // a restart was asked for while this run swept: the next run starts over

@@ -118,7 +118,9 @@ func projectDesired(cfg config.Config, p projects.Project, name string) (reconci
 // the tags back as the live owner wants them; with confirm (a repair: the edit may have been
 // to the tags), always. A repository whose owner tags are whole and whose project is not
 // deleted costs no call otherwise. When SageMaker cannot be read, the rest of the repository
-// is still checked, as its account wants it, and its owner tags wait for the next check.
+// is still checked, as its account wants it, and its owner tags wait for the next check. It
+// reports asked only when it found the owner: the repository is then observed again, and a
+// lookup that changed nothing costs no second observation.
 func (r *run) ownerOf(confirm bool) reconcile.Owner {
 	return func(ctx context.Context, d reconcile.Desired, o *registry.Repository) (reconcile.Desired, bool, error) {
 		tags := o.Tags.Value
@@ -140,15 +142,15 @@ func (r *run) ownerOf(confirm bool) reconcile.Owner {
 		p, err := owner(ctx, r.accounts, r.cfg, at, d.Name, account, tags)
 		if err != nil {
 			r.log.WarnContext(ctx, "owner of a repository not read from SageMaker", "repository", d.Name, "error", err.Error())
-			return d, true, nil
+			return d, false, nil
 		}
 		if p == nil {
-			return d, true, nil
+			return d, false, nil
 		}
 		if want, ok := projectDesired(r.cfg, *p, d.Name); ok {
 			return want, true, nil
 		}
-		return d, true, nil
+		return d, false, nil
 	}
 }
 
@@ -166,15 +168,15 @@ func (r *run) studioOwner(ctx context.Context, d reconcile.Desired, domain, id s
 		if err != nil {
 			r.log.WarnContext(ctx, "owner of a repository not read from DataZone", "repository", d.Name, "error", err.Error())
 		}
-		return d, true, nil
+		return d, false, nil
 	}
 	p, err := (&studio.Teams{API: r.svc.DataZone, TeamTag: r.cfg.DataZoneTeamTag}).Project(ctx, out)
 	if err != nil {
-		return d, true, nil
+		return d, false, nil
 	}
 	p.Namespace, _ = naming.Namespace(d.Name)
 	if want, ok := projectDesired(r.cfg, p, d.Name); ok {
 		return want, true, nil
 	}
-	return d, true, nil
+	return d, false, nil
 }

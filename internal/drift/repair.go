@@ -17,8 +17,10 @@ import (
 // edit is undone seconds after CloudTrail reports it, not at the next sweep. It costs that
 // repository's reads (describe, tags, lifecycle policy, and the repository policy where pull
 // access is configured or the edit was to it), the owner's (one ListTags a candidate project
-// in SageMaker of the repository's own account, after which the repository is observed again)
-// and the writes of what differs. A repository deleted by hand has no account tag left to read
+// in SageMaker of the repository's own account, or for a repository with a Unified Studio
+// identity one GetProject in DataZone, after which the repository is observed again) and the
+// writes of what differs. A deleted repository is made again with its project's other
+// repositories, so that the creation sees whose they are. A repository deleted by hand has no account tag left to read
 // and is looked for in this account only: a member's is made again by the discovery. The
 // product's own writes come back as such records too (the rule excludes its roles, see
 // template.yaml), and find the repository as desired: no second write.
@@ -76,19 +78,22 @@ func (r *run) check(ctx context.Context, name string, e *edit) (reconcile.Result
 // recreate creates again, empty, a repository that was deleted by hand: a shared one the
 // configuration wants, or one of a live project's. Report mode reports it missing.
 func (r *run) recreate(ctx context.Context, sum Summary, name string, at place) (Summary, error) {
-	d, wanted, err := r.lost(ctx, name, at)
+	d, set, err := r.lost(ctx, name, at)
 	if err != nil {
 		sum.Errors = 1
 		return sum, err
 	}
-	if !wanted {
+	if set == nil {
 		sum.Status = publish.StatusIgnored
 		sum.Reason = fmt.Sprintf("%s is gone and nothing wants it back: no live project or shared type owns it (or create-project-repos is false)", name)
 		return sum, nil
 	}
 	o := outcome{missing: 1}
 	if r.fix() {
-		o.add(r.create(ctx, []reconcile.Desired{d}))
+		// With its siblings: the creation reads their tags, and rejects the whole set when
+		// they are another project's (a Unified Studio one, say), instead of mixing owners in
+		// one namespace.
+		o.add(r.create(ctx, set))
 	} else {
 		r.reportMissing(ctx, d)
 	}
@@ -99,29 +104,33 @@ func (r *run) recreate(ctx context.Context, sum Summary, name string, at place) 
 	return sum, nil
 }
 
-// lost is the desired state of a managed repository that was deleted, and whether anything
-// wants it back: a shared type in shared-repos, or a live project of this account that owns
-// it (a deleted repository has no tags left to say whose it was) with create-project-repos.
-// Whether the project is on its way out is asked before it is made again. It fails when that
-// cannot be told: whether to create the repository again then waits for the sweep.
-func (r *run) lost(ctx context.Context, name string, at place) (_ reconcile.Desired, wanted bool, err error) {
+// lost is the desired state of a managed repository that was deleted, and the set it is to
+// be made again with, nil when nothing wants it back: a shared type in shared-repos (alone),
+// or a live project of this account that owns it (a deleted repository has no tags left to
+// say whose it was) with create-project-repos (with the project's other repositories). Whether
+// the project is on its way out is asked before it is made again. It fails when that cannot
+// be told: whether to create the repository again then waits for the sweep.
+func (r *run) lost(ctx context.Context, name string, at place) (_ reconcile.Desired, set []reconcile.Desired, err error) {
 	d := reconcile.Named(r.cfg, name)
 	if d.Scope == naming.ScopeShared {
-		return d, slices.Contains(r.cfg.SharedRepos, d.Type), nil
+		if slices.Contains(r.cfg.SharedRepos, d.Type) {
+			set = []reconcile.Desired{d}
+		}
+		return d, set, nil
 	}
-	fail := func(err error) (reconcile.Desired, bool, error) {
-		return d, false, fmt.Errorf("owner of %s not read; the repository is left as it is: %w", name, err)
+	fail := func(err error) (reconcile.Desired, []reconcile.Desired, error) {
+		return d, nil, fmt.Errorf("owner of %s not read; the repository is left as it is: %w", name, err)
 	}
 	p, err := owner(ctx, r.accounts, r.cfg, at, name, "", nil)
 	if err != nil {
 		return fail(err)
 	}
 	if p == nil || !r.cfg.CreateProjectRepos {
-		return d, false, nil
+		return d, nil, nil
 	}
 	want, ok := projectDesired(r.cfg, *p, name)
 	if !ok {
-		return d, false, nil
+		return d, nil, nil
 	}
 	api, err := r.accounts.SageMaker(ctx, p.Account)
 	if err != nil {
@@ -131,7 +140,11 @@ func (r *run) lost(ctx context.Context, name string, at place) (_ reconcile.Desi
 	if err != nil {
 		return fail(err)
 	}
-	return want, !gone, nil
+	if gone {
+		return want, nil, nil
+	}
+	set, _ = reconcile.ProjectRepositories(r.cfg, *p) // projectDesired made it: it cannot fail
+	return want, set, nil
 }
 
 func exemptReason(name string) string {

@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dztypes "github.com/aws/aws-sdk-go-v2/service/datazone/types"
@@ -19,18 +20,20 @@ import (
 // discoverStudio is the discovery of SageMaker Unified Studio projects, beside SageMaker's:
 // the repositories of every project of the datazone-domains are found by their identity tags
 // (GetResources, a page of 100), and each domain's projects are listed (ListProjects, a page of
-// 50), starting with the domain *next names (the one the last run ran out of time in). A
-// project whose repositories are all there costs nothing more; an ACTIVE one that lacks some is
-// read (GetProject, and its domain unit's name once a run) and its missing repositories are
-// created (fix mode) or reported, in the namespace its repositories already have. The
+// 50), starting with the domain the cursor names (the one the last run ran out of time in). A
+// project whose repositories are all there costs nothing more, and so does one without
+// repositories that has not changed since the last run that read every domain without an
+// error (it was created or rejected then); an ACTIVE one that lacks some is read (GetProject,
+// and its domain unit's name once a run) and its missing repositories are created (fix mode) or
+// reported, in the namespace its repositories already have. The
 // repositories of a project that is no longer listed are retired as DeleteProject retires
 // them, once GetProject says it is gone (fix mode). A domain that cannot be listed is one
 // error, named in unreachable, and the other domains and SageMaker's discovery go on. done is
 // true when every domain was read to its end.
-func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.Listing) (o outcome, done bool) {
+func (r *run) discoverStudio(ctx context.Context, cursor *sweep.StudioCursor, now time.Time, listing *sweep.Listing) (o outcome, done bool) {
 	domains := r.cfg.DataZoneDomains
 	if len(domains) == 0 {
-		*next = ""
+		*cursor = sweep.StudioCursor{}
 		return o, true
 	}
 	if r.svc.DataZone == nil || r.svc.Tags == nil {
@@ -38,8 +41,14 @@ func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.L
 		r.log.ErrorContext(ctx, "datazone-domains is set, but the function has no DataZone client")
 		return o, false
 	}
+	if r.stopped() {
+		return o, false
+	}
 	found, err := studio.Repositories(ctx, r.svc.Tags, domains, "")
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return o, false // out of time: no fault of the index's
+	case err != nil:
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories of Unified Studio projects not looked up; the discovery waits", "error", err.Error())
 		return o, false
@@ -54,7 +63,8 @@ func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.L
 	read := map[string]bool{} // domains listed to their end
 	done = true
 	stop := "" // the domain this run ran out of time in
-	start := max(0, slices.Index(domains, *next))
+	start := max(0, slices.Index(domains, cursor.Next))
+	errs := o.errors
 	for i := range domains {
 		domain := domains[(start+i)%len(domains)]
 		if ctx.Err() != nil || r.stopped() {
@@ -67,7 +77,10 @@ func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.L
 			}
 			key := domain + "/" + aws.ToString(p.Id)
 			listed[key] = true
-			if r.cfg.CreateProjectRepos && studio.Active(p.ProjectStatus) && !whole(r.cfg, owned[key], listing) {
+			// A project without repositories that has not changed since the last whole run was
+			// looked at by it: created then, or rejected then (not again every run).
+			settled := owned[key] == nil && !cursor.Since.IsZero() && changed(p).Before(cursor.Since.Add(-headOverlap))
+			if r.cfg.CreateProjectRepos && studio.Active(p.ProjectStatus) && !settled && !whole(r.cfg, owned[key], listing) {
 				o.add(r.visitStudio(ctx, teams, domain, aws.ToString(p.Id), owned[key], listing))
 			}
 			return true
@@ -87,10 +100,16 @@ func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.L
 			break
 		}
 	}
-	*next = stop
+	cursor.Next = stop
 	done = done && stop == ""
+	if done && o.errors == errs {
+		cursor.Since = now
+	}
 	if r.fix() {
 		for key, repos := range owned {
+			if ctx.Err() != nil || r.stopped() {
+				break
+			}
 			domain := repos[0].Tags[naming.TagDomainID]
 			if read[domain] && !listed[key] && !retired(repos) {
 				o.add(r.retireStudio(ctx, domain, repos[0].Tags[naming.TagStudioProjectID], repos))
@@ -98,6 +117,14 @@ func (r *run) discoverStudio(ctx context.Context, next *string, listing *sweep.L
 		}
 	}
 	return o, done
+}
+
+// changed is when a listed project last changed: its update, or its creation.
+func changed(p dztypes.ProjectSummary) time.Time {
+	if p.UpdatedAt != nil {
+		return *p.UpdatedAt
+	}
+	return aws.ToTime(p.CreatedAt)
 }
 
 // whole reports whether a project's repositories, found by identity, are every one the
@@ -182,7 +209,7 @@ func (r *run) retireStudio(ctx context.Context, domain, project string, repos []
 		return o
 	}
 	results, err := r.engine.RetireStudio(ctx, r.cfg, domain, project, repos, r.svc.now())
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "error", err.Error())
 	}

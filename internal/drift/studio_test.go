@@ -6,12 +6,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/datazonefake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/samples"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/world"
 )
 
@@ -160,5 +164,61 @@ func TestStudioOwnerTagsArePutBackByIdentity(t *testing.T) {
 	tags := w.Repository(t, churnModel[1]).Tags
 	if tags["team"] != "data-science" || tags["sagemaker:project-name"] != "Churn Model" || tags["datazone:project-id"] != "5rpbc7vhrajx7b" {
 		t.Errorf("tags %v; want the Unified Studio project's put back", tags)
+	}
+}
+
+// A Unified Studio project's repository deleted by hand is never made again as a SageMaker
+// project's whose team and name make the same namespace: its siblings' identity stops it.
+func TestRepairNeverRecreatesAStudioRepositoryForAClassicProject(t *testing.T) {
+	w := studioWorld(t, nil)
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	w.SageMaker.PutProject("churn-model", "p-1", map[string]string{"team": "data-science"})
+	if _, err := w.Setup.ECR.DeleteRepository(world.Deadline(t), &ecr.DeleteRepositoryInput{RepositoryName: aws.String(churnModel[2]), Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := service(w).Handle(world.Deadline(t), record("ecr-put-lifecycle-policy.json", func(ev map[string]any) {
+		samples.Detail(ev)["eventName"] = "DeleteRepository"
+		samples.Detail(ev)["requestParameters"] = map[string]any{"repositoryName": churnModel[2], "force": true}
+	}))
+	if err != nil || sum.Created != 0 || sum.Rejected != 1 {
+		t.Errorf("repair: %+v, %v; want nothing created, the classic project rejected", sum, err)
+	}
+	for _, name := range w.Repositories(t) {
+		if tags := w.Repository(t, name).Tags; tags["datazone:project-id"] == "" {
+			t.Errorf("%s carries no Unified Studio identity: %v", name, tags)
+		}
+	}
+}
+
+// A Unified Studio project that cannot have repositories is rejected once, not every run; it
+// is looked at again when it changes.
+func TestRejectedStudioProjectIsNotRejectedEveryRun(t *testing.T) {
+	w := studioWorld(t, map[string]string{"datazone-domains": studioDomain})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "slash00000001", Name: "Churn/Model", DomainUnitID: unitDS,
+		CreatedAt: time.Now().Add(-time.Hour)})
+	run := func() (rejected, reads int) {
+		t.Helper()
+		before := w.DataZone.Calls()["GetProject"]
+		sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum.Rejected, w.DataZone.Calls()["GetProject"] - before
+	}
+	if rejected, reads := run(); rejected != 1 || reads != 1 {
+		t.Errorf("first run: %d rejected, %d GetProject; want 1 and 1", rejected, reads)
+	}
+	if rejected, reads := run(); rejected != 0 || reads != 0 {
+		t.Errorf("second run: %d rejected, %d GetProject; want neither", rejected, reads)
+	}
+	if err := w.DataZone.Rename(studioDomain, "slash00000001", "Churn Model"); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if got := namespace(t, w, "acme-sm-data-science-churn-model"); len(got) != 3 {
+		t.Errorf("renamed to a valid name: %v; want its 3 repositories", got)
 	}
 }

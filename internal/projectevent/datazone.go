@@ -55,6 +55,9 @@ func decodeStudioCloudTrail(detail json.RawMessage) (Change, error) {
 	if ct.ErrorCode != "" {
 		return Change{}, ignored("DataZone %s failed with %s; nothing changed", ct.EventName, ct.ErrorCode)
 	}
+	if ct.EventSource != "" && ct.EventSource != "datazone.amazonaws.com" {
+		return Change{}, ignored("a record of %s, not of DataZone", ct.EventSource)
+	}
 	c := Change{Trigger: ct.EventName, Action: Sync}
 	var req studioRequest
 	switch ct.EventName {

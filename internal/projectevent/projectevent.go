@@ -186,6 +186,7 @@ func strictUnmarshal(raw []byte, v any) error {
 
 // cloudTrail is the part of a CloudTrail record this package reads.
 type cloudTrail struct {
+	EventSource       string          `json:"eventSource"`
 	EventName         string          `json:"eventName"`
 	ErrorCode         string          `json:"errorCode"`
 	RequestParameters json.RawMessage `json:"requestParameters"`

@@ -339,6 +339,7 @@ func TestDecodeIgnored(t *testing.T) {
 		{"tag change on another service", "tag-change-on-resource.json", func(m map[string]any) { detail(m)["service"] = "ecr" }},
 		{"scheduled event", "scheduled-event.json", func(map[string]any) {}},
 		{"parameter store change", "parameter-store-change.json", func(map[string]any) {}},
+		{"a DataZone event of another service's record", "datazone-create-project.json", func(m map[string]any) { detail(m)["eventSource"] = "sagemaker.amazonaws.com" }},
 		{"errorCode on DataZone CreateProject", "datazone-create-project.json", func(m map[string]any) { detail(m)["errorCode"] = "ConflictException" }},
 		{"other DataZone call", "datazone-update-project.json", func(m map[string]any) { detail(m)["eventName"] = "CreateEnvironment" }},
 		{"other DataZone event", "datazone-project-moved.json", func(m map[string]any) { m["detail-type"] = "Project Member Addition Succeeded" }},

@@ -127,7 +127,7 @@ type DriftDetail struct {
 	Fixed       bool                `json:"fixed"`
 	Differences []reconcile.Finding `json:"differences"`
 	// WouldWrite names, in report mode, the ECR writes a fix run would make (an operation,
-	// and what it sets: "PutLifecyclePolicy", "TagResource sagemaker:team").
+	// and what it sets: "PutLifecyclePolicy", "TagResource sagemaker:project-name, team").
 	WouldWrite []string `json:"wouldWrite,omitempty"`
 }
 

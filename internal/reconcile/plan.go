@@ -292,24 +292,28 @@ func AccountOf(o *registry.Repository) string {
 //
 // A Unified Studio project's repositories say whose they are by identity (its domain and
 // project ids, see naming.TagStudioProjectID): a repository that carries another project's
-// identity is a conflict, and one that carries the project's own is its, whatever its team
-// and name tags say (the project was renamed or moved; they are put back as it is now). A
-// SageMaker project's repository never carries an identity, and a Unified Studio project's
-// never a SageMaker project id: either way, the other kind of project's.
+// identity, or part of one, is a conflict, and one that carries the project's own is its,
+// whatever its team and name tags say (the project was renamed or moved; they are put back as
+// it is now). A Unified Studio project adopts no repository that names an owner without an
+// identity (a SageMaker project's repository often has no project id), and a SageMaker project
+// none that carries an identity.
 func conflict(d Desired, o *registry.Repository) string {
 	if d.Owner == nil {
 		return ""
 	}
 	tags := o.Tags.Value
-	if id := tags[naming.TagStudioProjectID]; id != "" {
-		domain := tags[naming.TagDomainID]
+	id, domain := tags[naming.TagStudioProjectID], tags[naming.TagDomainID]
+	switch {
+	case id != "" || domain != "":
 		if !d.Owner.Studio() || id != d.Owner.ID || domain != d.Owner.Domain {
-			return fmt.Sprintf("repository %s belongs to the Unified Studio project %s of domain %s", d.Name, id, domain)
+			return fmt.Sprintf("repository %s belongs to the Unified Studio project %s of domain %s", d.Name, orAbsent(id), orAbsent(domain))
 		}
 		return ""
-	}
-	if id := tags[naming.TagProjectID]; id != "" && d.Owner.Studio() {
-		return fmt.Sprintf("repository %s belongs to the SageMaker project %s (%s), not to a Unified Studio project", d.Name, tags[naming.TagProjectName], id)
+	case d.Owner.Studio() && (tags[naming.TagProjectID] != "" || tags[naming.TagTeam] != "" || tags[naming.TagProjectName] != ""):
+		// A repository with an owner and no identity is a SageMaker project's (whose id it may
+		// not carry), or one whose identity someone removed: either way, not to be adopted.
+		return fmt.Sprintf("repository %s belongs to the project %q of team %q, which has no Unified Studio identity", d.Name,
+			tags[naming.TagProjectName], tags[naming.TagTeam])
 	}
 	if t := tags[naming.TagTeam]; t != "" && !strings.EqualFold(t, d.Owner.Team) {
 		return fmt.Sprintf("repository %s belongs to team %q, not %q", d.Name, t, d.Owner.Team)

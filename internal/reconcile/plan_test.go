@@ -371,6 +371,13 @@ func TestStudioProjects(t *testing.T) {
 		{"another Unified Studio project of the same name", otherRepos[1], observedAs(desired[1], nil)},
 		{"a classic project meets a Unified Studio repository", classic[1], observedAs(desired[1], nil)},
 		{"a Unified Studio project meets a classic repository", desired[1], observedAs(classic[1], nil)},
+		{"a Unified Studio project meets a classic repository without a project id", desired[1], observedAs(classic[1], func(o *registry.Repository) {
+			delete(o.Tags.Value, naming.TagProjectID)
+			o.Tags.Value[naming.TagProjectName] = "Churn Model" // even of a name that matches
+		})},
+		{"a classic project meets a repository with half an identity", classic[1], observedAs(classic[1], func(o *registry.Repository) {
+			o.Tags.Value[naming.TagDomainID] = "dzd_4p9n6sw4qt9xgn"
+		})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if step := Plan(tc.desired, tc.observed); step.Conflict == "" || len(step.Writes) > 0 {

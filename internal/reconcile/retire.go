@@ -54,17 +54,27 @@ func (e *Engine) Retire(ctx context.Context, cfg config.Config, project, account
 }
 
 // RetireStudio handles a deleted Unified Studio project: the repositories found by its
-// identity (domain and project id), confirmed by their tags as they were found, each retired
-// as Retire retires one. A repository outside the managed namespaces, or not the product's, is
-// left alone whatever its tags say.
+// identity (domain and project id), each confirmed by its tags read again (the lookup by tag
+// can lag: a repository deleted since is passed over, and one whose identity changed is not
+// the project's), and retired as Retire retires one. A repository outside the managed
+// namespaces, or not the product's, is left alone whatever its tags say.
 func (e *Engine) RetireStudio(ctx context.Context, cfg config.Config, domain, project string, found []registry.Tagged, now time.Time) ([]Result, error) {
 	var results []Result
 	for _, c := range found {
-		if !cfg.Managed(c.Name) || c.Tags[naming.TagManagedBy] != naming.ManagedByValue ||
-			c.Tags[naming.TagDomainID] != domain || c.Tags[naming.TagStudioProjectID] != project {
+		if !cfg.Managed(c.Name) {
 			continue
 		}
-		r, err := e.retireOne(ctx, cfg, c.Summary, c.Tags, now)
+		tags, err := e.Registry.Tags(ctx, c.ARN)
+		if registry.IsNotFound(err) {
+			continue // deleted since the lookup
+		}
+		if err != nil {
+			return results, err
+		}
+		if tags[naming.TagManagedBy] != naming.ManagedByValue || tags[naming.TagDomainID] != domain || tags[naming.TagStudioProjectID] != project {
+			continue
+		}
+		r, err := e.retireOne(ctx, cfg, c.Summary, tags, now)
 		results = append(results, r)
 		if err != nil {
 			return results, err

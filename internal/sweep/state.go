@@ -33,9 +33,8 @@ type State struct {
 	// report run that only reported a missed project must not move the cursor past it before
 	// a fix run has created its repositories.
 	Discoveries map[string]*Discovery `json:"discoveries,omitempty"`
-	// Studio is, for each mode, the Unified Studio domain the next run's discovery starts with:
-	// the one a run ran out of time in, so that every domain gets its turn ("" from the first).
-	Studio map[string]string `json:"studio,omitempty"`
+	// Studio is the Unified Studio discovery's cursor, one a mode (see StudioCursor).
+	Studio map[string]*StudioCursor `json:"studio,omitempty"`
 	// Restarts counts the requests to start every cycle over (a configuration change, a pull
 	// access scope changed): a cycle begun under another count is begun again, with the
 	// configuration its run reads. A counter, not a flag, so that no run has to clear it and
@@ -63,6 +62,35 @@ func (st *State) Discovery(mode string) *Discovery {
 		st.Discoveries[mode] = d
 	}
 	return d
+}
+
+// StudioCursor is where the discovery of Unified Studio projects stands: a few dozen bytes
+// whatever the domains hold.
+type StudioCursor struct {
+	// Next is the domain the next run starts with: the one a run ran out of time in, so that
+	// every domain gets its turn ("" from the first).
+	Next string `json:"next,omitempty"`
+	// Since is when the last run that read every domain to its end without an error started;
+	// Restarts is State.Restarts then. A project without repositories that has not changed
+	// since was looked at by that run (a project that cannot have repositories is not
+	// rejected again every run); under another Restarts count (the configuration changed),
+	// every project is looked at again.
+	Since    time.Time `json:"since,omitzero"`
+	Restarts int       `json:"restarts,omitempty"`
+}
+
+// StudioOf returns the Unified Studio discovery's cursor of mode, a new one the first time.
+// Its Since holds only under the restart count it was set under: zero otherwise.
+func (st *State) StudioOf(mode string) StudioCursor {
+	c := st.Studio[mode]
+	if c == nil {
+		return StudioCursor{}
+	}
+	out := *c
+	if out.Restarts != st.Restarts {
+		out.Since = time.Time{}
+	}
+	return out
 }
 
 // Prepare brings the state up to a run before it sweeps; the run writes it with its lease.

@@ -91,3 +91,25 @@ func TestTailStart(t *testing.T) {
 		})
 	}
 }
+
+func TestStudioOf(t *testing.T) {
+	since := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		state State
+		want  StudioCursor
+	}{
+		{"first run", State{}, StudioCursor{}},
+		{"kept under the same restarts", State{Restarts: 2, Studio: map[string]*StudioCursor{"fix": {Next: "dzd_b", Since: since, Restarts: 2}}},
+			StudioCursor{Next: "dzd_b", Since: since, Restarts: 2}},
+		{"a restart forgets since, not where to start", State{Restarts: 3, Studio: map[string]*StudioCursor{"fix": {Next: "dzd_b", Since: since, Restarts: 2}}},
+			StudioCursor{Next: "dzd_b", Restarts: 2}},
+		{"another mode's is not this one's", State{Studio: map[string]*StudioCursor{"report": {Next: "dzd_b", Since: since}}}, StudioCursor{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.state.StudioOf("fix"); got != tc.want {
+				t.Errorf("StudioOf: %+v; want %+v", got, tc.want)
+			}
+		})
+	}
+}

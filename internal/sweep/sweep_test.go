@@ -230,7 +230,9 @@ func TestStateFitsWhateverTheScopes(t *testing.T) {
 	st := State{Scopes: Fingerprint(scopes), Withdrawn: true, Restarts: 1 << 30,
 		Cycles:      map[string]*Cycle{"fix": cycle(), "report": cycle()},
 		Discoveries: map[string]*Discovery{"fix": full(), "report": full()},
-		Lease:       &Lease{Holder: strings.Repeat("h", 64), Until: at}}
+		Studio: map[string]*StudioCursor{ // a DataZone domain id is at most 40 characters
+			"fix": {Next: "dzd_" + strings.Repeat("d", 36), Since: at, Restarts: 1 << 30}, "report": {Next: "dzd_" + strings.Repeat("d", 36), Since: at, Restarts: 1 << 30}},
+		Lease: &Lease{Holder: strings.Repeat("h", 64), Until: at}}
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
