@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -151,12 +152,18 @@ func TestAFailedUntagIsNotCountedAsFixed(t *testing.T) {
 // read and our create: the first DescribeRepositories of a name answers not found.
 type lateCreate struct {
 	*ecrfake.Registry
+	mu   *sync.Mutex
 	seen map[string]bool
 }
 
 func (l lateCreate) DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, opts ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
-	if len(in.RepositoryNames) == 1 && !l.seen[in.RepositoryNames[0]] {
+	l.mu.Lock()
+	first := len(in.RepositoryNames) == 1 && !l.seen[in.RepositoryNames[0]]
+	if first {
 		l.seen[in.RepositoryNames[0]] = true
+	}
+	l.mu.Unlock()
+	if first {
 		return nil, &ecrtypes.RepositoryNotFoundException{Message: aws.String("not yet")}
 	}
 	return l.Registry.DescribeRepositories(ctx, in, opts...)
@@ -172,7 +179,7 @@ func TestReportModeLosingTheCreationRaceWritesNothing(t *testing.T) {
 		fake.Put(ecrfake.Repository{Name: d.Name, Tags: d.Tags, Policy: lifecycle.Policy(99)})
 	}
 	fake.ResetCalls()
-	e := &Engine{Registry: registry.New(lateCreate{fake, map[string]bool{}}, cfg.Managed)}
+	e := &Engine{Registry: registry.New(lateCreate{fake, &sync.Mutex{}, map[string]bool{}}, cfg.Managed)}
 	results, err := e.Sync(context.Background(), cfg, desired, false)
 	if err != nil {
 		t.Fatal(err)
