@@ -29,9 +29,11 @@ func main() {
 		ECR: ecr.NewFromConfig(p.AWS, func(o *ecr.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.ECRPerSecond) }),
 		// Each account's SageMaker is paced on its own.
 		Accounts: p.Accounts("sagemaker-ecr-provisioner-drift", p.Env.SageMakerPerSecond),
-		// DataZone is paced like each account's SageMaker.
-		DataZone:       datazone.NewFromConfig(p.AWS, func(o *datazone.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond) }),
-		Tags:           resourcegroupstaggingapi.NewFromConfig(p.AWS),
+		// DataZone and the tagging API are paced like each account's SageMaker.
+		DataZone: datazone.NewFromConfig(p.AWS, func(o *datazone.Options) { o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond) }),
+		Tags: resourcegroupstaggingapi.NewFromConfig(p.AWS, func(o *resourcegroupstaggingapi.Options) {
+			o.HTTPClient = awsclient.Pace(o.HTTPClient, p.Env.SageMakerPerSecond)
+		}),
 		Publisher:      p.Publisher,
 		ConfigPath:     p.Env.ConfigPath,
 		StateParameter: p.Env.StateParameter,
