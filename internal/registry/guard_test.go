@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// testDigest is a well-formed digest, so a refusal is the guard's and not the digest's.
+var testDigest = "sha256:" + strings.Repeat("ab", 32)
+
 // noCalls fails the test on any call: a guarded write must never reach ECR.
 type noCalls struct {
 	API
@@ -23,6 +26,17 @@ func TestWritesOutsideTheGuardMakeNoCall(t *testing.T) {
 		"Tag":           func() error { return r.Tag(ctx, repo, map[string]string{"a": "b"}) },
 		"Untag":         func() error { return r.Untag(ctx, repo, []string{"a"}) },
 		"DeleteIfEmpty": func() error { _, err := r.DeleteIfEmpty(ctx, repo.Name); return err },
+		"Images":        func() error { _, err := r.Images(ctx, repo.Name); return err },
+		"Resolve":       func() error { _, _, err := r.Resolve(ctx, repo.Name, "v1"); return err },
+		"AddImageTag": func() error {
+			tag, _ := InUseTag(testDigest)
+			return r.AddImageTag(ctx, repo.Name, testDigest, tag)
+		},
+		"AddImageTag released": func() error {
+			tag, _ := ReleasedTag(testDigest)
+			return r.AddImageTag(ctx, repo.Name, testDigest, tag)
+		},
+		"RemoveInUseTag": func() error { return r.RemoveInUseTag(ctx, repo.Name, testDigest) },
 	}
 	for name, write := range writes {
 		t.Run(name, func(t *testing.T) {

@@ -9,6 +9,10 @@
 //
 // Every write is checked against a guard before it is sent, so a bug elsewhere cannot reach a
 // repository outside the managed namespaces.
+//
+// Images are only ever tagged and untagged, never deleted: AddImageTag adds a protecting or a
+// released tag, and RemoveInUseTag, the one caller of BatchDeleteImage, removes a protecting tag
+// only from an image that keeps another tag.
 package registry
 
 import (
@@ -30,6 +34,7 @@ type Reader interface {
 	GetLifecyclePolicy(ctx context.Context, in *ecr.GetLifecyclePolicyInput, opts ...func(*ecr.Options)) (*ecr.GetLifecyclePolicyOutput, error)
 	GetRepositoryPolicy(ctx context.Context, in *ecr.GetRepositoryPolicyInput, opts ...func(*ecr.Options)) (*ecr.GetRepositoryPolicyOutput, error)
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, opts ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	BatchGetImage(ctx context.Context, in *ecr.BatchGetImageInput, opts ...func(*ecr.Options)) (*ecr.BatchGetImageOutput, error)
 }
 
 // Writer is the part of ECR the product changes. *ecr.Client satisfies it.
@@ -42,6 +47,9 @@ type Writer interface {
 	TagResource(ctx context.Context, in *ecr.TagResourceInput, opts ...func(*ecr.Options)) (*ecr.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *ecr.UntagResourceInput, opts ...func(*ecr.Options)) (*ecr.UntagResourceOutput, error)
 	DeleteRepository(ctx context.Context, in *ecr.DeleteRepositoryInput, opts ...func(*ecr.Options)) (*ecr.DeleteRepositoryOutput, error)
+	PutImage(ctx context.Context, in *ecr.PutImageInput, opts ...func(*ecr.Options)) (*ecr.PutImageOutput, error)
+	// BatchDeleteImage is called in one place only, RemoveInUseTag, behind its guard.
+	BatchDeleteImage(ctx context.Context, in *ecr.BatchDeleteImageInput, opts ...func(*ecr.Options)) (*ecr.BatchDeleteImageOutput, error)
 }
 
 // API is everything the registry calls.
@@ -51,7 +59,7 @@ type API interface {
 }
 
 // ErrOutsideNamespace is returned, without any call to ECR, for a write to a repository the
-// guard does not allow.
+// guard does not allow, and for a read of images there (see Images).
 var ErrOutsideNamespace = errors.New("repository is outside the managed namespaces")
 
 // Registry reads and writes ECR repositories.

@@ -3,7 +3,8 @@
 // stands and the engine's rules are unit-tested in milliseconds, without a server. It answers
 // with the SDK's typed errors, as ECR does, counts every call by operation and, when observed
 // (see Observe), reports each call as the wire recorder would have seen it. A test arranges it
-// and reads it back with Put, Edit, Delete and Get, which are not calls.
+// and reads it back with Put, Edit, Delete, Get, PushImage, ImagesOf and Image, which are not
+// calls.
 //
 // It is for the product's logic only. What ECR's wire protocol does is tested against moto.
 package ecrfake
@@ -35,8 +36,11 @@ const (
 
 // Repository is one repository as the fake holds it.
 type Repository struct {
-	Name   string
-	Tags   map[string]string
+	Name string
+	Tags map[string]string
+	// Images is how many images the repository holds. Put and Edit make it so, a shortcut for a
+	// repository that merely holds images: a higher count adds untagged images, a lower one
+	// drops the most recently pushed. Get reports the count; ImagesOf lists the images.
 	Images int
 	// Policy is the lifecycle policy text, "" for none; Access the repository policy's.
 	Policy string
@@ -51,6 +55,8 @@ type Repository struct {
 	Created *ecr.CreateRepositoryInput
 	// lag is how many more calls on the repository answer RepositoryNotFoundException.
 	lag int
+	// images are the repository's images, oldest push first.
+	images []*Image
 }
 
 // Registry is the fake ECR. The zero value is not usable; call New.
@@ -58,8 +64,11 @@ type Registry struct {
 	mu    sync.Mutex
 	repos map[string]*Repository
 	calls map[string]int
-	// pageSize is how many repositories a DescribeRepositories page holds at most.
-	pageSize int
+	// pageSize is how many repositories a DescribeRepositories page holds at most, and
+	// imagePageSize how many images a DescribeImages page.
+	pageSize, imagePageSize int
+	// pushes counts the images made by Put and Edit, to make each one's manifest unique.
+	pushes int
 	// lag is what a created repository's lag starts at (see SetLag).
 	lag int
 	// observe sees every call (see Observe); limiter paces them (see SetRate).
@@ -67,9 +76,17 @@ type Registry struct {
 	limiter *rate.Limiter
 }
 
-// New returns an empty registry whose listing pages hold at most 1,000 repositories, as ECR's.
+// New returns an empty registry whose listing pages hold at most 1,000 repositories, and 1,000
+// images, as ECR's.
 func New() *Registry {
-	return &Registry{repos: map[string]*Repository{}, calls: map[string]int{}, pageSize: 1000}
+	return &Registry{repos: map[string]*Repository{}, calls: map[string]int{}, pageSize: 1000, imagePageSize: 1000}
+}
+
+// SetImagePageSize makes DescribeImages pages hold at most n images, to exercise paging.
+func (r *Registry) SetImagePageSize(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.imagePageSize = n
 }
 
 // SetPageSize makes listing pages hold at most n repositories, to exercise paging.
@@ -139,6 +156,8 @@ func (r *Registry) Put(repo Repository) {
 	if c.Tags == nil {
 		c.Tags = map[string]string{}
 	}
+	c.images = cloneImages(repo.images)
+	r.resize(&c)
 	r.repos[repo.Name] = &c
 }
 
@@ -156,6 +175,7 @@ func (r *Registry) Edit(name string, fn func(*Repository)) (ok bool) {
 	if repo.Tags == nil {
 		repo.Tags = map[string]string{}
 	}
+	r.resize(repo)
 	return true
 }
 
@@ -179,6 +199,7 @@ func (r *Registry) Get(name string) (Repository, bool) {
 	}
 	c := *repo
 	c.Tags = maps.Clone(repo.Tags)
+	c.images = cloneImages(repo.images)
 	return c, true
 }
 
@@ -200,7 +221,7 @@ func (r *Registry) Calls() map[string]int {
 func (r *Registry) Writes() map[string]int {
 	out := map[string]int{}
 	for op, n := range r.Calls() {
-		if !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get") && !strings.HasPrefix(op, "List") {
+		if (wire.Request{Operation: op}).Write() {
 			out[op] = n
 		}
 	}
@@ -330,29 +351,6 @@ func (r *Registry) GetLifecyclePolicy(ctx context.Context, in *ecr.GetLifecycleP
 		return nil, &ecrtypes.LifecyclePolicyNotFoundException{Message: aws.String("Lifecycle policy does not exist for the repository with name '" + name + "'")}
 	}
 	return &ecr.GetLifecyclePolicyOutput{RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(repo.Policy)}, nil
-}
-
-// DescribeImages returns as many image details as the repository holds images, up to
-// MaxResults.
-func (r *Registry) DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, _ ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error) {
-	name := aws.ToString(in.RepositoryName)
-	if err := r.begin(ctx, wire.Request{Operation: "DescribeImages", Repository: name}); err != nil {
-		return nil, err
-	}
-	defer r.mu.Unlock()
-	repo := r.lookup(name)
-	if repo == nil {
-		return nil, notFound(name)
-	}
-	n := repo.Images
-	if in.MaxResults != nil {
-		n = min(n, int(*in.MaxResults))
-	}
-	out := &ecr.DescribeImagesOutput{}
-	for i := range n {
-		out.ImageDetails = append(out.ImageDetails, ecrtypes.ImageDetail{ImageDigest: aws.String(fmt.Sprintf("sha256:%064d", i))})
-	}
-	return out, nil
 }
 
 // CreateRepository creates the repository with its tags, or answers
@@ -516,7 +514,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, in *ecr.DeleteRepositor
 	switch {
 	case repo == nil:
 		return nil, notFound(name)
-	case repo.Images > 0 && !in.Force:
+	case len(repo.images) > 0 && !in.Force:
 		return nil, &ecrtypes.RepositoryNotEmptyException{Message: aws.String("The repository with name '" + name + "' cannot be deleted because it still contains images")}
 	}
 	delete(r.repos, name)

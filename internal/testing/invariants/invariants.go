@@ -2,7 +2,10 @@
 // every call of every test that uses a test world (internal/testing/world on moto,
 // internal/testing/memworld in memory):
 //   - no ECR write outside the managed namespaces of the configured company;
-//   - no image deleted: no image-deleting call, no forced repository delete;
+//   - no image deleted: no forced repository delete, and the image calls only add and remove the
+//     product's own tags: a BatchDeleteImage names every image by a protecting tag
+//     (registry.InUsePrefix) alone, a PutImage puts a protecting or a released tag
+//     (registry.ReleasedPrefix) on the image whose digest the tag ends with;
 //   - no lifecycle policy written to an exempt repository;
 //   - no ECR write at all while the configuration is invalid.
 //
@@ -12,11 +15,13 @@ package invariants
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
@@ -74,8 +79,12 @@ func (c *Checker) Check(r wire.Request) {
 		c.violations = append(c.violations, fmt.Sprintf("%s %s: ", r.Operation, r.Repository)+fmt.Sprintf(format, args...))
 	}
 	switch {
-	case r.Operation == "BatchDeleteImage" || r.Operation == "DeleteLifecyclePolicy" || r.Force:
+	case r.Operation == "DeleteLifecyclePolicy" || r.Force:
 		fail("deletes images or a policy")
+	case r.Operation == "BatchDeleteImage" && !removesInUseTagsOnly(r.ImageIDs()):
+		fail("may delete an image: %s; only a %s<hex> tag named alone may be removed", r.Images, registry.InUsePrefix)
+	case r.Operation == "PutImage" && !putsProductTagsOnly(r.ImageIDs()):
+		fail("puts %s; only a %s<hex> or %s<hex> tag, on the image with that digest", r.Images, registry.InUsePrefix, registry.ReleasedPrefix)
 	case c.path == "":
 		fail("an ECR write before any configuration exists")
 	case !c.valid:
@@ -85,6 +94,43 @@ func (c *Checker) Check(r wire.Request) {
 	case r.Operation == "PutLifecyclePolicy" && c.cfg.Exempt(r.Repository):
 		fail("lifecycle policy written to an exempt repository")
 	}
+}
+
+// removesInUseTagsOnly reports whether every image id of a BatchDeleteImage removes a protecting
+// tag and nothing else: a tag of registry.InUsePrefix and 64 hex digits, without a digest. A
+// digest deletes the image with all its tags; ECR documents an id as a tag or a digest, and
+// moto, given both, deletes the image.
+func removesInUseTagsOnly(ids []wire.ImageID) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		hex, ok := strings.CutPrefix(id.Tag, registry.InUsePrefix)
+		if _, err := registry.InUseTag("sha256:" + hex); !ok || err != nil || id.Digest != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// putsProductTagsOnly reports whether a PutImage puts a protecting or released tag, and, when it
+// names the digest, the tag is that digest's.
+func putsProductTagsOnly(ids []wire.ImageID) bool {
+	if len(ids) != 1 {
+		return false
+	}
+	id := ids[0]
+	if id.Digest == "" {
+		hex, ok := strings.CutPrefix(id.Tag, registry.InUsePrefix)
+		if !ok {
+			hex, ok = strings.CutPrefix(id.Tag, registry.ReleasedPrefix)
+		}
+		_, err := registry.InUseTag("sha256:" + hex)
+		return ok && err == nil
+	}
+	inUse, err := registry.InUseTag(id.Digest)
+	released, _ := registry.ReleasedTag(id.Digest)
+	return err == nil && (id.Tag == inUse || id.Tag == released)
 }
 
 // Report fails the test once per violation.

@@ -26,6 +26,41 @@ type Request struct {
 	Repository string
 	// Force is the request's force flag (DeleteRepository, BatchDeleteImage's cousins).
 	Force bool
+	// Images are the images an ECR request names (its imageIds, or PutImage's imageDigest and
+	// imageTag) as EncodeImages renders them, so that a Request stays comparable; ImageIDs
+	// reads them back. Empty when the request names none.
+	Images string
+}
+
+// ImageID is one image a request names: by digest, by tag, or both.
+type ImageID struct {
+	Digest string `json:"imageDigest,omitempty"`
+	Tag    string `json:"imageTag,omitempty"`
+}
+
+// EncodeImages renders ids as Request.Images holds them: "" for none.
+func EncodeImages(ids ...ImageID) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		panic(err) // two strings always marshal
+	}
+	return string(b)
+}
+
+// ImageIDs returns the images the request names, in its order. A Request whose Images cannot be
+// read returns one ImageID with neither digest nor tag, which names no image.
+func (r Request) ImageIDs() []ImageID {
+	if r.Images == "" {
+		return nil
+	}
+	var ids []ImageID
+	if json.Unmarshal([]byte(r.Images), &ids) != nil {
+		return []ImageID{{}}
+	}
+	return ids
 }
 
 // Write reports whether the operation changes state. AWS names every read Describe, Get or
@@ -139,16 +174,26 @@ func Describe(req *http.Request) Request {
 		return rec
 	}
 	var fields struct {
-		RepositoryName string `json:"repositoryName"`
-		ResourceArn    string `json:"resourceArn"`
-		Force          bool   `json:"force"`
+		RepositoryName string    `json:"repositoryName"`
+		ResourceArn    string    `json:"resourceArn"`
+		Force          bool      `json:"force"`
+		ImageIDs       []ImageID `json:"imageIds"`
+		ImageDigest    string    `json:"imageDigest"`
+		ImageTag       string    `json:"imageTag"`
 	}
 	if json.Unmarshal(body, &fields) == nil {
 		rec.Repository, rec.Force = fields.RepositoryName, fields.Force
-		if rec.Repository == "" && rec.Service == "ecr" {
-			if _, repo, ok := strings.Cut(fields.ResourceArn, ":repository/"); ok {
-				rec.Repository = repo
+		if rec.Service == "ecr" {
+			if rec.Repository == "" {
+				if _, repo, ok := strings.Cut(fields.ResourceArn, ":repository/"); ok {
+					rec.Repository = repo
+				}
 			}
+			ids := fields.ImageIDs
+			if fields.ImageDigest != "" || fields.ImageTag != "" {
+				ids = append(ids, ImageID{Digest: fields.ImageDigest, Tag: fields.ImageTag})
+			}
+			rec.Images = EncodeImages(ids...)
 		}
 	}
 	return rec
