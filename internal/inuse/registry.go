@@ -1,0 +1,177 @@
+package inuse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+)
+
+// modelPackages reads the approved versions of every model package group.
+func (r *reader) modelPackages() error {
+	p := sagemaker.NewListModelPackageGroupsPaginator(r.api, &sagemaker.ListModelPackageGroupsInput{MaxResults: aws.Int32(pageSize)})
+	return pages(r.ctx, "list model package groups", p, func(out *sagemaker.ListModelPackageGroupsOutput) error {
+		for _, g := range out.ModelPackageGroupSummaryList {
+			if err := r.approvedPackages(aws.ToString(g.ModelPackageGroupName)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// approvedPackages reads the approved versions of the model package group; a group that is
+// gone has none.
+func (r *reader) approvedPackages(group string) error {
+	p := sagemaker.NewListModelPackagesPaginator(r.api, &sagemaker.ListModelPackagesInput{
+		ModelPackageGroupName: aws.String(group),
+		ModelApprovalStatus:   types.ModelApprovalStatusApproved,
+		MaxResults:            aws.Int32(pageSize),
+	})
+	err := pages(r.ctx, "list model packages of group "+group, p, func(out *sagemaker.ListModelPackagesOutput) error {
+		for _, m := range out.ModelPackageSummaryList {
+			arn := aws.ToString(m.ModelPackageArn)
+			if err := r.describe(func(ctx context.Context) error { return r.modelPackage(ctx, arn) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if gone(err) {
+		return nil
+	}
+	return err
+}
+
+// modelPackage reads the images of the model package version arn, if it is still approved.
+func (r *reader) modelPackage(ctx context.Context, arn string) error {
+	out, err := r.api.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(arn)})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe model package %s: %w", arn, err)
+	}
+	if out.ModelApprovalStatus != types.ModelApprovalStatusApproved || out.InferenceSpecification == nil {
+		return nil
+	}
+	use := r.use(KindModelPackage, arn)
+	for _, c := range out.InferenceSpecification.Containers {
+		r.add(use, aws.ToString(c.Image))
+	}
+	return nil
+}
+
+func (r *reader) trainingJobs() error {
+	p := sagemaker.NewListTrainingJobsPaginator(r.api, &sagemaker.ListTrainingJobsInput{
+		StatusEquals: types.TrainingJobStatusInProgress, MaxResults: aws.Int32(pageSize)})
+	return pages(r.ctx, "list training jobs", p, func(out *sagemaker.ListTrainingJobsOutput) error {
+		for _, j := range out.TrainingJobSummaries {
+			name := aws.ToString(j.TrainingJobName)
+			if err := r.describe(func(ctx context.Context) error { return r.trainingJob(ctx, name) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// trainingJob reads the image of the training job name, if it is still in progress.
+func (r *reader) trainingJob(ctx context.Context, name string) error {
+	out, err := r.api.DescribeTrainingJob(ctx, &sagemaker.DescribeTrainingJobInput{TrainingJobName: aws.String(name)})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe training job %s: %w", name, err)
+	}
+	if out.TrainingJobStatus == types.TrainingJobStatusInProgress && out.AlgorithmSpecification != nil {
+		r.add(r.use(KindTrainingJob, name), aws.ToString(out.AlgorithmSpecification.TrainingImage))
+	}
+	return nil
+}
+
+func (r *reader) processingJobs() error {
+	p := sagemaker.NewListProcessingJobsPaginator(r.api, &sagemaker.ListProcessingJobsInput{
+		StatusEquals: types.ProcessingJobStatusInProgress, MaxResults: aws.Int32(pageSize)})
+	return pages(r.ctx, "list processing jobs", p, func(out *sagemaker.ListProcessingJobsOutput) error {
+		for _, j := range out.ProcessingJobSummaries {
+			name := aws.ToString(j.ProcessingJobName)
+			if err := r.describe(func(ctx context.Context) error { return r.processingJob(ctx, name) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// processingJob reads the image of the processing job name, if it is still in progress.
+func (r *reader) processingJob(ctx context.Context, name string) error {
+	out, err := r.api.DescribeProcessingJob(ctx, &sagemaker.DescribeProcessingJobInput{ProcessingJobName: aws.String(name)})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe processing job %s: %w", name, err)
+	}
+	if out.ProcessingJobStatus == types.ProcessingJobStatusInProgress && out.AppSpecification != nil {
+		r.add(r.use(KindProcessingJob, name), aws.ToString(out.AppSpecification.ImageUri))
+	}
+	return nil
+}
+
+// images reads the created versions of every SageMaker image.
+func (r *reader) images() error {
+	p := sagemaker.NewListImagesPaginator(r.api, &sagemaker.ListImagesInput{MaxResults: aws.Int32(pageSize)})
+	return pages(r.ctx, "list SageMaker images", p, func(out *sagemaker.ListImagesOutput) error {
+		for _, im := range out.Images {
+			if err := r.imageVersions(aws.ToString(im.ImageName)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// imageVersions reads the created versions of the SageMaker image; an image that is gone has
+// none.
+func (r *reader) imageVersions(image string) error {
+	p := sagemaker.NewListImageVersionsPaginator(r.api, &sagemaker.ListImageVersionsInput{
+		ImageName: aws.String(image), MaxResults: aws.Int32(pageSize)})
+	err := pages(r.ctx, "list versions of SageMaker image "+image, p, func(out *sagemaker.ListImageVersionsOutput) error {
+		for _, v := range out.ImageVersions {
+			if v.ImageVersionStatus != types.ImageVersionStatusCreated || v.Version == nil {
+				continue
+			}
+			version := *v.Version
+			if err := r.describe(func(ctx context.Context) error { return r.imageVersion(ctx, image, version) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if gone(err) {
+		return nil
+	}
+	return err
+}
+
+// imageVersion reads the base image of version of the SageMaker image, if it is still created.
+func (r *reader) imageVersion(ctx context.Context, image string, version int32) error {
+	name := image + "/" + strconv.Itoa(int(version))
+	out, err := r.api.DescribeImageVersion(ctx, &sagemaker.DescribeImageVersionInput{
+		ImageName: aws.String(image), Version: aws.Int32(version)})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe SageMaker image version %s: %w", name, err)
+	}
+	if out.ImageVersionStatus == types.ImageVersionStatusCreated {
+		r.add(r.use(KindImageVersion, name), aws.ToString(out.BaseImage))
+	}
+	return nil
+}
