@@ -69,6 +69,9 @@ type Config struct {
 	UntaggedExpiryDays int
 	// ProtectedTagPatterns are tag patterns whose images the keep-newest-N rule never expires.
 	ProtectedTagPatterns []string
+	// ProtectInUse gives every image SageMaker uses the tag sagemaker-in-use-<hex>, and every
+	// lifecycle policy a first rule that never expires such an image.
+	ProtectInUse bool
 	// CheckTags makes the sweep read every managed repository's tags and put managed ones back.
 	CheckTags bool
 	// MemberAccounts are the accounts, besides this one, whose SageMaker projects get
@@ -121,7 +124,20 @@ func (c Config) Retention(repository string) int {
 
 // Lifecycle is the lifecycle policy the repository is to have.
 func (c Config) Lifecycle(repository string) lifecycle.Spec {
-	return lifecycle.Spec{Keep: c.Retention(repository), UntaggedDays: c.UntaggedExpiryDays, Protected: c.ProtectedTagPatterns}
+	return lifecycle.Spec{Keep: c.Retention(repository), UntaggedDays: c.UntaggedExpiryDays, Protected: c.protected()}
+}
+
+// InUsePattern is the tag pattern of the images SageMaker uses (protect-in-use): the first
+// rule of the lifecycle policy protects it.
+const InUsePattern = "sagemaker-in-use-*"
+
+// protected are the patterns the lifecycle policy protects: the images in use first, with
+// protect-in-use, then protected-tag-patterns.
+func (c Config) protected() []string {
+	if !c.ProtectInUse {
+		return c.ProtectedTagPatterns
+	}
+	return append([]string{InUsePattern}, c.ProtectedTagPatterns...)
 }
 
 // Pull returns the account ids that may pull the repository: pull-accounts and its namespace's
@@ -199,6 +215,7 @@ const (
 	paramOnProjectDelete    = "on-project-delete"
 	paramMemberAccounts     = "member-accounts"
 	paramMemberRoleName     = "member-role-name"
+	paramProtectInUse       = "protect-in-use"
 	paramDataZoneDomains    = "datazone-domains"
 	paramDataZoneTeamTag    = "datazone-team-tag"
 	overridesPrefix         = "overrides/"

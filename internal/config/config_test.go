@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 )
 
 const path = config.DefaultPath
@@ -81,6 +83,7 @@ func TestParseAllSet(t *testing.T) {
 		"untagged-expiry-days", "14",
 		"protected-tag-patterns", "prod-* release-*-final",
 		"check-tags", "true",
+		"protect-in-use", "true",
 		"kms-key", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		"drift-mode", "report",
 		"lifecycle-exempt", "acme.corp_1-sm-legacy/* acme.corp_1-sagemaker-shared/base-a",
@@ -117,6 +120,7 @@ func TestParseAllSet(t *testing.T) {
 		UntaggedExpiryDays:      14,
 		ProtectedTagPatterns:    []string{"prod-*", "release-*-final"},
 		CheckTags:               true,
+		ProtectInUse:            true,
 		KMSKey:                  "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		DriftMode:               config.ModeReport,
 		LifecycleExempt:         []string{"acme.corp_1-sm-legacy/*", "acme.corp_1-sagemaker-shared/base-a"},
@@ -710,5 +714,30 @@ func TestParametersAreWhatParseReads(t *testing.T) {
 	}
 	if diff := cmp.Diff(unset, set, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("every default set against none set (-unset +set):\n%s", diff)
+	}
+}
+
+// protect-in-use puts the rule of the images in use first; without it the policy is exactly
+// what it was.
+func TestProtectInUseRule(t *testing.T) {
+	off, err := config.Parse(path, params("company", "acme", "protected-tag-patterns", "prod-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := config.Parse(path, params("company", "acme", "protected-tag-patterns", "prod-*", "protect-in-use", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := "acme-sm-t-p/training"
+	if got, want := off.Lifecycle(repo).Text(), (lifecycle.Spec{Keep: 10, Protected: []string{"prod-*"}}).Text(); got != want {
+		t.Errorf("off: %s; want today's %s", got, want)
+	}
+	if got := on.Lifecycle(repo).Protected; !slices.Equal(got, []string{config.InUsePattern, "prod-*"}) {
+		t.Errorf("on: protected %v; want the images in use first", got)
+	}
+	// 48 patterns and untagged expiry fill the 50 rules; the rule of the images in use is one more.
+	_, err = config.Parse(path, params("company", "acme", "protected-tag-patterns", patterns(48), "untagged-expiry-days", "7", "protect-in-use", "true"))
+	if err == nil || !strings.Contains(err.Error(), "51 rules") {
+		t.Errorf("48 patterns with protect-in-use: %v; want the 51 rules named", err)
 	}
 }

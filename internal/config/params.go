@@ -44,6 +44,7 @@ var Parameters = []Parameter{
 	{Name: paramDriftMode, Default: string(ModeFix)},
 	{Name: paramLifecycleExempt, Access: true},
 	{Name: paramOnProjectDelete, Default: OnDeleteRetain},
+	{Name: paramProtectInUse, Default: "false"},
 	{Name: paramMemberAccounts, Access: true},
 	{Name: paramMemberRoleName, Default: DefaultMemberRoleName},
 	{Name: paramDataZoneDomains},

@@ -121,6 +121,7 @@ func ParseFor(configPath, home string, values map[string]string) (Config, error)
 		PullOrgID:          p.organization(),
 		UntaggedExpiryDays: p.untaggedDays(),
 		CheckTags:          p.boolean(paramCheckTags),
+		ProtectInUse:       p.boolean(paramProtectInUse),
 		DriftMode:          Mode(p.oneOf(paramDriftMode, string(ModeFix), string(ModeReport))),
 		LifecycleExempt:    p.exempt(),
 		OnProjectDelete:    p.oneOf(paramOnProjectDelete, OnDeleteRetain, OnDeleteDeleteIfEmpty),
@@ -130,7 +131,7 @@ func ParseFor(configPath, home string, values map[string]string) (Config, error)
 		DataZoneTeamTag:    p.resourceTag(paramDataZoneTeamTag, false),
 	}
 	c.TagMutability, c.TagMutabilityExclusions = p.mutability()
-	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays)
+	c.ProtectedTagPatterns = p.protected(c.UntaggedExpiryDays, c.ProtectInUse)
 	c.Overrides, c.NamespacePull = p.overrides(c.Company)
 	c.Unknown = p.unknown()
 	p.pullPolicies(c)
@@ -466,14 +467,21 @@ func (p *parser) mutability() (string, []string) {
 
 // protected reads protected-tag-patterns and checks the whole lifecycle policy they make
 // against ECR's rules, at the largest retention (the longest text).
-func (p *parser) protected(untaggedDays int) []string {
+func (p *parser) protected(untaggedDays int, inUse bool) []string {
 	v, _ := p.get(paramProtectedTags)
 	list := fields(v)
-	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: list}
+	all := list
+	if inUse {
+		all = append([]string{InUsePattern}, list...) // the images in use have the first rule
+	}
+	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: all}
 	if err := spec.Check(); err != nil {
 		most := lifecycle.MaxRules - 1 // the keep rule is always there
 		if untaggedDays > 0 {
 			most-- // and so is the untagged rule
+		}
+		if inUse {
+			most-- // and the rule of the images in use
 		}
 		p.fail(paramProtectedTags, v, fmt.Sprintf("space-separated tag patterns, each once, with at most %d '*' each, at most %d in all (%v)",
 			lifecycle.MaxWildcards, most, err))
