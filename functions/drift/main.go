@@ -36,6 +36,7 @@ func main() {
 		}),
 		Publisher:      p.Publisher,
 		ConfigPath:     p.Env.ConfigPath,
+		Region:         p.AWS.Region,
 		StateParameter: p.Env.StateParameter,
 		Concurrency:    p.Env.Concurrency,
 		ECRPerSecond:   p.Env.ECRPerSecond,

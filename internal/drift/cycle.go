@@ -77,6 +77,15 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 		o, done := r.discoverStudio(ctx, &studioCursor, now, listing)
 		studioFound <- found{o, done}
 	}()
+	type protected struct {
+		outcome
+		inventory
+	}
+	inUse := make(chan protected, 1)
+	go func() {
+		o, inv := r.protectInUse(ctx)
+		inUse <- protected{o, inv}
+	}()
 	// The shared repositories need nothing from the discovery: complete them now.
 	shared, _ := r.complete(ctx, reconcile.Shared(r.cfg), listing)
 	scan := r.engine.Scan(ctx, r.cfg, listing.Batch, reconcile.ScanOptions{
@@ -95,7 +104,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 			r.log.ErrorContext(ctx, "repository not reconciled", "repository", repo, "error", err.Error())
 		},
 	})
-	projects, studioProjects := <-discovered, <-studioFound
+	projects, studioProjects, images := <-discovered, <-studioFound, <-inUse
 
 	if scan.Last != "" {
 		cycle.After = scan.Last
@@ -109,11 +118,16 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 
 	shared.add(projects.outcome)
 	shared.add(studioProjects.outcome)
+	shared.add(images.outcome)
 	shared.add(outcome{scanned: scan.Scanned, compliant: scan.Compliant, drifted: scan.Drifted, fixed: scan.Fixed,
 		exempt: scan.Exempt, errors: scan.Errors, rejected: scan.Rejected})
 	shared.fold(&sum)
 	sum.Swept, sum.SweepTotal, sum.CycleComplete = cycle.Checked, listing.Total(), cycleDone
-	sum.Complete = cycleDone && projects.done && studioProjects.done
+	sum.Complete = cycleDone && projects.done && studioProjects.done && images.complete
+	if r.cfg.ProtectInUse {
+		sum.InUse, sum.Protected, sum.Released = images.inUse, images.protected, images.released
+		sum.InventoryComplete = &images.complete
+	}
 
 	finished := r.svc.now()
 	// A withdrawal of pull access ends only with a fix cycle that read every repository

@@ -74,6 +74,10 @@ func (s *Service) writeMetrics(sum Summary, t *tally) {
 		flag("Incomplete", !sum.Complete && sum.Status != publish.StatusSkipped),
 		metrics.Metric{Name: "Duration", Value: float64(sum.DurationMs), Unit: "Milliseconds"},
 	}
+	if sum.InventoryComplete != nil {
+		values = append(values, count("InUse", sum.InUse), count("Protected", sum.Protected), count("Released", sum.Released),
+			flag("InventoryIncomplete", !*sum.InventoryComplete))
+	}
 	reconciled := sum.Status == ""
 	if sum.Event == "" && reconciled {
 		progress := 100.0

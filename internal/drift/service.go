@@ -48,6 +48,9 @@ type Service struct {
 	Tags       studio.Index
 	Publisher  *publish.Publisher
 	ConfigPath string
+	// Region is the Region the functions run in: the images in use are those of this
+	// account's registry in it (see protectInUse).
+	Region string
 	// StateParameter is the SSM parameter the sweep keeps its state in (see sweep.Store).
 	StateParameter string
 	// Concurrency bounds the repositories and projects handled at once.
@@ -104,10 +107,14 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	var cancel context.CancelFunc
 	r.stopBy, r.finalBy, ctx, cancel = budget(ctx, start)
 	defer cancel()
-	if trig.edit != nil {
+	switch {
+	case trig.edit != nil:
 		sum, err = r.repair(ctx, trig.edit, trig.at)
 		sum.Event, sum.Complete = trig.edit.Call, err == nil
-	} else {
+	case trig.use != nil:
+		sum, err = r.protectRecord(ctx, trig.use)
+		sum.Complete = err == nil
+	default:
 		deadline, ok := invocation.Deadline()
 		if !ok {
 			deadline = start.Add(15 * time.Minute) // Lambda's longest; only runs outside Lambda have none

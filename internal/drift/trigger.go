@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 )
@@ -27,6 +28,22 @@ type trigger struct {
 	// and Region the record came from.
 	edit *edit
 	at   place
+	// use, for an aws.sagemaker CloudTrail record that puts images into use, names the
+	// resource whose images are to be protected at once (protect-in-use).
+	use *useRecord
+}
+
+// useRecord is a SageMaker resource a record says was created or changed, in the account the
+// record came from (a member's, forwarded).
+type useRecord struct {
+	Call, Kind, Name, Account string
+}
+
+// useCalls are the SageMaker calls that put images into use, and the kind of what they name.
+var useCalls = map[string]string{
+	"CreateEndpoint": inuse.KindEndpoint, "UpdateEndpoint": inuse.KindEndpoint,
+	"CreateInferenceComponent": inuse.KindInferenceComponent, "UpdateInferenceComponent": inuse.KindInferenceComponent,
+	"CreateModelPackage": inuse.KindModelPackage, "UpdateModelPackage": inuse.KindModelPackage,
 }
 
 // edit is a call someone made on one repository, as CloudTrail recorded it.
@@ -71,6 +88,10 @@ func decodeTrigger(raw []byte, configPath, home, partition string) (trigger, err
 	var ev events.EventBridgeEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return trigger{}, fmt.Errorf("EventBridge event: %v", err)
+	}
+	if ev.Source == "aws.sagemaker" && ev.DetailType == "AWS API Call via CloudTrail" {
+		// A member's record comes forwarded: whether its account is served is the run's to say.
+		return decodeUse(ev.Detail, ev.AccountID)
 	}
 	if home != "" && ev.AccountID != "" && ev.AccountID != home {
 		return trigger{ignored: fmt.Sprintf("an event of account %s (%s, %s): the reconciler takes only this account's (%s)", ev.AccountID, ev.Source, ev.DetailType, home)}, nil
@@ -133,4 +154,37 @@ func decodeEdit(detail json.RawMessage) (trigger, error) {
 		return trigger{ignored: fmt.Sprintf("malformed ECR CloudTrail record: %s names no repository (%v)", ct.EventName, err)}, nil
 	}
 	return trigger{kind: publish.TriggerRepair, edit: &edit{Call: ct.EventName, Repository: name, By: ct.UserIdentity.ARN}}, nil
+}
+
+// decodeUse reads the CloudTrail record of a SageMaker call that puts images into use. Any
+// other record, or one that does not name its resource, is ignored with the reason.
+func decodeUse(detail json.RawMessage, account string) (trigger, error) {
+	var ct struct {
+		EventName         string `json:"eventName"`
+		ErrorCode         string `json:"errorCode"`
+		RequestParameters struct {
+			EndpointName           string `json:"endpointName"`
+			InferenceComponentName string `json:"inferenceComponentName"`
+			ModelPackageArn        string `json:"modelPackageArn"`
+		} `json:"requestParameters"`
+		ResponseElements struct {
+			ModelPackageArn string `json:"modelPackageArn"`
+		} `json:"responseElements"`
+	}
+	if err := json.Unmarshal(detail, &ct); err != nil {
+		return trigger{ignored: fmt.Sprintf("malformed SageMaker CloudTrail record: %v", err)}, nil
+	}
+	kind, ok := useCalls[ct.EventName]
+	switch {
+	case ct.ErrorCode != "":
+		return trigger{ignored: fmt.Sprintf("%s failed with %s; nothing changed", ct.EventName, ct.ErrorCode)}, nil
+	case !ok:
+		return trigger{ignored: fmt.Sprintf("aws.sagemaker call %q puts no image into use", ct.EventName)}, nil
+	}
+	name := cmp.Or(ct.RequestParameters.EndpointName, ct.RequestParameters.InferenceComponentName,
+		ct.RequestParameters.ModelPackageArn, ct.ResponseElements.ModelPackageArn)
+	if name == "" {
+		return trigger{ignored: fmt.Sprintf("malformed SageMaker CloudTrail record: %s names no resource", ct.EventName)}, nil
+	}
+	return trigger{kind: publish.TriggerInUse, use: &useRecord{Call: ct.EventName, Kind: kind, Name: name, Account: account}}, nil
 }

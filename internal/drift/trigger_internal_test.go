@@ -43,6 +43,16 @@ func TestDecodeTrigger(t *testing.T) {
 		{name: "a hand edit", raw: samples.Event("ecr-put-lifecycle-policy.json"), want: trigger{kind: publish.TriggerRepair,
 			edit: &edit{Call: "PutLifecyclePolicy", Repository: "acme-sm-data-science-churn-model/training"}, at: place{"aws-iso", "us-east-1"}}},
 		{name: "a project event is not the reconciler's", raw: samples.Event("create-project.json"), ignored: "aws.sagemaker"},
+		{name: "an endpoint created", raw: samples.Event("create-endpoint.json"), want: trigger{kind: publish.TriggerInUse,
+			use: &useRecord{Call: "CreateEndpoint", Kind: "endpoint", Name: "churn-model-prod", Account: home}}},
+		{name: "an endpoint updated", raw: samples.Event("update-endpoint.json"), want: trigger{kind: publish.TriggerInUse,
+			use: &useRecord{Call: "UpdateEndpoint", Kind: "endpoint", Name: "churn-model-prod", Account: home}}},
+		{name: "a model package approved", raw: samples.Event("update-model-package.json"), want: trigger{kind: publish.TriggerInUse,
+			use: &useRecord{Call: "UpdateModelPackage", Kind: "model-package", Name: "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-model-group/3", Account: home}}},
+		{name: "a member's endpoint, forwarded", raw: samples.Edit("create-endpoint.json", func(ev map[string]any) { ev["account"] = "222233334444" }),
+			want: trigger{kind: publish.TriggerInUse, use: &useRecord{Call: "CreateEndpoint", Kind: "endpoint", Name: "churn-model-prod", Account: "222233334444"}}},
+		{name: "a failed endpoint creation", raw: samples.Edit("create-endpoint.json", func(ev map[string]any) { samples.Detail(ev)["errorCode"] = "ValidationException" }),
+			ignored: "failed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +76,12 @@ func TestDecodeTrigger(t *testing.T) {
 					t.Errorf("edit %+v; want %+v", *got.edit, *tc.want.edit)
 				}
 				got.edit, tc.want.edit = nil, nil
+			}
+			if got.use != nil && tc.want.use != nil {
+				if *got.use != *tc.want.use {
+					t.Errorf("use %+v; want %+v", *got.use, *tc.want.use)
+				}
+				got.use, tc.want.use = nil, nil
 			}
 			if got != tc.want {
 				t.Errorf("got %+v; want %+v", got, tc.want)

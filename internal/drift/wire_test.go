@@ -33,7 +33,7 @@ import (
 
 func service(w *world.World) *drift.Service {
 	return &drift.Service{
-		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, DataZone: w.Studio, Tags: w.Tags,
+		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, DataZone: w.Studio, Tags: w.Tags, Region: account.Region,
 		Publisher:   publish.New(w.EventBridge, "default"),
 		ConfigPath:  configPath,
 		Concurrency: 4,

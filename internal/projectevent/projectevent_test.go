@@ -116,6 +116,10 @@ func TestDecodeSamples(t *testing.T) {
 			Tags:    map[string]string{"team": "Data-Science", "cost-center": "cc-42"},
 		}},
 		"create-project-failed.json": {ignored: true},
+		// The records that put images into use are DriftFunction's.
+		"create-endpoint.json":      {ignored: true},
+		"update-endpoint.json":      {ignored: true},
+		"update-model-package.json": {ignored: true},
 		// SageMaker Unified Studio (DataZone): triggers naming a domain and a project id.
 		"datazone-create-project.json": {want: projectevent.Change{
 			Account: "123456789012", Action: projectevent.Sync, Trigger: "CreateProject", EventID: "8a1d3b0f-1111-2222-3333-444455556666",

@@ -40,6 +40,8 @@ const (
 	TriggerDrift Trigger = "drift"
 	// TriggerRepair is a CloudTrail record of a hand edit of one managed repository.
 	TriggerRepair Trigger = "repair"
+	// TriggerInUse is a SageMaker record that put images into use (protect-in-use).
+	TriggerInUse Trigger = "in-use"
 )
 
 // The details of the events both functions emit, and the words of their summaries. Their JSON is part of the product's contract:
@@ -197,6 +199,14 @@ type ReconcileSummary struct {
 	// (dzd_...) whose projects could not be listed: each is one error, and is passed over by the
 	// discovery.
 	Unreachable []string `json:"unreachable,omitempty"`
+	// With protect-in-use: InUse counts the images of managed repositories that SageMaker
+	// uses, Protected the protecting tags this run added, Released those it removed, and
+	// InventoryComplete says whether every account was read (a partial inventory releases
+	// nothing).
+	InUse             int   `json:"inUse,omitempty"`
+	Protected         int   `json:"protected,omitempty"`
+	Released          int   `json:"released,omitempty"`
+	InventoryComplete *bool `json:"inventoryComplete,omitempty"`
 	// WouldWrite counts, in report mode, the ECR writes a fix run would make, by operation
 	// (each drift event names its repository's).
 	WouldWrite map[string]int `json:"wouldWrite,omitempty"`

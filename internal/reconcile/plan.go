@@ -25,6 +25,9 @@ const (
 	SettingTags       Setting = "tags"
 	SettingAccess     Setting = "repository-policy"
 	SettingEncryption Setting = "encryption"
+	// SettingInUse is an image SageMaker uses without the tag that protects it
+	// (protect-in-use); its path is the image's digest.
+	SettingInUse Setting = "image-in-use"
 )
 
 // Difference is one place where a repository is not as desired: the setting, where in it, what

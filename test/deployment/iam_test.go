@@ -180,6 +180,25 @@ func grantedActions(t testing.TB, logicalID string) map[string]bool {
 	return out
 }
 
+// grantedWith is every action a function is granted with the CloudFormation condition cond
+// true: the unconditional grants and those under cond.
+func grantedWith(t testing.TB, logicalID, cond string) (all, conditional map[string]bool) {
+	t.Helper()
+	all, conditional = map[string]bool{}, map[string]bool{}
+	for _, st := range policyStatements(t, loadTemplate(t), logicalID) {
+		if st.Effect != "Allow" || (st.If != "" && st.If != cond) {
+			continue
+		}
+		for _, a := range st.Actions {
+			all[a] = true
+			if st.If == cond {
+				conditional[a] = true
+			}
+		}
+	}
+	return all, conditional
+}
+
 // readOnlyAction reports whether an IAM action only reads (by its verb).
 func readOnlyAction(action string) bool {
 	_, verb, _ := strings.Cut(action, ":")
@@ -344,10 +363,13 @@ func TestResourcesByService(t *testing.T) {
 		case "events":
 			return action == "events:PutEvents" && res == arnBus
 		case "sagemaker":
-			if action == "sagemaker:ListProjects" {
+			if strings.HasPrefix(action, "sagemaker:List") && action != "sagemaker:ListTags" && action != "sagemaker:ListImageVersions" {
 				return res == "*" // no resource type: IAM accepts only "*"
 			}
-			return res == arnProjects
+			if strings.HasPrefix(res, "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:") {
+				return readOnlyAction(action) // projects, and with ProtectInUse what SageMaker uses: read-only
+			}
+			return false
 		case "kms":
 			return res == refKmsKey
 		case "sts":

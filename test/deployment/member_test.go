@@ -43,7 +43,7 @@ func TestMemberTemplateIsPlainCloudFormation(t *testing.T) {
 		types = append(types, id+" "+typ)
 	}
 	slices.Sort(types)
-	want := []string{"ForwardRole AWS::IAM::Role", "MemberRole AWS::IAM::Role",
+	want := []string{"ForwardRole AWS::IAM::Role", "InUseRecordRule AWS::Events::Rule", "MemberRole AWS::IAM::Role",
 		"ProjectTagChangeRule AWS::Events::Rule", "SageMakerApiCallRule AWS::Events::Rule"}
 	if diff := cmp.Diff(want, types); diff != "" {
 		t.Errorf("resources (-want +got):\n%s", diff)
@@ -203,5 +203,45 @@ func TestCentralBusTakesTheMembersEvents(t *testing.T) {
 	conds, _ := tpl["Conditions"].(map[string]any)
 	if got := lookup(conds, "MemberAccountsOnly", "Fn::And"); got == nil {
 		t.Errorf("MemberAccountsOnly: %v; want HasMemberAccounts and not HasMemberOrgId", conds["MemberAccountsOnly"])
+	}
+}
+
+// With ProtectInUse, the member role reads exactly what the central DriftFunction reads in its
+// own account for the images in use, and the member forwards exactly the records the central
+// rule takes.
+func TestMemberProtectInUseMatchesTheCentral(t *testing.T) {
+	member, central := loadMember(t), loadTemplate(t)
+	role := resource(t, member, "MemberRole")
+	policies, _ := lookup(role, "Properties", "Policies").([]any)
+	var got []string
+	for _, p := range policies {
+		cond, then, _, ok := ifBranches(p)
+		if !ok || cond != "HasProtectInUse" {
+			continue
+		}
+		stmts, _ := lookup(then, "PolicyDocument", "Statement").([]any)
+		for _, st := range stmts {
+			got = append(got, mustStringList(t, lookup(st, "Action"), "Action")...)
+		}
+	}
+	_, conditional := grantedWith(t, driftID, "HasProtectInUse")
+	var want []string
+	for a := range conditional {
+		if strings.HasPrefix(a, "sagemaker:") {
+			want = append(want, a)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the member role's reads for the images in use against the central's (-central +member):\n%s", diff)
+	}
+	if got := str(resource(t, member, "InUseRecordRule"), "Condition"); got != "HasProtectInUse" {
+		t.Errorf("InUseRecordRule Condition: %q", got)
+	}
+	forwarded := lookup(resource(t, member, "InUseRecordRule"), "Properties", "EventPattern")
+	taken := lookup(resource(t, central, "InUseRecordRule"), "Properties", "EventPattern")
+	if diff := cmp.Diff(taken, forwarded); diff != "" {
+		t.Errorf("forwarded pattern against the central rule's (-central +member):\n%s", diff)
 	}
 }

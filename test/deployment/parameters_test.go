@@ -40,6 +40,7 @@ func TestParameters(t *testing.T) {
 		{name: "UntaggedExpiryDays", typ: "String", def: ptr("")},
 		{name: "ProtectedTagPatterns", typ: "String", def: ptr("")},
 		{name: "CheckTags", typ: "String", def: ptr("false"), allowed: []string{"true", "false"}},
+		{name: "ProtectInUse", typ: "String", def: ptr("false"), allowed: []string{"true", "false"}},
 		{name: "KmsKeyArn", typ: "String", def: ptr("")},
 		{name: "DriftMode", typ: "String", def: ptr("fix"), allowed: []string{"fix", "report"}},
 		{name: "LifecycleExempt", typ: "String", def: ptr("")},

@@ -192,6 +192,29 @@ func TestStudioProjectRule(t *testing.T) {
 	}
 }
 
+// TestInUseRecordRule holds the rule of the records that put images into use to the samples.
+func TestInUseRecordRule(t *testing.T) {
+	tpl := loadTemplate(t)
+	r := resource(t, tpl, "InUseRecordRule")
+	if got := str(r, "Condition"); got != "HasProtectInUse" {
+		t.Errorf("Condition: got %q; want HasProtectInUse", got)
+	}
+	pattern, _ := lookup(r, "Properties", "EventPattern").(map[string]any)
+	for _, name := range []string{"create-endpoint.json", "update-endpoint.json", "update-model-package.json"} {
+		if !matchesPattern(t, pattern, readEvent(t, name)) {
+			t.Errorf("%s does not match the rule", name)
+		}
+	}
+	if matchesPattern(t, pattern, readEvent(t, "create-project.json")) {
+		t.Error("CreateProject matches the rule of the records that put images into use")
+	}
+	failed := readEvent(t, "create-endpoint.json")
+	set(failed, "ValidationException", "detail", "errorCode")
+	if matchesPattern(t, pattern, failed) {
+		t.Error("a failed CreateEndpoint matches the rule")
+	}
+}
+
 func TestRulePatterns(t *testing.T) {
 	tpl := loadTemplate(t)
 	rules := map[string]eventRule{}

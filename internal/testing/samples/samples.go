@@ -3,7 +3,8 @@
 // CreateProject from a Service Catalog product and from templateProviders, UpdateProject,
 // AddTags, DeleteTags, DeleteProject, and of ECR calls; Tag Change on Resource, Scheduled
 // Event, Parameter Store Change, a member account's forwarded CreateProject; CloudTrail
-// records of DataZone's CreateProject, UpdateProject and DeleteProject), embedded so that any
+// records of DataZone's CreateProject, UpdateProject and DeleteProject, and of SageMaker's
+// CreateEndpoint, UpdateEndpoint and UpdateModelPackage), embedded so that any
 // package and the demo read them from anywhere in the module. DataZone's own Project Creation
 // Succeeded and Project Moved Between Domain Unit events are samples too, though AWS does not
 // publish their detail: theirs is a plausible shape that names the domain and the project the
