@@ -208,7 +208,7 @@ func TestDashboard(t *testing.T) {
 	}
 	text := body
 	for _, metric := range []string{"SweepProgress", "CycleComplete", "OldestCheckAge", `Differences\"`, "DifferencesFixed",
-		"Repairs", "Incomplete", `"Errors"`, `"Duration"`} {
+		"Repairs", "Incomplete", `"Errors"`, `"Duration"`, `InUse\"`, `Protected\"`, `Released\"`, "InventoryIncomplete"} {
 		if !strings.Contains(text, metric) {
 			t.Errorf("the dashboard shows no %s", metric)
 		}
