@@ -22,10 +22,14 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/accounts"
@@ -38,6 +42,7 @@ import (
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ssmfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/stsfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/taggingfake"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/wire"
 )
 
@@ -60,6 +65,10 @@ type World struct {
 	Accounts *accounts.Directory
 	// Rec records every call the product makes, to every service, in order.
 	Rec *wire.Recorder
+	// Tagging is the Resource Groups Tagging API's stand-in, answering from what ECR holds
+	// (without counting its own reads as the product's), and Tags the product's client of it.
+	Tagging *taggingfake.Server
+	Tags    *resourcegroupstaggingapi.Client
 
 	inv *invariants.Checker
 }
@@ -88,7 +97,37 @@ func New(t testing.TB) *World {
 		Home: account.ID, HomeSageMaker: w.Projects, STS: w.STS, AWS: sdk,
 		NewSageMaker: func(cfg aws.Config) accounts.SageMaker { return sagemaker.NewFromConfig(cfg) },
 	}
+	w.Tagging = taggingfake.New(quiet{w.ECR})
+	tagSrv := httptest.NewServer(w.Tagging)
+	t.Cleanup(tagSrv.Close)
+	w.Tags = resourcegroupstaggingapi.NewFromConfig(account.SDK(tagSrv.URL, rec))
 	return w
+}
+
+// quiet reads the ECR fake for the tagging stand-in without counting its reads as calls of
+// the product's.
+type quiet struct{ r *ecrfake.Registry }
+
+func (q quiet) DescribeRepositories(context.Context, *ecr.DescribeRepositoriesInput, ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
+	out := &ecr.DescribeRepositoriesOutput{}
+	for _, name := range q.r.Names() {
+		out.Repositories = append(out.Repositories, ecrtypes.Repository{RepositoryName: aws.String(name),
+			RepositoryArn: aws.String(ecrfake.ARN(name)), RepositoryUri: aws.String(ecrfake.URI(name))})
+	}
+	return out, nil
+}
+
+func (q quiet) ListTagsForResource(_ context.Context, in *ecr.ListTagsForResourceInput, _ ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error) {
+	_, name, _ := strings.Cut(aws.ToString(in.ResourceArn), ":repository/")
+	repo, ok := q.r.Get(name)
+	if !ok {
+		return nil, &ecrtypes.RepositoryNotFoundException{Message: aws.String(name)}
+	}
+	out := &ecr.ListTagsForResourceOutput{}
+	for k, v := range repo.Tags {
+		out.Tags = append(out.Tags, ecrtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	return out, nil
 }
 
 // Service returns the drift handler on this world, as the function wires it: the default
@@ -96,7 +135,7 @@ func New(t testing.TB) *World {
 // metrics discarded. A test changes what it needs on the copy it gets.
 func (w *World) Service() *drift.Service {
 	return &drift.Service{
-		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts,
+		SSM: w.SSM, ECR: w.ECR, Accounts: w.Accounts, Tags: w.Tags, Region: account.Region,
 		Publisher:   publish.New(w.Events, account.EventBus),
 		ConfigPath:  account.ConfigPath,
 		Concurrency: 4,
