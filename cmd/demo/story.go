@@ -103,7 +103,7 @@ func run(ctx context.Context, opts options) error {
 	setup.add("product events", "EventBridge rule on the default bus -> SQS queue "+account.EventsQueue)
 	setup.write(&d.printer)
 
-	for _, step := range []func(context.Context) error{d.createProject, d.firstReconcile, d.handEdit, d.repair, d.published} {
+	for _, step := range []func(context.Context) error{d.createProject, d.firstReconcile, d.handEdit, d.repair, d.inUse, d.published} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (d *demo) drift(ctx context.Context, mode config.Mode) (stack.DriftSummary,
 
 // published: the events, read back through the SQS target.
 func (d *demo) published(ctx context.Context) error {
-	d.heading("5. What the product published")
+	d.heading("6. What the product published")
 	d.para("Every result is an event on the default bus, source " + publish.Source + ". An EventBridge " +
 		"rule sends them to an SQS queue in moto; this is what it received:")
 	d.printf("\n")

@@ -27,7 +27,8 @@ func counts(s stack.DriftSummary) string {
 		name string
 		n    int
 	}{{"compliant", s.Compliant}, {"drifted", s.Drifted}, {"fixed", s.Fixed}, {"exempt", s.Exempt},
-		{"created", s.Created}, {"missing", s.Missing}, {"errors", s.Errors}} {
+		{"created", s.Created}, {"missing", s.Missing}, {"in use", s.InUse}, {"protected", s.Protected}, {"released", s.Released},
+		{"errors", s.Errors}} {
 		switch {
 		case c.name == "missing" && s.Mode != "report" && c.n == s.Created:
 			// fix mode created what was missing: "created" says it all

@@ -45,6 +45,10 @@ type DriftSummary struct {
 	CycleComplete bool `json:"cycleComplete"`
 	// The accounts that could not be read: a member role not assumed, a SageMaker that refused.
 	Unreachable []string `json:"unreachable"`
+	// With protect-in-use: the images in use found, the protections added and removed.
+	InUse     int `json:"inUse"`
+	Protected int `json:"protected"`
+	Released  int `json:"released"`
 	// The repository and the call a repair answered.
 	Repository string `json:"repository"`
 	Event      string `json:"event"`
