@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
@@ -255,5 +256,30 @@ func TestCreateEndpointRecordProtectsItsImageAtOnce(t *testing.T) {
 	w.PutConfig(t, map[string]string{"protect-in-use": "false"})
 	if sum, err := service(w).Handle(world.Deadline(t), samples.Event("create-endpoint.json")); err != nil || sum.Status != "ignored" {
 		t.Errorf("with the option off: %+v, %v; want ignored", sum, err)
+	}
+}
+
+// A repository whose policy someone edited, taking the rule of the images in use out: the
+// next fix run puts the whole policy back, that rule first.
+func TestEditedPolicyGetsTheInUseRuleBack(t *testing.T) {
+	w, digests := servingWorld(t, 1, nil)
+	w.SageMaker.PutEndpoint(endpoint("churn-prod", digests["v1"]))
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Setup.ECR.PutLifecyclePolicy(context.Background(), &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(servingRepo),
+		LifecyclePolicyText: aws.String(lifecycle.Policy(99))}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(w.Repository(t, servingRepo).Policy, "sagemaker-in-use-*") {
+		t.Fatal("the hand edit kept the rule; the test wants it gone")
+	}
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.Fixed != 1 || sum.Protected != 0 {
+		t.Fatalf("fix run: %+v, %v; want the policy fixed, the image still protected", sum, err)
+	}
+	policy := w.Repository(t, servingRepo).Policy
+	if i := strings.Index(policy, "sagemaker-in-use-*"); i < 0 || !strings.Contains(policy[:i], `"rulePriority":1`) {
+		t.Errorf("policy %s; want the rule of the images in use first", policy)
 	}
 }
