@@ -93,4 +93,3 @@ func (d *demo) inUse(ctx context.Context) error {
 	d.printf("   %s\n", d.st.green("v1, the image the endpoint runs, is kept although it is the oldest; v2 goes."))
 	return nil
 }
-
