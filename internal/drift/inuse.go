@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	tagtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
@@ -47,21 +48,34 @@ func (r *run) protectInUse(ctx context.Context) (o outcome, inv inventory) {
 		return o, inventory{complete: true}
 	}
 	inv.complete = true
+	// The accounts are read side by side (each account's SageMaker is paced on its own), each
+	// into its own slot.
+	all := r.accounts.Accounts()
+	reads := make([][]inuse.Reference, len(all))
+	errs := make([]error, len(all))
+	var g errgroup.Group
+	g.SetLimit(max(1, r.svc.Concurrency))
+	for i, account := range all {
+		g.Go(func() error {
+			if ctx.Err() != nil || r.stopped() {
+				errs[i] = context.DeadlineExceeded
+				return nil
+			}
+			reads[i], errs[i] = r.readInUse(ctx, account)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	var refs []inuse.Reference
-	for _, account := range r.accounts.Accounts() {
-		if ctx.Err() != nil || r.stopped() {
+	for i, account := range all {
+		if err := errs[i]; err != nil {
 			inv.complete = false
-			return o, inv
-		}
-		read, err := r.readInUse(ctx, account)
-		if err != nil {
-			inv.complete = false
-			if ctx.Err() == nil && o.passOver(account) {
+			if ctx.Err() == nil && !r.stopped() && o.passOver(account) {
 				r.log.ErrorContext(ctx, "images in use not read; nothing is released this run", "account", account, "error", err.Error())
 			}
 			continue
 		}
-		refs = append(refs, read...)
+		refs = append(refs, reads[i]...)
 	}
 	found := inuse.Collect(refs, r.svc.Accounts.Home, r.svc.Region, func(name string) bool { return r.cfg.Managed(name) && !r.cfg.Exempt(name) })
 	marked, err := r.marked(ctx)
