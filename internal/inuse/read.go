@@ -2,15 +2,14 @@ package inuse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projects"
 )
 
 // DefaultLimit is how many describe calls Read has in flight at once.
@@ -144,24 +143,7 @@ func pages[O any](ctx context.Context, what string, p pager[O], fn func(O) error
 }
 
 // gone reports whether err is SageMaker saying the resource asked about does not exist (any
-// more). The operations that declare it answer ResourceNotFound (DescribeImageVersion,
-// ListImageVersions); the others, and some that declare it, answer a ValidationException:
-// "Could not find endpoint ...", "Could not find model ...", "ModelPackage ... does not
-// exist.", "Requested resource not found.", "Could not find requested job with name ...". A
-// ValidationException about the request itself says none of these and stays an error, as
-// does anything else (AccessDeniedException, ThrottlingException, a 5xx, a network error).
-func gone(err error) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.ErrorCode() {
-	case "ResourceNotFound":
-		return true
-	case "ValidationException":
-		msg := strings.ToLower(apiErr.ErrorMessage())
-		return strings.Contains(msg, "could not find") || strings.Contains(msg, "not found") ||
-			strings.Contains(msg, "does not exist")
-	}
-	return false
-}
+// more), by the product's one rule (projects.NotFound): ResourceNotFound, or a
+// ValidationException such as "Could not find endpoint ...", "ModelPackage ... does not
+// exist.", "Requested resource not found.".
+func gone(err error) bool { return projects.NotFound(err) }

@@ -96,7 +96,7 @@ func stateOf(s smtypes.ProjectStatus) state {
 	return live
 }
 
-// notFound reports whether SageMaker answered that it does not know the project, on the two
+// NotFound reports whether SageMaker answered that it does not know the project, on the two
 // calls that ask about one: DescribeProject (by name) and ListTags (on the project's ARN).
 //
 // What SageMaker answers for a project that does not exist:
@@ -119,11 +119,13 @@ func stateOf(s smtypes.ProjectStatus) state {
 //     SageMaker's operations, the newer ones (DescribeImage, DescribeDomain, DescribePipeline,
 //     ...), not by these two. It is accepted all the same: it can mean nothing but not found.
 //
-// So ResourceNotFound, or a ValidationException whose message says "does not exist" or "not
-// found", is gone. Anything else cannot tell whether the project exists and stays an error: a
-// ValidationException about the request (a name or ARN that fails the API's pattern),
-// AccessDeniedException, ThrottlingException, a 5xx, a network error.
-func notFound(err error) bool {
+// So ResourceNotFound, or a ValidationException whose message says "does not exist", "not
+// found" or "could not find" (DescribeEndpoint's and others' wording), is gone. Anything else
+// cannot tell whether the resource exists and stays an error: a ValidationException about the
+// request (a name or ARN that fails the API's pattern), AccessDeniedException,
+// ThrottlingException, a 5xx, a network error. NotFound is the one rule of every SageMaker read
+// of the product's (internal/inuse reads endpoints, packages and jobs with it too).
+func NotFound(err error) bool {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return false
@@ -133,7 +135,7 @@ func notFound(err error) bool {
 		return true
 	case "ValidationException":
 		msg := strings.ToLower(apiErr.ErrorMessage())
-		return strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist")
+		return strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist") || strings.Contains(msg, "could not find")
 	}
 	return false
 }
@@ -145,7 +147,7 @@ func Tags(ctx context.Context, api sagemaker.ListTagsAPIClient, arn string) (tag
 	pages := sagemaker.NewListTagsPaginator(api, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if notFound(err) {
+		if NotFound(err) {
 			return nil, true, nil
 		}
 		if err != nil {
@@ -164,14 +166,14 @@ type DescribeAPI interface {
 }
 
 // Gone reports whether the project named is deleted: SageMaker no longer knows it (see
-// notFound), or says it is Going (DeleteInProgress, DeleteCompleted). This is the one rule, for
+// NotFound), or says it is Going (DeleteInProgress, DeleteCompleted). This is the one rule, for
 // a DeleteProject record and for the reconciler alike. Any other status is a live project,
 // whatever its creation time: DeleteFailed leaves the project there, and a project of the same
 // name created since a deletion is live too. An answer that cannot tell is an error, never
 // "gone".
 func Gone(ctx context.Context, api DescribeAPI, name string) (bool, error) {
 	out, err := api.DescribeProject(ctx, &sagemaker.DescribeProjectInput{ProjectName: aws.String(name)})
-	if notFound(err) {
+	if NotFound(err) {
 		return true, nil
 	}
 	if err != nil {
