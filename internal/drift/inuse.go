@@ -2,7 +2,6 @@ package drift
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
@@ -264,53 +262,4 @@ func (r *run) mark(ctx context.Context, name string, m mark, n int) error {
 		return r.engine.Registry.Untag(ctx, repo, []string{TagImagesInUse})
 	}
 	return r.engine.Registry.Tag(ctx, repo, map[string]string{TagImagesInUse: want})
-}
-
-// protectRecord is the fast path of protect-in-use: the resource a SageMaker record names is
-// read again, in the account the record came from, and the images it uses are protected in
-// this invocation, seconds after the call. Nothing is released here: only a complete
-// inventory releases.
-func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error) {
-	sum := Summary{Event: rec.Call}
-	if !r.cfg.ProtectInUse {
-		sum.Status, sum.Reason = publish.StatusIgnored, "protect-in-use is false"
-		return sum, nil
-	}
-	if err := r.accounts.Serve(rec.Account); err != nil {
-		sum.Status, sum.Reason = publish.StatusIgnored, err.Error()
-		return sum, nil
-	}
-	api, err := r.accounts.SageMaker(ctx, rec.Account)
-	if err != nil {
-		sum.Errors = 1
-		return sum, err
-	}
-	sm, ok := api.(inuse.SageMaker)
-	if !ok {
-		sum.Errors = 1
-		return sum, fmt.Errorf("the SageMaker client of account %s cannot read what SageMaker uses", rec.Account)
-	}
-	refs, err := inuse.ReadOne(ctx, sm, r.accounts.ProjectAccount(rec.Account), rec.Kind, rec.Name)
-	if err != nil {
-		sum.Errors = 1
-		return sum, err
-	}
-	found := inuse.Collect(refs, r.svc.Accounts.Home, r.svc.Region, func(name string) bool { return r.cfg.Managed(name) && !r.cfg.Exempt(name) })
-	marked, err := r.marked(ctx)
-	if err != nil {
-		sum.Errors = 1
-		return sum, err
-	}
-	var errs []error
-	for _, name := range found.Repositories() {
-		inv, err := r.protectRepository(ctx, name, found, marked[name], false)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
-		}
-		sum.InUse, sum.Protected = sum.InUse+inv.inUse, sum.Protected+inv.protected
-	}
-	complete := false // one resource read, not an inventory
-	sum.InventoryComplete = &complete
-	sum.Errors = len(errs)
-	return sum, errors.Join(errs...)
 }
