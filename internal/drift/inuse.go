@@ -164,9 +164,10 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 	tagsOf := map[string][]string{}
 	for _, img := range images {
 		tagsOf[img.Digest] = img.Tags
+		protecting, _ := registry.InUseTag(img.Digest)
 		for _, t := range img.Tags {
 			byTag[t] = img.Digest
-			if want, _ := registry.InUseTag(img.Digest); t == want {
+			if t == protecting {
 				protectedNow[img.Digest] = true
 			}
 		}

@@ -165,12 +165,7 @@ func (r *run) visitStudio(ctx context.Context, teams *studio.Teams, domain, id s
 	case gone || !studio.Active(out.ProjectStatus):
 		return o
 	}
-	project, err := teams.Project(ctx, out)
-	if err == nil {
-		if project.Namespace, err = studio.Namespace(repos); err != nil {
-			err = &reconcile.RejectedError{Project: project.Name, Reason: err.Error()}
-		}
-	}
+	project, err := teams.Identify(ctx, out, repos)
 	var desired []reconcile.Desired
 	if err == nil {
 		desired, err = reconcile.ProjectRepositories(r.cfg, project)

@@ -48,8 +48,15 @@ func (s *Service) studio(ctx context.Context, cfg config.Config, change projecte
 		sum.Reason = fmt.Sprintf("the project is %s; its repositories come when it is ACTIVE", out.ProjectStatus)
 		return sum, nil
 	}
+	// Named once, at creation: a project renamed or moved keeps the namespace it has. Its
+	// identity is its domain and id.
+	found, err := studio.Repositories(ctx, s.Tags, []string{change.Domain}, change.ProjectID)
+	if err != nil {
+		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
+		return sum, err
+	}
 	teams := &studio.Teams{API: s.DataZone, TeamTag: cfg.DataZoneTeamTag}
-	project, err := teams.Project(ctx, out)
+	project, err := teams.Identify(ctx, out, found)
 	sum.Project = project.Name
 	switch {
 	case reconcile.Rejected(err):
@@ -58,16 +65,6 @@ func (s *Service) studio(ctx context.Context, cfg config.Config, change projecte
 	case err != nil:
 		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		return sum, err
-	}
-	// Named once, at creation: a project renamed or moved keeps the namespace it has.
-	found, err := studio.Repositories(ctx, s.Tags, cfg.DataZoneDomains, project.ID)
-	if err != nil {
-		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
-		return sum, err
-	}
-	if project.Namespace, err = studio.Namespace(found); err != nil {
-		sum.Status, sum.Reason = publish.StatusRejected, (&reconcile.RejectedError{Project: project.Name, Reason: err.Error()}).Error()
-		return s.reject(ctx, sum)
 	}
 	return s.provision(ctx, cfg, sum, project)
 }

@@ -102,6 +102,21 @@ func (t *Teams) Project(ctx context.Context, out *datazone.GetProjectOutput) (pr
 	return p, nil
 }
 
+// Identify is Project, placed in the namespace the project's repositories, found by identity
+// (see Repositories), already have: named once, at creation, a project renamed or moved keeps
+// it. Repositories of one identity in two namespaces are a rejection, like a project without a
+// team.
+func (t *Teams) Identify(ctx context.Context, out *datazone.GetProjectOutput, found []registry.Tagged) (projects.Project, error) {
+	p, err := t.Project(ctx, out)
+	if err != nil {
+		return p, err
+	}
+	if p.Namespace, err = Namespace(found); err != nil {
+		return p, &reconcile.RejectedError{Project: p.Name, Reason: err.Error()}
+	}
+	return p, nil
+}
+
 func (t *Teams) unit(ctx context.Context, domain, id string) (string, error) {
 	key := domain + "/" + id
 	t.mu.Lock()
