@@ -47,9 +47,7 @@ func (r *reader) endpoints() error {
 				continue
 			}
 			name := aws.ToString(e.EndpointName)
-			if err := r.describe(func(ctx context.Context) error { return r.endpoint(ctx, name) }); err != nil {
-				return err
-			}
+			r.describe(keyEndpoint+name, func(ctx context.Context) error { return r.endpoint(ctx, name) })
 		}
 		return nil
 	})
@@ -150,9 +148,7 @@ func (r *reader) inferenceComponents() error {
 				continue
 			}
 			name := aws.ToString(c.InferenceComponentName)
-			if err := r.describe(func(ctx context.Context) error { return r.inferenceComponent(ctx, name) }); err != nil {
-				return err
-			}
+			r.describe(keyComponent+name, func(ctx context.Context) error { return r.inferenceComponent(ctx, name) })
 		}
 		return nil
 	})

@@ -15,7 +15,7 @@ import (
 func ReadOne(ctx context.Context, api SageMaker, account, kind, name string) ([]Reference, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(DefaultLimit)
-	r := &reader{api: api, account: account, g: g, ctx: gctx}
+	r := &reader{api: api, account: account, ctx: gctx}
 	var read func(context.Context, string) error
 	switch kind {
 	case KindEndpoint:
@@ -27,9 +27,7 @@ func ReadOne(ctx context.Context, api SageMaker, account, kind, name string) ([]
 	default:
 		return nil, fmt.Errorf("a %s is not read on its own", kind)
 	}
-	if err := r.describe(func(ctx context.Context) error { return read(ctx, name) }); err != nil {
-		return nil, err
-	}
+	g.Go(func() error { return read(gctx, name) })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("read what %s %s uses: %w", kind, name, err)
 	}

@@ -1,6 +1,7 @@
 package inuse
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -24,9 +25,29 @@ func Read(ctx context.Context, api SageMaker, account string) (refs []Reference,
 	return ReadLimit(ctx, api, account, DefaultLimit)
 }
 
-// ReadLimit returns every image one account's SageMaker uses, through api, recording account
-// ("" for this account) in each Use. The references are sorted and without duplicates; an
-// image of another registry is returned too (Collect sorts them out).
+// ReadLimit returns every image one account's SageMaker uses: ReadFrom from the first resource
+// to the last, without a stop.
+func ReadLimit(ctx context.Context, api SageMaker, account string, limit int) (refs []Reference, err error) {
+	part, err := ReadFrom(ctx, api, account, "", limit, nil)
+	return part.Refs, err
+}
+
+// Part is what one ReadFrom read of an account: the references of the resources it described,
+// and where the next read goes on.
+type Part struct {
+	// Refs is what the resources described use, sorted and without duplicates.
+	Refs []Reference
+	// Done says the read reached the last resource. Otherwise Next is the key of the last
+	// resource described (or the cursor it was given, when it described none): the next
+	// ReadFrom goes on after it.
+	Done bool
+	Next string
+}
+
+// ReadFrom reads what one account's SageMaker uses, through api, recording account ("" for
+// this account) in each Use, in a fixed order of its resources, from the first after the
+// cursor after ("": from the first), until stop (nil: never) says to stop starting describe
+// calls. An image of another registry is returned too (Collect sorts them out).
 //
 // What is read:
 //   - Every endpoint whose status is live: any but OutOfService, Deleting and Failed (so
@@ -50,41 +71,83 @@ func Read(ctx context.Context, api SageMaker, account string) (refs []Reference,
 //     (AppSpecification.ImageUri).
 //   - Every CREATED version of every SageMaker image: its BaseImage.
 //
-// Every listing is read to its last page. A resource that is gone by the time it is described
-// (SageMaker answers ResourceNotFound, or a ValidationException saying it could not be found)
-// is skipped; any other error ends Read with that error and no references, so that an
-// incomplete read is never taken for a complete one. The listings are read one after the
-// other and the describe calls up to limit at a time (at least 1); api is paced by the caller.
-func ReadLimit(ctx context.Context, api SageMaker, account string, limit int) (refs []Reference, err error) {
+// Every listing is read to its last page first, every time: the list calls cost a call a page
+// of 100 (and one a model package group and a SageMaker image), the describe calls one or more
+// a resource, so a read that does not fit in one run repeats only the cheap part. The
+// resources listed are then described in the order of their keys ("<kind>/<name>"), those
+// after the cursor, up to limit at a time (at least 1); a describe already started when stop
+// says to stop is waited for, so what was described is always everything up to Next. api is
+// paced by the caller.
+//
+// A resource that is gone by the time it is described (SageMaker answers ResourceNotFound, or
+// a ValidationException saying it could not be found) is skipped; any other error ends the
+// read with that error and no references, so that an incomplete read is never taken for a
+// complete one.
+func ReadFrom(ctx context.Context, api SageMaker, account, after string, limit int, stop func() bool) (Part, error) {
+	r := &reader{api: api, account: account, ctx: ctx}
+	fail := func(err error) (Part, error) {
+		if account == "" {
+			return Part{}, fmt.Errorf("read the images SageMaker uses: %w", err)
+		}
+		return Part{}, fmt.Errorf("read the images SageMaker uses in account %s: %w", account, err)
+	}
+	if err := r.list(); err != nil {
+		return fail(err)
+	}
+	slices.SortFunc(r.items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(limit, 1))
-	r := &reader{api: api, account: account, g: g, ctx: gctx}
-	if err := r.list(); err != nil {
-		// Recorded in the group: the first error wins, whether a describe's or this one, and
-		// a listing cut short by a describe's failure does not hide the failure.
-		g.Go(func() error { return err })
+	r.ctx = gctx
+	part := Part{Done: true, Next: after}
+	for _, it := range r.items {
+		if after != "" && it.key <= after {
+			continue
+		}
+		if gctx.Err() != nil || (stop != nil && stop()) {
+			part.Done = false
+			break
+		}
+		g.Go(func() error { return it.read(gctx) })
+		part.Next = it.key
 	}
 	if err := g.Wait(); err != nil {
-		if account == "" {
-			return nil, fmt.Errorf("read the images SageMaker uses: %w", err)
-		}
-		return nil, fmt.Errorf("read the images SageMaker uses in account %s: %w", account, err)
+		return fail(err)
+	}
+	if part.Done {
+		part.Next = ""
 	}
 	slices.SortFunc(r.refs, Reference.Compare)
-	return slices.Compact(r.refs), nil
+	part.Refs = slices.Compact(r.refs)
+	return part, nil
 }
 
-// reader is one Read: the listings run on the caller's goroutine and hand each describe to
-// the group.
+// reader is one Read: the listings gather the resources to describe (items), which ReadFrom
+// then describes in order.
 type reader struct {
 	api     SageMaker
 	account string
-	g       *errgroup.Group
-	ctx     context.Context // the group's: ends at the first error
+	ctx     context.Context // the listings', then the describes' group's (ends at the first error)
+	items   []item
 
 	mu   sync.Mutex
 	refs []Reference
 }
+
+// item is one resource to describe: its key orders the read (see ReadFrom).
+type item struct {
+	key  string
+	read func(ctx context.Context) error
+}
+
+// The key prefixes of the kinds of resource, in the order ReadFrom reads them.
+const (
+	keyEndpoint     = "0/"
+	keyComponent    = "1/"
+	keyModelPackage = "2/"
+	keyTrainingJob  = "3/"
+	keyProcessing   = "4/"
+	keyImageVersion = "5/"
+)
 
 // list reads every listing, in turn.
 func (r *reader) list() error {
@@ -97,13 +160,9 @@ func (r *reader) list() error {
 	return nil
 }
 
-// describe runs fn in the group, once a slot is free; it fails when the read is already over.
-func (r *reader) describe(fn func(ctx context.Context) error) error {
-	if err := r.ctx.Err(); err != nil {
-		return err
-	}
-	r.g.Go(func() error { return fn(r.ctx) })
-	return nil
+// describe adds the resource key to what is to be described, by fn.
+func (r *reader) describe(key string, fn func(ctx context.Context) error) {
+	r.items = append(r.items, item{key: key, read: fn})
 }
 
 // use is the Use of the resource kind name in the account read.

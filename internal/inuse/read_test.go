@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -236,4 +237,75 @@ func TestReadEmpty(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("Read of an account using nothing: got %v, %v", got, err)
 	}
+}
+
+// A read that stops goes on where it stopped: read in parts of at most a few describes each,
+// the parts together find exactly what one read finds, every resource is described exactly
+// once over all of them (only the listings are read again), and the last part says it is done.
+func TestReadFromGoesOnWhereItStopped(t *testing.T) {
+	fake, client, c := standIn(t)
+	want := seed(fake)
+	whole := c.get()
+	if _, err := inuse.Read(context.Background(), client, ""); err != nil {
+		t.Fatal(err)
+	}
+	whole = diffCalls(c.get(), whole)
+
+	for _, per := range []int{1, 2, 5} {
+		before := c.get()
+		var got []inuse.Reference
+		after, parts := "", 0
+		for done := false; !done; parts++ {
+			if parts > 100 {
+				t.Fatalf("%d describes a part: no end after %d parts", per, parts)
+			}
+			started := 0
+			// stop is asked before each describe is started: it lets per of them start.
+			stop := func() bool { started++; return started > per }
+			part, err := inuse.ReadFrom(context.Background(), client, "", after, 1, stop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !part.Done && part.Next <= after {
+				t.Fatalf("%d describes a part: part %d did not move on from %q (next %q)", per, parts+1, after, part.Next)
+			}
+			got = append(got, part.Refs...)
+			after, done = part.Next, part.Done
+		}
+		slices.SortFunc(got, inuse.Reference.Compare)
+		got = slices.Compact(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%d describes a part, in %d parts (-want +got):\n%s", per, parts, diff)
+		}
+		calls := diffCalls(c.get(), before)
+		for op, n := range whole {
+			if strings.HasPrefix(op, "Describe") && calls[op] != n {
+				t.Errorf("%d describes a part: %s called %d times; one read calls it %d", per, op, calls[op], n)
+			}
+		}
+		if per == 1 && parts < 10 {
+			t.Errorf("one describe a part took %d parts: the stop was not heeded", parts)
+		}
+	}
+}
+
+// A read stopped before its first describe reports the cursor it was given, not done.
+func TestReadFromStoppedAtOnce(t *testing.T) {
+	fake, client, _ := standIn(t)
+	seed(fake)
+	part, err := inuse.ReadFrom(context.Background(), client, "", "1/", 2, func() bool { return true })
+	if err != nil || part.Done || part.Next != "1/" || len(part.Refs) != 0 {
+		t.Errorf("ReadFrom stopped at once: %+v, %v; want not done, next 1/, nothing read", part, err)
+	}
+}
+
+// diffCalls is the calls counted in now that were not yet in before.
+func diffCalls(now, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for op, n := range now {
+		if n -= before[op]; n > 0 {
+			out[op] = n
+		}
+	}
+	return out
 }

@@ -33,10 +33,13 @@ func (r *reader) approvedPackages(group string) error {
 	})
 	err := pages(r.ctx, "list model packages of group "+group, p, func(out *sagemaker.ListModelPackagesOutput) error {
 		for _, m := range out.ModelPackageSummaryList {
-			arn := aws.ToString(m.ModelPackageArn)
-			if err := r.describe(func(ctx context.Context) error { return r.modelPackage(ctx, arn) }); err != nil {
-				return err
+			arn, key := aws.ToString(m.ModelPackageArn), keyModelPackage+group+"/"
+			if m.ModelPackageVersion != nil {
+				key += strconv.Itoa(int(*m.ModelPackageVersion))
+			} else {
+				key += arn
 			}
+			r.describe(key, func(ctx context.Context) error { return r.modelPackage(ctx, arn) })
 		}
 		return nil
 	})
@@ -71,9 +74,7 @@ func (r *reader) trainingJobs() error {
 	return pages(r.ctx, "list training jobs", p, func(out *sagemaker.ListTrainingJobsOutput) error {
 		for _, j := range out.TrainingJobSummaries {
 			name := aws.ToString(j.TrainingJobName)
-			if err := r.describe(func(ctx context.Context) error { return r.trainingJob(ctx, name) }); err != nil {
-				return err
-			}
+			r.describe(keyTrainingJob+name, func(ctx context.Context) error { return r.trainingJob(ctx, name) })
 		}
 		return nil
 	})
@@ -100,9 +101,7 @@ func (r *reader) processingJobs() error {
 	return pages(r.ctx, "list processing jobs", p, func(out *sagemaker.ListProcessingJobsOutput) error {
 		for _, j := range out.ProcessingJobSummaries {
 			name := aws.ToString(j.ProcessingJobName)
-			if err := r.describe(func(ctx context.Context) error { return r.processingJob(ctx, name) }); err != nil {
-				return err
-			}
+			r.describe(keyProcessing+name, func(ctx context.Context) error { return r.processingJob(ctx, name) })
 		}
 		return nil
 	})
@@ -147,9 +146,7 @@ func (r *reader) imageVersions(image string) error {
 				continue
 			}
 			version := *v.Version
-			if err := r.describe(func(ctx context.Context) error { return r.imageVersion(ctx, image, version) }); err != nil {
-				return err
-			}
+			r.describe(keyImageVersion+image+"/"+strconv.Itoa(int(version)), func(ctx context.Context) error { return r.imageVersion(ctx, image, version) })
 		}
 		return nil
 	})
