@@ -261,35 +261,48 @@ type Store struct {
 // Load reads the state; a parameter that does not exist yet is the empty state. A value that
 // does not parse is an error that names the parameter: it was not written by the product.
 func (s *Store) Load(ctx context.Context) (State, error) {
-	out, err := s.API.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name)})
-	var missing *ssmtypes.ParameterNotFound
-	switch {
-	case errors.As(err, &missing):
-		return State{}, nil
-	case err != nil:
-		return State{}, fmt.Errorf("read the sweep's state %s: %w", s.Name, err)
-	}
 	var st State
-	if err := json.Unmarshal([]byte(aws.ToString(out.Parameter.Value)), &st); err != nil {
-		return State{}, fmt.Errorf("the sweep's state %s does not parse (%v); delete the parameter to start over", s.Name, err)
-	}
-	return st, nil
+	err := load(ctx, s.API, s.Name, "the sweep's state", &st)
+	return st, err
 }
 
 // Save writes the state.
 func (s *Store) Save(ctx context.Context, st State) error {
-	b, err := json.Marshal(st)
+	return save(ctx, s.API, s.Name, "the sweep's state", st)
+}
+
+// load reads the JSON value of the parameter name (what it holds, for the errors) into v; a
+// parameter that does not exist yet leaves v as it is.
+func load(ctx context.Context, api ParameterAPI, name, what string, v any) error {
+	out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	var missing *ssmtypes.ParameterNotFound
+	switch {
+	case errors.As(err, &missing):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read %s %s: %w", what, name, err)
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Parameter.Value)), v); err != nil {
+		return fmt.Errorf("%s %s does not parse (%v); delete the parameter to start over", what, name, err)
+	}
+	return nil
+}
+
+// save writes v as the JSON value of the parameter name, refusing a value over the 4 KB of a
+// standard parameter.
+func save(ctx context.Context, api ParameterAPI, name, what string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode the sweep's state: %w", err)
+		return fmt.Errorf("encode %s: %w", what, err)
 	}
 	if len(b) > maxSize {
-		return fmt.Errorf("the sweep's state is %d bytes, over the %d of a standard SSM parameter; not written to %s (the cursors stay where the last saved state left them)",
-			len(b), maxSize, s.Name)
+		return fmt.Errorf("%s is %d bytes, over the %d of a standard SSM parameter; not written to %s (the cursors stay where the last saved state left them)",
+			what, len(b), maxSize, name)
 	}
-	_, err = s.API.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(s.Name), Value: aws.String(string(b)),
+	_, err = api.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(string(b)),
 		Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
 	if err != nil {
-		return fmt.Errorf("write the sweep's state %s: %w", s.Name, err)
+		return fmt.Errorf("write %s %s: %w", what, name, err)
 	}
 	return nil
 }
