@@ -83,7 +83,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	}
 	inUse := make(chan protected, 1)
 	go func() {
-		o, inv := r.protectInUse(ctx)
+		o, inv := r.protectInUse(ctx, invocation, restarts)
 		inUse <- protected{o, inv}
 	}()
 	// The shared repositories need nothing from the discovery: complete them now.
@@ -126,7 +126,7 @@ func (r *run) sweep(ctx, invocation context.Context, holder string, deadline tim
 	sum.Complete = cycleDone && projects.done && studioProjects.done && images.complete
 	if r.cfg.ProtectInUse {
 		sum.InUse, sum.Protected, sum.Released = images.inUse, images.protected, images.released
-		sum.InventoryComplete = &images.complete
+		sum.InventoryComplete, sum.InventoryContinues = &images.complete, images.continues
 	}
 
 	finished := r.svc.now()

@@ -7,115 +7,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	tagtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 )
 
 // TagImagesInUse marks a repository that holds protected images (protect-in-use): its value is
 // how many. The sweep finds the repositories to release protections in by it (one GetResources
 // a page of 100), never by reading every managed repository's images.
 const TagImagesInUse = "sagemaker:images-in-use"
-
-// inventory is what the sweep's inventory of images in use found and did.
-type inventory struct {
-	inUse, protected, released int
-	complete                   bool
-}
-
-// protectInUse is the sweep's inventory of the images SageMaker uses (protect-in-use): every
-// account's SageMaker is read (internal/inuse: endpoints, inference components, approved
-// model packages, running jobs, Studio image versions), the references to this registry's
-// managed repositories are collected, and each image in use gets its tag
-// sagemaker-in-use-<hex> (fix mode; report mode reports it as an image-in-use difference). A
-// protection that a complete inventory (every account read without an error) no longer
-// justifies is released: an image whose only tag is the protecting one first gets
-// sagemaker-released-<hex>, so that removing the protection never deletes it. A partial
-// inventory releases nothing. It costs the SageMaker reads, one GetResources a page of
-// marked repositories, and one DescribeImages walk for each repository that holds or needs a
-// protection: nothing for any other managed repository.
-func (r *run) protectInUse(ctx context.Context) (o outcome, inv inventory) {
-	if !r.cfg.ProtectInUse {
-		return o, inventory{complete: true}
-	}
-	inv.complete = true
-	// The accounts are read side by side (each account's SageMaker is paced on its own), each
-	// into its own slot.
-	all := r.accounts.Accounts()
-	reads := make([][]inuse.Reference, len(all))
-	errs := make([]error, len(all))
-	var g errgroup.Group
-	g.SetLimit(max(1, r.svc.Concurrency))
-	for i, account := range all {
-		g.Go(func() error {
-			if ctx.Err() != nil || r.stopped() {
-				errs[i] = context.DeadlineExceeded
-				return nil
-			}
-			reads[i], errs[i] = r.readInUse(ctx, account)
-			return nil
-		})
-	}
-	_ = g.Wait()
-	var refs []inuse.Reference
-	for i, account := range all {
-		if err := errs[i]; err != nil {
-			inv.complete = false
-			if ctx.Err() == nil && !r.stopped() && o.passOver(account) {
-				r.log.ErrorContext(ctx, "images in use not read; nothing is released this run", "account", account, "error", err.Error())
-			}
-			continue
-		}
-		refs = append(refs, reads[i]...)
-	}
-	found := inuse.Collect(refs, r.svc.Accounts.Home, r.svc.Region, func(name string) bool { return r.cfg.Managed(name) && !r.cfg.Exempt(name) })
-	marked, err := r.marked(ctx)
-	if err != nil {
-		inv.complete = false // without the marks, what to release is unknown
-		o.errors++
-		r.log.ErrorContext(ctx, "repositories holding protected images not looked up; nothing is released this run", "error", err.Error())
-	}
-	repos := found.Repositories()
-	for name := range marked {
-		if !slices.Contains(repos, name) {
-			repos = append(repos, name)
-		}
-	}
-	slices.Sort(repos)
-	for _, name := range repos {
-		if ctx.Err() != nil || r.stopped() {
-			inv.complete = false
-			break
-		}
-		p, err := r.protectRepository(ctx, name, found, marked[name], inv.complete)
-		if err != nil {
-			o.errors++
-			r.log.ErrorContext(ctx, "images in use not protected", "repository", name, "error", err.Error())
-		}
-		inv.inUse, inv.protected, inv.released = inv.inUse+p.inUse, inv.protected+p.protected, inv.released+p.released
-	}
-	return o, inv
-}
-
-// readInUse reads what one account's SageMaker uses.
-func (r *run) readInUse(ctx context.Context, account string) ([]inuse.Reference, error) {
-	api, err := r.accounts.SageMaker(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	sm, ok := api.(inuse.SageMaker)
-	if !ok {
-		return nil, fmt.Errorf("the SageMaker client of account %s cannot read what SageMaker uses", account)
-	}
-	return inuse.Read(ctx, sm, r.accounts.ProjectAccount(account))
-}
 
 // mark is a repository's TagImagesInUse as GetResources found it.
 type mark struct{ arn, value string }
@@ -149,8 +57,33 @@ func (r *run) marked(ctx context.Context) (map[string]mark, error) {
 	return out, nil
 }
 
+// releaser is what a run releases: nothing when it is the zero value.
+type releaser struct {
+	on bool
+	// seen holds what earlier runs of the round found in use (nil: nothing).
+	seen *sweep.Filter
+	// pulledSince: an image pulled since is kept.
+	pulledSince time.Time
+}
+
+// keeps reports whether an image of repository name that this run did not find in use is
+// kept all the same: an earlier run of the round found it in use (by digest, or by one of its
+// tags), or ECR recorded a pull of it since pulledSince.
+func (rel releaser) keeps(name string, img registry.Image) bool {
+	if !img.PulledAt.IsZero() && !img.PulledAt.Before(rel.pulledSince) {
+		return true
+	}
+	if rel.seen == nil {
+		return false
+	}
+	if rel.seen.Has(name + "@" + img.Digest) {
+		return true
+	}
+	return slices.ContainsFunc(img.Tags, func(t string) bool { return rel.seen.Has(name + ":" + t) })
+}
+
 // protectRepository brings the protections of one repository in line with the inventory.
-func (r *run) protectRepository(ctx context.Context, name string, found inuse.Inventory, m mark, release bool) (inv inventory, err error) {
+func (r *run) protectRepository(ctx context.Context, name string, found inuse.Inventory, m mark, rel releaser) (inv inventory, err error) {
 	reg := r.engine.Registry
 	images, err := reg.Images(ctx, name)
 	if registry.IsNotFound(err) {
@@ -161,9 +94,9 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 	}
 	byTag := map[string]string{}
 	protectedNow := map[string]bool{}
-	tagsOf := map[string][]string{}
+	imageOf := map[string]registry.Image{}
 	for _, img := range images {
-		tagsOf[img.Digest] = img.Tags
+		imageOf[img.Digest] = img
 		protecting, _ := registry.InUseTag(img.Digest)
 		for _, t := range img.Tags {
 			byTag[t] = img.Digest
@@ -174,7 +107,7 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 	}
 	uses := map[string][]inuse.Use{} // digest -> what uses it
 	for _, d := range found.Digests(name) {
-		if _, ok := tagsOf[d]; ok {
+		if _, ok := imageOf[d]; ok {
 			uses[d] = append(uses[d], found.Uses(name, d)...)
 		}
 	}
@@ -208,12 +141,12 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 		r.announce(ctx, reconcile.Result{Repository: name, Outcome: reconcile.Drifted, Differences: diffs, WouldWrite: would})
 	}
 	held := len(protectedNow) + inv.protected // the protections the repository holds after this run
-	if release && r.fix() {
+	if rel.on && r.fix() {
 		for _, d := range slices.Sorted(maps.Keys(protectedNow)) {
-			if _, used := uses[d]; used {
+			if _, used := uses[d]; used || rel.keeps(name, imageOf[d]) {
 				continue
 			}
-			if err := r.releaseImage(ctx, name, d, tagsOf[d]); err != nil {
+			if err := r.releaseImage(ctx, name, d, imageOf[d].Tags); err != nil {
 				return inv, err
 			}
 			inv.released++

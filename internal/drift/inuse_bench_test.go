@@ -1,6 +1,7 @@
 package drift_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,4 +90,60 @@ func BenchmarkInUseInventory(b *testing.B) {
 			b.ReportMetric(time.Since(start).Seconds()/n, "s/run")
 		})
 	}
+}
+
+// BenchmarkInventoryAcrossRuns measures an inventory that does not fit in one run: the world of
+// BenchmarkInUseInventory (1,000 endpoints, 1,000 approved model packages, 10,000 managed
+// repositories), its images protected, each SageMaker call taking 10 ms and each run given 5
+// seconds (so a second and a half of reading), run until a run completes the inventory:
+// the runs it took, and its SageMaker calls against one run's when it fits (listings are read
+// again each run; every resource is described once). go test -run '^$' -bench
+// InventoryAcrossRuns -benchtime 1x ./internal/drift/
+func BenchmarkInventoryAcrossRuns(b *testing.B) {
+	w := inUseWorld(b, true)
+	svc := w.Service()
+	smCalls := func() (describe, list int) {
+		for op, c := range w.SageMaker.Calls() {
+			switch {
+			case strings.HasPrefix(op, "Describe"):
+				describe += c
+			case strings.HasPrefix(op, "List") && op != "ListProjects":
+				list += c
+			}
+		}
+		return describe, list
+	}
+	// The first run protects every image, reading everything in one go.
+	sum, err := svc.Handle(memworld.Deadline(b), manual("fix"))
+	if err != nil || sum.InventoryComplete == nil || !*sum.InventoryComplete {
+		b.Fatalf("first run: %+v, %v", sum, err)
+	}
+	oneDescribe, oneList := smCalls()
+	w.SageMaker.SetLatency(10 * time.Millisecond)
+	b.ResetTimer()
+	var runs, describes, lists int
+	for range b.N {
+		d0, l0 := smCalls()
+		for done := false; !done; runs++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			sum, err := svc.Handle(ctx, manual("fix"))
+			cancel()
+			if err != nil || sum.InventoryComplete == nil || sum.Released != 0 {
+				b.Fatalf("run: %+v, %v", sum, err)
+			}
+			done = *sum.InventoryComplete
+			if runs > 100 {
+				b.Fatal("no end after 100 runs")
+			}
+		}
+		d1, l1 := smCalls()
+		describes, lists = describes+d1-d0, lists+l1-l0
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(runs)/n, "runs/inventory")
+	b.ReportMetric(float64(describes)/n, "describe-calls/inventory")
+	b.ReportMetric(float64(oneDescribe), "describe-calls/one-run")
+	b.ReportMetric(float64(lists)/n, "list-calls/inventory")
+	b.ReportMetric(float64(oneList), "list-calls/one-run")
 }

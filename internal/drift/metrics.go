@@ -76,7 +76,10 @@ func (s *Service) writeMetrics(sum Summary, t *tally) {
 	}
 	if sum.InventoryComplete != nil {
 		values = append(values, count("InUse", sum.InUse), count("Protected", sum.Protected), count("Released", sum.Released),
-			flag("InventoryIncomplete", !*sum.InventoryComplete))
+			// An inventory that goes on in the next run is not incomplete, nor is a record's
+			// protection (it reads one resource, and releases nothing).
+			flag("InventoryIncomplete", !*sum.InventoryComplete && !sum.InventoryContinues && sum.Event == ""),
+			flag("InventoryContinues", sum.InventoryContinues))
 	}
 	reconciled := sum.Status == ""
 	if sum.Event == "" && reconciled {

@@ -38,7 +38,7 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 		sum.Errors = 1
 		return sum, err
 	}
-	found := inuse.Collect(refs, r.svc.Accounts.Home, r.svc.Region, func(name string) bool { return r.cfg.Managed(name) && !r.cfg.Exempt(name) })
+	found := r.collect(refs)
 	marked, err := r.marked(ctx)
 	if err != nil {
 		sum.Errors = 1
@@ -46,7 +46,7 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 	}
 	var errs []error
 	for _, name := range found.Repositories() {
-		inv, err := r.protectRepository(ctx, name, found, marked[name], false)
+		inv, err := r.protectRepository(ctx, name, found, marked[name], releaser{})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}

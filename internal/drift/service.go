@@ -194,6 +194,12 @@ func (s *Service) store() *sweep.Store {
 	return &sweep.Store{API: s.SSM, Name: cmp.Or(s.StateParameter, function.StateParameter(s.ConfigPath))}
 }
 
+// inventoryStore is the parameter of the inventory of images in use: the sweep's state
+// parameter's name and "-inventory" (see sweep.Inventory).
+func (s *Service) inventoryStore() *sweep.InventoryStore {
+	return &sweep.InventoryStore{API: s.SSM, Name: s.store().Name + "-inventory"}
+}
+
 // holder names this invocation in the sweep's lease: its Lambda request id, or its start time.
 func holder(ctx context.Context, start time.Time) string {
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {

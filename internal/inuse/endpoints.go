@@ -47,7 +47,7 @@ func (r *reader) endpoints() error {
 				continue
 			}
 			name := aws.ToString(e.EndpointName)
-			r.describe(keyEndpoint+name, func(ctx context.Context) error { return r.endpoint(ctx, name) })
+			r.describe(KindEndpoint, name, func(ctx context.Context) error { return r.endpoint(ctx, name) })
 		}
 		return nil
 	})
@@ -148,7 +148,7 @@ func (r *reader) inferenceComponents() error {
 				continue
 			}
 			name := aws.ToString(c.InferenceComponentName)
-			r.describe(keyComponent+name, func(ctx context.Context) error { return r.inferenceComponent(ctx, name) })
+			r.describe(KindInferenceComponent, name, func(ctx context.Context) error { return r.inferenceComponent(ctx, name) })
 		}
 		return nil
 	})

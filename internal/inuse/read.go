@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -139,15 +140,28 @@ type item struct {
 	read func(ctx context.Context) error
 }
 
-// The key prefixes of the kinds of resource, in the order ReadFrom reads them.
-const (
-	keyEndpoint     = "0/"
-	keyComponent    = "1/"
-	keyModelPackage = "2/"
-	keyTrainingJob  = "3/"
-	keyProcessing   = "4/"
-	keyImageVersion = "5/"
-)
+// keyPrefixes are the key prefixes of the kinds of resource, in the order ReadFrom reads them.
+var keyPrefixes = map[string]string{
+	KindEndpoint:           "0/",
+	KindInferenceComponent: "1/",
+	KindModelPackage:       "2/",
+	KindTrainingJob:        "3/",
+	KindProcessingJob:      "4/",
+	KindImageVersion:       "5/",
+}
+
+// Key is the resource's place in the order ReadFrom reads an account in: a prefix for its kind,
+// then its name (a model package version's is "<group>/<version>", the end of its ARN). At
+// most 76 characters: SageMaker's names are at most 63.
+func (u Use) Key() string {
+	name := u.Name
+	if u.Kind == KindModelPackage {
+		if _, tail, ok := strings.Cut(name, ":model-package/"); ok {
+			name = tail
+		}
+	}
+	return keyPrefixes[u.Kind] + name
+}
 
 // list reads every listing, in turn.
 func (r *reader) list() error {
@@ -160,9 +174,9 @@ func (r *reader) list() error {
 	return nil
 }
 
-// describe adds the resource key to what is to be described, by fn.
-func (r *reader) describe(key string, fn func(ctx context.Context) error) {
-	r.items = append(r.items, item{key: key, read: fn})
+// describe adds the resource of kind and name to what is to be described, by fn.
+func (r *reader) describe(kind, name string, fn func(ctx context.Context) error) {
+	r.items = append(r.items, item{key: Use{Kind: kind, Name: name}.Key(), read: fn})
 }
 
 // use is the Use of the resource kind name in the account read.

@@ -269,6 +269,13 @@ func TestReadFromGoesOnWhereItStopped(t *testing.T) {
 			if !part.Done && part.Next <= after {
 				t.Fatalf("%d describes a part: part %d did not move on from %q (next %q)", per, parts+1, after, part.Next)
 			}
+			// Each reference's Use.Key is the place of the resource that named it: after the
+			// cursor, and up to where the part stopped.
+			for _, ref := range part.Refs {
+				if k := ref.Use.Key(); k <= after || (!part.Done && k > part.Next) {
+					t.Fatalf("%d describes a part: %s (key %q) read in a part from %q to %q", per, ref.Use.Name, k, after, part.Next)
+				}
+			}
 			got = append(got, part.Refs...)
 			after, done = part.Next, part.Done
 		}

@@ -33,13 +33,8 @@ func (r *reader) approvedPackages(group string) error {
 	})
 	err := pages(r.ctx, "list model packages of group "+group, p, func(out *sagemaker.ListModelPackagesOutput) error {
 		for _, m := range out.ModelPackageSummaryList {
-			arn, key := aws.ToString(m.ModelPackageArn), keyModelPackage+group+"/"
-			if m.ModelPackageVersion != nil {
-				key += strconv.Itoa(int(*m.ModelPackageVersion))
-			} else {
-				key += arn
-			}
-			r.describe(key, func(ctx context.Context) error { return r.modelPackage(ctx, arn) })
+			arn := aws.ToString(m.ModelPackageArn)
+			r.describe(KindModelPackage, arn, func(ctx context.Context) error { return r.modelPackage(ctx, arn) })
 		}
 		return nil
 	})
@@ -74,7 +69,7 @@ func (r *reader) trainingJobs() error {
 	return pages(r.ctx, "list training jobs", p, func(out *sagemaker.ListTrainingJobsOutput) error {
 		for _, j := range out.TrainingJobSummaries {
 			name := aws.ToString(j.TrainingJobName)
-			r.describe(keyTrainingJob+name, func(ctx context.Context) error { return r.trainingJob(ctx, name) })
+			r.describe(KindTrainingJob, name, func(ctx context.Context) error { return r.trainingJob(ctx, name) })
 		}
 		return nil
 	})
@@ -101,7 +96,7 @@ func (r *reader) processingJobs() error {
 	return pages(r.ctx, "list processing jobs", p, func(out *sagemaker.ListProcessingJobsOutput) error {
 		for _, j := range out.ProcessingJobSummaries {
 			name := aws.ToString(j.ProcessingJobName)
-			r.describe(keyProcessing+name, func(ctx context.Context) error { return r.processingJob(ctx, name) })
+			r.describe(KindProcessingJob, name, func(ctx context.Context) error { return r.processingJob(ctx, name) })
 		}
 		return nil
 	})
@@ -146,7 +141,7 @@ func (r *reader) imageVersions(image string) error {
 				continue
 			}
 			version := *v.Version
-			r.describe(keyImageVersion+image+"/"+strconv.Itoa(int(version)), func(ctx context.Context) error { return r.imageVersion(ctx, image, version) })
+			r.describe(KindImageVersion, image+"/"+strconv.Itoa(int(version)), func(ctx context.Context) error { return r.imageVersion(ctx, image, version) })
 		}
 		return nil
 	})

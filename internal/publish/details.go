@@ -200,13 +200,16 @@ type ReconcileSummary struct {
 	// discovery.
 	Unreachable []string `json:"unreachable,omitempty"`
 	// With protect-in-use: InUse counts the images of managed repositories that SageMaker
-	// uses, Protected the protecting tags this run added, Released those it removed, and
-	// InventoryComplete says whether every account was read (a partial inventory releases
-	// nothing).
-	InUse             int   `json:"inUse,omitempty"`
-	Protected         int   `json:"protected,omitempty"`
-	Released          int   `json:"released,omitempty"`
-	InventoryComplete *bool `json:"inventoryComplete,omitempty"`
+	// uses that this run found, Protected the protecting tags it added, Released those it
+	// removed. InventoryComplete says whether this run's reads completed an inventory in which
+	// every account was read without an error (only such a fix run releases);
+	// InventoryContinues that the inventory goes on in the next run (it did not fit in this
+	// one).
+	InUse              int   `json:"inUse,omitempty"`
+	Protected          int   `json:"protected,omitempty"`
+	Released           int   `json:"released,omitempty"`
+	InventoryComplete  *bool `json:"inventoryComplete,omitempty"`
+	InventoryContinues bool  `json:"inventoryContinues,omitempty"`
 	// WouldWrite counts, in report mode, the ECR writes a fix run would make, by operation
 	// (each drift event names its repository's).
 	WouldWrite map[string]int `json:"wouldWrite,omitempty"`

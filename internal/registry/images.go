@@ -59,6 +59,9 @@ type Image struct {
 	// Tags are the image's tags, none for an untagged image.
 	Tags     []string
 	PushedAt time.Time
+	// PulledAt is the image's lastRecordedPullTime: zero when ECR recorded no pull. ECR
+	// refreshes it at least once every 24 hours, so a pull may show only up to a day late.
+	PulledAt time.Time
 }
 
 // digestHex returns the 64 hex digits of a sha256 digest, or ErrInvalidDigest.
@@ -113,6 +116,7 @@ func (r *Registry) Images(ctx context.Context, repository string) ([]Image, erro
 				Digest:   aws.ToString(d.ImageDigest),
 				Tags:     slices.Clone(d.ImageTags),
 				PushedAt: aws.ToTime(d.ImagePushedAt),
+				PulledAt: aws.ToTime(d.LastRecordedPullTime),
 			})
 		}
 	}

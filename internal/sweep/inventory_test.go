@@ -9,21 +9,22 @@ import (
 )
 
 // The inventory's state at its largest: both modes' rounds, each stopped in the middle of
-// MaxOpen accounts at the longest resource key there is (a model package version of a group
+// MaxOpen+1 accounts (MaxOpen read at once, and one whose protections were cut short) at the
+// longest resource key there is (a model package version of a group
 // whose name is as long as SageMaker allows, 63 characters), the fix round with its filter
 // full. It fits a standard parameter, with room to spare.
 func TestInventoryStateIsBounded(t *testing.T) {
 	now := time.Date(2026, 12, 2, 15, 4, 5, 123456789, time.UTC)
-	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555"}
+	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"}
 	key := "2/" + strings.Repeat("g", 63) + "/2147483647"
 	var inv Inventory
 	for _, mode := range []string{"fix", "report"} {
 		r := inv.RoundOf(mode, now, 1<<30, accounts, mode == "fix")
-		for _, a := range accounts[:MaxOpen] {
+		for _, a := range accounts[:MaxOpen+1] {
 			r.Begin(a)
 			r.Read(a, false, key, false)
 		}
-		r.Failed, r.LastFinished, r.Runs = true, now, 1<<30
+		r.Failed, r.LastFinished, r.Runs, r.Released = true, now, 1<<30, Place("any")
 		if r.Seen != nil {
 			for i := range 100_000 {
 				r.Seen.Add(fmt.Sprint(i))
@@ -47,7 +48,7 @@ func TestFilterFalsePositives(t *testing.T) {
 		added   int
 		atMost  float64
 		atLeast float64
-	}{{1000, 0.003, 0}, {2500, 0.11, 0.04}, {5000, 0.55, 0.35}} {
+	}{{1000, 0.004, 0}, {2500, 0.13, 0.06}, {5000, 0.6, 0.4}} {
 		f := NewFilter(42)
 		for i := range tc.added {
 			f.Add(fmt.Sprintf("repo@sha256:%064x", i))

@@ -355,9 +355,9 @@ func TestResourcesByService(t *testing.T) {
 			return res == arnProjectRepos || res == arnSharedRepos
 		case "ssm":
 			if action == "ssm:GetParameter" || action == "ssm:PutParameter" {
-				// The sweep's state, and the configuration the Configuration custom resource
-				// seeds: parameters under the path, one at a time.
-				return res == arnStateParameter || res == arnConfigTree
+				// The sweep's state, the inventory's, and the configuration the Configuration
+				// custom resource seeds: parameters under the path, one at a time.
+				return res == arnStateParameter || res == arnInventoryParameter || res == arnConfigTree
 			}
 			return action == "ssm:GetParametersByPath" && (res == arnConfigPath || res == arnConfigTree)
 		case "events":

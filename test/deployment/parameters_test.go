@@ -153,7 +153,8 @@ const configurationID = "Configuration"
 // TestNoConfigurationParameterResources: the template creates no AWS::SSM::Parameter under the
 // configuration path. Such a resource writes the template's value back at every update that
 // touches it, over a value changed in Parameter Store, and the configuration-change rule then
-// applies it everywhere. The one parameter left is the sweep's state, beside the path.
+// applies it everywhere. The parameters left are the sweep's state and the inventory's, beside
+// the path.
 func TestNoConfigurationParameterResources(t *testing.T) {
 	tpl := loadTemplate(t)
 	for _, id := range resourceIDs(tpl, "AWS::SSM::Parameter") {
@@ -162,8 +163,8 @@ func TestNoConfigurationParameterResources(t *testing.T) {
 			t.Errorf("%s: an AWS::SSM::Parameter named %q, under the configuration path; want the configuration seeded by %s", id, name, configurationID)
 		}
 	}
-	if got := resourceIDs(tpl, "AWS::SSM::Parameter"); !slices.Equal(got, []string{"SweepState"}) {
-		t.Errorf("AWS::SSM::Parameter resources: got %v; want only SweepState (TestSweepState)", got)
+	if got := resourceIDs(tpl, "AWS::SSM::Parameter"); !slices.Equal(got, []string{"SweepInventory", "SweepState"}) {
+		t.Errorf("AWS::SSM::Parameter resources: got %v; want only SweepInventory and SweepState (TestSweepState)", got)
 	}
 }
 
@@ -251,6 +252,15 @@ func TestSweepState(t *testing.T) {
 	}
 	if got := str(functionProperties(t, tpl, driftID), "Environment", "Variables", "STATE_PARAMETER"); got != "${ConfigPath}-state" {
 		t.Errorf("DriftFunction STATE_PARAMETER: got %q; want ${ConfigPath}-state", got)
+	}
+	// The inventory's state is the state parameter's name and "-inventory" (drift's
+	// inventoryStore), and exists with ProtectInUse only.
+	inv := resource(t, tpl, "SweepInventory")
+	if got := str(inv, "Properties", "Name"); got != "${ConfigPath}-state-inventory" {
+		t.Errorf("SweepInventory Name: got %q; want ${ConfigPath}-state-inventory", got)
+	}
+	if got := str(inv, "Condition"); got != "HasProtectInUse" {
+		t.Errorf("SweepInventory Condition: got %q; want HasProtectInUse", got)
 	}
 }
 

@@ -30,6 +30,8 @@ type Image struct {
 	Manifest  string
 	MediaType string
 	PushedAt  time.Time
+	// PulledAt is when ECR last recorded a pull of the image (see Pulled); zero for never.
+	PulledAt time.Time
 }
 
 func (img *Image) clone() *Image {
@@ -238,6 +240,26 @@ func (repo *Repository) detail(img *Image) ecrtypes.ImageDetail {
 		ImageManifestMediaType: aws.String(img.MediaType),
 		ImageSizeInBytes:       aws.Int64(int64(len(img.Manifest))),
 		ImageStatus:            ecrtypes.ImageStatusActive,
+		LastRecordedPullTime:   nonZero(img.PulledAt),
+	}
+}
+
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Pulled records a pull of the repository's image with the digest at t, as ECR records one in
+// the image's lastRecordedPullTime. It is not a call.
+func (r *Registry) Pulled(repository, digest string, t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if repo := r.repos[repository]; repo != nil {
+		if img := repo.image(digest); img != nil {
+			img.PulledAt = t
+		}
 	}
 }
 

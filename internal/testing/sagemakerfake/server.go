@@ -49,6 +49,8 @@ type Server struct {
 	// members are the other accounts' servers, and resolve says whose a request is.
 	members map[string]*Server
 	resolve func(accessKeyID string) (string, error)
+	// latency is how long every call takes at least (see SetLatency).
+	latency time.Duration
 }
 
 type project struct {
@@ -78,8 +80,11 @@ func New(region, account string) *Server {
 // the request's credentials belong to (see SetAccounts).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	resolve := s.resolve
+	resolve, latency := s.resolve, s.latency
 	s.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
 	if resolve == nil {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -188,6 +193,14 @@ func (s *Server) DeleteProject(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.projects, strings.ToLower(name))
+}
+
+// SetLatency makes every call, in every account, take at least d before it is answered, as
+// a real service's round trip does: what a run can read in its time is then bounded.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // Refuse makes the account answer every call of operation (for example "ListProjects") with

@@ -1,0 +1,237 @@
+package drift_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/ecrfake"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/memworld"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
+)
+
+const roundRepo = "acme-sm-data-science-churn/inference"
+
+// roundWorld is a world whose inventory cannot fit in one run: protect-in-use on, a member
+// account, roundRepo holding v1 to v6, and every SageMaker call taking 20 ms. This account
+// runs endpoints "a-first" (v2) and n "e-NNN" (v1); the member runs n "m-NNN" (v3). v4 and
+// v5 carry protecting tags from an earlier inventory; nothing uses them any more, and v5 was
+// pulled a moment ago (a use that began after its account was read). v4's only tag is the
+// protecting one.
+func roundWorld(t *testing.T, n int) (*memworld.World, map[string]string) {
+	t.Helper()
+	w := memworld.New(t)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "create-project-repos": "false",
+		"protect-in-use": "true", "member-accounts": member})
+	w.CreateManaged(t, []string{roundRepo}, lifecycle.Spec{Keep: 10, Protected: []string{"sagemaker-in-use-*"}}.Text())
+	digests := map[string]string{}
+	for i := 1; i <= 6; i++ {
+		manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":1,"digest":"sha256:%064x"}]}`, strings.Repeat("a", 64), i)
+		v := fmt.Sprintf("v%d", i)
+		tags := []string{v}
+		if v == "v4" {
+			tags = nil
+		}
+		d := w.ECR.PushImage(roundRepo, manifest, tags...)
+		digests[v] = d
+		if v == "v4" || v == "v5" {
+			tag, _ := registry.InUseTag(d)
+			w.ECR.PushImage(roundRepo, manifest, tag)
+		}
+	}
+	w.ECR.Pulled(roundRepo, digests["v5"], time.Now())
+	w.TagByHand(t, roundRepo, map[string]string{drift.TagImagesInUse: "2"})
+	uri := account.ID + ".dkr.ecr." + account.Region + ".amazonaws.com/" + roundRepo
+	ep := func(name, digest string) sagemakerfake.Endpoint {
+		return sagemakerfake.Endpoint{Name: name, Variants: []sagemakerfake.Variant{{Name: "primary",
+			Images: []sagemakerfake.DeployedImage{{SpecifiedImage: uri + ":latest", ResolvedImage: uri + "@" + digest}}}}}
+	}
+	w.SageMaker.PutEndpoint(ep("a-first", digests["v2"]))
+	for i := range n {
+		w.SageMaker.PutEndpoint(ep(fmt.Sprintf("e-%03d", i), digests["v1"]))
+		w.SageMaker.Account(member).PutEndpoint(ep(fmt.Sprintf("m-%03d", i), digests["v3"]))
+	}
+	w.SageMaker.SetLatency(20 * time.Millisecond)
+	return w, digests
+}
+
+func roundTags(t *testing.T, w *memworld.World, digest string) []string {
+	t.Helper()
+	img, ok := w.ECR.Image(roundRepo, digest)
+	if !ok {
+		t.Fatalf("image %s is gone", digest)
+	}
+	return img.Tags
+}
+
+// An inventory that does not fit in one run goes on in the next, account by account and
+// resource by resource, and releases only in the run that completes it: there, an image that
+// only an earlier run of the round found in use (v2, named by the endpoint read first) keeps
+// its protection, an image pulled since the round began (v5) keeps it, and the protection that
+// nothing justifies (v4) is released, the image kept with its released tag. Every endpoint is
+// described once over the whole round.
+func TestInventoryGoesOnAcrossRuns(t *testing.T) {
+	const n = 150
+	w, digests := roundWorld(t, n)
+	svc := w.Service()
+	calls := func(op string) int { return w.SageMaker.Calls()[op] + w.SageMaker.Account(member).Calls()[op] }
+	describes, lists := calls("DescribeEndpoint"), calls("ListEndpoints")
+	var runs int
+	for runs = 1; ; runs++ {
+		if runs > 30 {
+			t.Fatal("the inventory did not complete in 30 runs")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		sum, err := svc.Handle(ctx, manual("fix"))
+		cancel()
+		if err != nil || sum.Errors != 0 || sum.InventoryComplete == nil {
+			t.Fatalf("run %d: %+v, %v", runs, sum, err)
+		}
+		t.Logf("run %d: in use %d, protected %d, released %d, complete %v, continues %v", runs, sum.InUse, sum.Protected, sum.Released,
+			*sum.InventoryComplete, sum.InventoryContinues)
+		if *sum.InventoryComplete {
+			if sum.Released != 1 || sum.InventoryContinues {
+				t.Errorf("the completing run: released %d, continues %v; want v4 released", sum.Released, sum.InventoryContinues)
+			}
+			break
+		}
+		if !sum.InventoryContinues || sum.Released != 0 {
+			t.Fatalf("run %d: continues %v, released %d; a run that does not complete the inventory goes on and releases nothing",
+				runs, sum.InventoryContinues, sum.Released)
+		}
+		if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+			t.Fatalf("run %d released v4 before the inventory was complete: %v", runs, tags)
+		}
+	}
+	if runs < 3 {
+		t.Fatalf("the inventory completed in %d runs: the world is too small to prove it goes on", runs)
+	}
+	for _, v := range []string{"v1", "v2", "v3", "v5"} {
+		if tags := roundTags(t, w, digests[v]); !slices.Contains(tags, inUseTagOf(t, digests[v])) {
+			t.Errorf("%s tags %v: want its protection", v, tags)
+		}
+	}
+	released, _ := registry.ReleasedTag(digests["v4"])
+	if tags := roundTags(t, w, digests["v4"]); !slices.Equal(tags, []string{released}) {
+		t.Errorf("v4 tags %v; want only %s", tags, released)
+	}
+	if got := calls("DescribeEndpoint") - describes; got != 2*n+1 {
+		t.Errorf("DescribeEndpoint called %d times over %d runs; want each of the %d endpoints once", got, runs, 2*n+1)
+	}
+	if got := calls("ListEndpoints") - lists; got > 2*2*runs {
+		t.Errorf("ListEndpoints called %d times over %d runs; want at most two pages an account a run", got, runs)
+	}
+}
+
+// A round in which one account could not be read releases nothing, even in the run that
+// completes it; the next round, with every account read, does.
+func TestInventoryRoundWithAFailureReleasesNothing(t *testing.T) {
+	w, digests := roundWorld(t, 3)
+	w.SageMaker.SetLatency(0)
+	w.STS.Deny(member)
+	svc := w.Service()
+	sum, err := svc.Handle(memworld.Deadline(t), manual("fix"))
+	if err == nil || sum.InventoryComplete == nil || *sum.InventoryComplete || sum.InventoryContinues || sum.Released != 0 {
+		t.Fatalf("run with the member unreadable: %+v, %v; want an error, the inventory incomplete and over, nothing released", sum, err)
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Fatalf("a round with an unreadable account released v4: %v", tags)
+	}
+	w.STS.Reset()
+	sum, err = svc.Handle(memworld.Deadline(t), manual("fix"))
+	if err != nil || sum.InventoryComplete == nil || !*sum.InventoryComplete || sum.Released != 1 {
+		t.Fatalf("the next round: %+v, %v; want v4 released", sum, err)
+	}
+}
+
+func inUseTagOf(t *testing.T, digest string) string {
+	t.Helper()
+	tag, err := registry.InUseTag(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+// A run whose time ends before it has protected everything it read moves the cursor only as
+// far as it protected: here SageMaker is read in a moment, but ECR is capped so that a run
+// protects a few of the 48 repositories whose images endpoints use. Every image ends up
+// protected, nothing is released by a run whose inventory is not complete, and the stale
+// protection is released.
+func TestInventoryMovesOnOnlyAsFarAsItProtected(t *testing.T) {
+	const repos = 48
+	w := memworld.New(t)
+	w.PutConfig(t, map[string]string{"company": "acme", "shared-repos": "none", "create-project-repos": "false", "protect-in-use": "true"})
+	names := account.ProjectRepositoryNames("acme", repos)
+	w.CreateManaged(t, names, lifecycle.Spec{Keep: 10, Protected: []string{"sagemaker-in-use-*"}}.Text())
+	digests := make([]string, repos)
+	for i, name := range names {
+		manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":1,"digest":"sha256:%064x"}]}`, strings.Repeat("b", 64), i)
+		digests[i] = w.ECR.PushImage(name, manifest, "v1")
+		uri := account.ID + ".dkr.ecr." + account.Region + ".amazonaws.com/" + name
+		w.SageMaker.PutEndpoint(sagemakerfake.Endpoint{Name: fmt.Sprintf("e-%03d", i), Variants: []sagemakerfake.Variant{{Name: "primary",
+			Images: []sagemakerfake.DeployedImage{{SpecifiedImage: uri + ":v1", ResolvedImage: uri + "@" + digests[i]}}}}})
+	}
+	stale := w.ECR.PushImage(names[0], `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":1,"digest":"sha256:`+strings.Repeat("c", 64)+`"},"layers":[]}`, "old")
+	w.ECR.PushImage(names[0], mustImage(t, w, names[0], stale).Manifest, inUseTagOf(t, stale))
+	w.TagByHand(t, names[0], map[string]string{drift.TagImagesInUse: "1"})
+
+	svc := w.Service()
+	svc.ECRPerSecond = 150
+	w.ECR.SetRate(150)
+	var runs int
+	for runs = 1; ; runs++ {
+		if runs > 40 {
+			t.Fatal("the inventory did not complete in 40 runs")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		sum, err := svc.Handle(ctx, manual("fix"))
+		cancel()
+		if err != nil || sum.InventoryComplete == nil {
+			t.Fatalf("run %d: %+v, %v", runs, sum, err)
+		}
+		t.Logf("run %d: in use %d, protected %d, released %d, complete %v, continues %v", runs, sum.InUse, sum.Protected, sum.Released,
+			*sum.InventoryComplete, sum.InventoryContinues)
+		if !*sum.InventoryComplete && (sum.Released != 0 || !slices.Contains(mustImage(t, w, names[0], stale).Tags, inUseTagOf(t, stale))) {
+			t.Fatalf("run %d released without a complete inventory", runs)
+		}
+		if !sum.InventoryContinues {
+			if !*sum.InventoryComplete {
+				t.Fatalf("run %d ended the inventory without completing it", runs)
+			}
+			break
+		}
+	}
+	if slices.Contains(mustImage(t, w, names[0], stale).Tags, inUseTagOf(t, stale)) {
+		t.Error("the stale protection was not released")
+	}
+	if runs < 2 {
+		t.Fatal("one run protected everything: the cap is not low enough to prove anything")
+	}
+	for i, name := range names {
+		if !slices.Contains(mustImage(t, w, name, digests[i]).Tags, inUseTagOf(t, digests[i])) {
+			t.Errorf("%s: the image endpoint e-%03d uses is not protected", name, i)
+		}
+	}
+	// SageMaker is read in a moment: what made the runs more than one is protections cut
+	// short, and what they did not protect was read again.
+	if got := w.SageMaker.Calls()["DescribeEndpoint"]; got <= repos {
+		t.Errorf("DescribeEndpoint %d times for %d endpoints: no run read again what it had not protected", got, repos)
+	}
+}
+
+func mustImage(t *testing.T, w *memworld.World, repo, digest string) ecrfake.Image {
+	t.Helper()
+	img, ok := w.ECR.Image(repo, digest)
+	if !ok {
+		t.Fatalf("%s has no image %s", repo, digest)
+	}
+	return img
+}
