@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/sweep"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/account"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/lifecycleeval"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/testing/sagemakerfake"
@@ -282,4 +284,66 @@ func TestEditedPolicyGetsTheInUseRuleBack(t *testing.T) {
 	if i := strings.Index(policy, "sagemaker-in-use-*"); i < 0 || !strings.Contains(policy[:i], `"rulePriority":1`) {
 		t.Errorf("policy %s; want the rule of the images in use first", policy)
 	}
+}
+
+// On moto: an inventory that does not fit in one run (every SageMaker call takes 15 ms, a run
+// has 2.5 seconds) goes on across runs through its own parameter beside the sweep's state; a
+// protection that an earlier inventory made and nothing justifies any more is released only by
+// the run that completes the inventory, and the image is kept.
+func TestInventoryAcrossRunsOnMoto(t *testing.T) {
+	w, digests := servingWorld(t, 4, nil)
+	w.SageMaker.PutEndpoint(endpoint("old", digests["v4"]))
+	if sum, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil || sum.Protected != 1 {
+		t.Fatalf("first run: %+v, %v", sum, err)
+	}
+	w.SageMaker.DeleteEndpoint("old")
+	w.SageMaker.PutEndpoint(endpoint("a-first", digests["v2"]))
+	for i := range 80 {
+		w.SageMaker.PutEndpoint(endpoint(fmt.Sprintf("e-%02d", i), digests["v1"]))
+		w.SageMaker.Account(inUseMember).PutEndpoint(endpoint(fmt.Sprintf("m-%02d", i), digests["v3"]))
+	}
+	// Each account's 80 describes take 0.3 s four at a time, after its listings; a run reads for 0.25 s at most.
+	w.SageMaker.SetLatency(15 * time.Millisecond)
+
+	runs := 0
+	for complete := false; !complete; {
+		if runs++; runs > 20 {
+			t.Fatal("no complete inventory in 20 runs")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		sum, err := service(w).Handle(ctx, manual("fix"))
+		cancel()
+		if err != nil || sum.InventoryComplete == nil {
+			t.Fatalf("run %d: %+v, %v", runs, sum, err)
+		}
+		complete = *sum.InventoryComplete
+		if !complete && (sum.Released != 0 || !sum.InventoryContinues) {
+			t.Fatalf("run %d: released %d, continues %v; a run that does not complete the inventory goes on and releases nothing", runs, sum.Released, sum.InventoryContinues)
+		}
+		if complete && sum.Released != 1 {
+			t.Errorf("the completing run released %d; want v4's protection", sum.Released)
+		}
+	}
+	if runs < 3 {
+		t.Fatalf("the inventory completed in %d runs: not enough to prove it goes on", runs)
+	}
+	images := imagesOf(t, w)
+	for _, v := range []string{"v1", "v2", "v3"} {
+		if !slices.Contains(images[digests[v]], inUseTag(t, digests[v])) {
+			t.Errorf("%s tags %v; want its protection", v, images[digests[v]])
+		}
+	}
+	if got := images[digests["v4"]]; !slices.Equal(got, []string{"v4"}) {
+		t.Errorf("v4 tags %v; want v4 only, the image kept", got)
+	}
+	// The inventory's state is in its own parameter, a standard one.
+	out, err := w.Setup.SSM.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(stateParameter + "-inventory")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st sweep.Inventory
+	if err := json.Unmarshal([]byte(aws.ToString(out.Parameter.Value)), &st); err != nil || st.Rounds["fix"] == nil || st.Rounds["fix"].LastFinished.IsZero() {
+		t.Errorf("the inventory's state: %s, %v; want a fix round that finished", aws.ToString(out.Parameter.Value), err)
+	}
+	t.Logf("%d runs; the inventory's state is %d bytes", runs, len(aws.ToString(out.Parameter.Value)))
 }
