@@ -3,6 +3,7 @@ package drift_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -234,4 +235,25 @@ func mustImage(t *testing.T, w *memworld.World, repo, digest string) ecrfake.Ima
 		t.Fatalf("%s has no image %s", repo, digest)
 	}
 	return img
+}
+
+// An inventory state that does not parse (edited by hand) fails the run with the parameter's
+// name, and nothing is released; the sweep itself goes on.
+func TestABrokenInventoryStateReleasesNothing(t *testing.T) {
+	w, digests := roundWorld(t, 1)
+	w.SageMaker.SetLatency(0)
+	w.SSM.Set(stateParameter+"-inventory", `{"rounds":`)
+	svc := w.Service()
+	var log strings.Builder
+	svc.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+	sum, err := svc.Handle(memworld.Deadline(t), manual("fix"))
+	if err == nil || sum.Released != 0 || sum.Scanned != 1 {
+		t.Fatalf("run over a broken inventory state: %+v, %v; want an error, nothing released, the sweep done", sum, err)
+	}
+	if !strings.Contains(log.String(), stateParameter+"-inventory does not parse") {
+		t.Errorf("the log does not name the broken parameter:\n%s", log.String())
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4 released over a broken inventory state: %v", tags)
+	}
 }
