@@ -82,6 +82,21 @@ func (rel releaser) keeps(name string, img registry.Image) bool {
 	return slices.ContainsFunc(img.Tags, func(t string) bool { return rel.seen.Has(name + ":" + t) })
 }
 
+// markOf reads one repository's TagImagesInUse from ECR (DescribeRepositories and
+// ListTagsForResource): what a record's protection costs, whatever the number of repositories
+// holding protections, where marked walks them all. A repository that does not exist has none.
+func (r *run) markOf(ctx context.Context, name string) (mark, error) {
+	repo, found, err := r.engine.Registry.Describe(ctx, name)
+	if err != nil || !found {
+		return mark{}, err
+	}
+	tags, err := r.engine.Registry.Tags(ctx, repo.ARN)
+	if err != nil {
+		return mark{}, err
+	}
+	return mark{arn: repo.ARN, value: tags[TagImagesInUse]}, nil
+}
+
 // protectRepository brings the protections of one repository in line with the inventory.
 func (r *run) protectRepository(ctx context.Context, name string, found inuse.Inventory, m mark, rel releaser) (inv inventory, err error) {
 	reg := r.engine.Registry

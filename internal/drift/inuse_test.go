@@ -237,9 +237,15 @@ func TestCreateEndpointRecordProtectsItsImageAtOnce(t *testing.T) {
 	w.SageMaker.PutEndpoint(endpoint("churn-model-prod", digests["v1"]))
 	w.SageMaker.Account(inUseMember).PutEndpoint(endpoint("churn-model-prod", digests["v2"]))
 
+	w.Rec.Clear()
 	sum, err := service(w).Handle(world.Deadline(t), samples.Event("create-endpoint.json"))
 	if err != nil || sum.Trigger != "in-use" || sum.Protected != 1 || sum.Event != "CreateEndpoint" {
 		t.Fatalf("record: %+v, %v; want its one image protected", sum, err)
+	}
+	// The record looks up the mark of the repository it names only: no walk of every
+	// repository holding protections.
+	if n := w.Rec.Count("GetResources"); n != 0 {
+		t.Errorf("the record made %d GetResources calls; want none", n)
 	}
 	if got := imagesOf(t, w)[digests["v1"]]; !slices.Contains(got, inUseTag(t, digests["v1"])) {
 		t.Errorf("v1 tags %v; want its protecting tag", got)

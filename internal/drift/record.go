@@ -12,7 +12,9 @@ import (
 // protectRecord is the fast path of protect-in-use: the resource a SageMaker record names is
 // read again, in the account the record came from, and the images it uses are protected in
 // this invocation, seconds after the call. Nothing is released here: only a complete
-// inventory releases.
+// inventory releases. Its cost does not grow with the registry: the reads of one resource,
+// and for each repository it names a DescribeRepositories, a ListTagsForResource and a
+// DescribeImages walk (and the protecting writes).
 func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error) {
 	sum := Summary{Event: rec.Call}
 	if !r.cfg.ProtectInUse {
@@ -39,14 +41,14 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 		return sum, err
 	}
 	found := r.collect(refs)
-	marked, err := r.marked(ctx)
-	if err != nil {
-		sum.Errors = 1
-		return sum, err
-	}
 	var errs []error
 	for _, name := range found.Repositories() {
-		inv, err := r.protectRepository(ctx, name, found, marked[name], releaser{})
+		m, err := r.markOf(ctx, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		inv, err := r.protectRepository(ctx, name, found, m, releaser{})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
