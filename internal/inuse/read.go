@@ -72,13 +72,14 @@ type Part struct {
 //     (AppSpecification.ImageUri).
 //   - Every CREATED version of every SageMaker image: its BaseImage.
 //
-// Every listing is read to its last page first, every time: the list calls cost a call a page
-// of 100 (and one a model package group and a SageMaker image), the describe calls one or more
-// a resource, so a read that does not fit in one run repeats only the cheap part. The
-// resources listed are then described in the order of their keys ("<kind>/<name>"), those
-// after the cursor, up to limit at a time (at least 1); a describe already started when stop
-// says to stop is waited for, so what was described is always everything up to Next. api is
-// paced by the caller.
+// The listings of endpoints, inference components, model package groups, jobs and SageMaker
+// images are read to their last page first, every time: a call a page of 100, so a read that
+// does not fit in one run repeats only that. The resources listed are then read in the order of
+// their keys (Use.Key), those after the cursor, up to limit at a time (at least 1): an
+// endpoint, component or job by its describe call, a model package group by listing its
+// approved versions and describing each, a SageMaker image by listing its versions and
+// describing each created one. A resource already started when stop says to stop is waited
+// for, so what was read is always everything up to Next. api is paced by the caller.
 //
 // A resource that is gone by the time it is described (SageMaker answers ResourceNotFound, or
 // a ValidationException saying it could not be found) is skipped; any other error ends the
@@ -100,16 +101,46 @@ func ReadFrom(ctx context.Context, api SageMaker, account, after string, limit i
 	g.SetLimit(max(limit, 1))
 	r.ctx = gctx
 	part := Part{Done: true, Next: after}
-	for _, it := range r.items {
-		if after != "" && it.key <= after {
-			continue
-		}
-		if gctx.Err() != nil || (stop != nil && stop()) {
+	stopped := func() bool { return gctx.Err() != nil || (stop != nil && stop()) }
+	// start starts reading it unless the read is to stop; false when it is.
+	start := func(it item) bool {
+		if stopped() {
 			part.Done = false
-			break
+			return false
 		}
 		g.Go(func() error { return it.read(gctx) })
 		part.Next = it.key
+		return true
+	}
+read:
+	for _, it := range r.items {
+		if it.expand == nil {
+			if it.key > after && !start(it) {
+				break
+			}
+			continue
+		}
+		// A group of resources (a model package group, a SageMaker image) is listed when the
+		// read comes to it, and its resources read one by one: a read may stop inside it.
+		end := it.key + groupEnd
+		if end <= after {
+			continue
+		}
+		if gctx.Err() != nil {
+			part.Done = false
+			break
+		}
+		members, err := it.expand(gctx)
+		if err != nil {
+			g.Go(func() error { return err })
+			break
+		}
+		for _, m := range members {
+			if m.key > after && !start(m) {
+				break read
+			}
+		}
+		part.Next = end
 	}
 	if err := g.Wait(); err != nil {
 		return fail(err)
@@ -134,10 +165,30 @@ type reader struct {
 	refs []Reference
 }
 
-// item is one resource to describe: its key orders the read (see ReadFrom).
+// item is one resource to read, or a group of them to list: its key orders the read (see
+// ReadFrom).
 type item struct {
 	key  string
 	read func(ctx context.Context) error
+	// expand, for a group, lists its members.
+	expand func(ctx context.Context) ([]item, error)
+}
+
+// The keys of a group's members are the group's key, memberSep and the member's number,
+// zero-padded to 10 digits; groupEnd after the group's key comes after every one of them.
+// Both sort before any character of a SageMaker name ([a-zA-Z0-9-]) may follow the group's
+// key, so that a group's members come before a group whose name starts with this one's.
+const (
+	memberSep = " "
+	groupEnd  = " ~"
+)
+
+// memberKey is the key of the member number n of the group with key group.
+func memberKey(group, n string) string {
+	if len(n) < 10 {
+		n = strings.Repeat("0", 10-len(n)) + n
+	}
+	return group + memberSep + n
 }
 
 // keyPrefixes are the key prefixes of the kinds of resource, in the order ReadFrom reads them.
@@ -150,14 +201,21 @@ var keyPrefixes = map[string]string{
 	KindImageVersion:       "5/",
 }
 
-// Key is the resource's place in the order ReadFrom reads an account in: a prefix for its kind,
-// then its name (a model package version's is "<group>/<version>", the end of its ARN). At
-// most 76 characters: SageMaker's names are at most 63.
+// Key is the resource's place in the order ReadFrom reads an account in: a prefix for its
+// kind, then its name; a model package version's (its ARN ends in
+// model-package/<group>/<version>) and an image version's ("<image>/<version>") is its
+// version's place in its group (see memberKey). At most 76 characters: SageMaker's names are
+// at most 63.
 func (u Use) Key() string {
 	name := u.Name
 	if u.Kind == KindModelPackage {
 		if _, tail, ok := strings.Cut(name, ":model-package/"); ok {
 			name = tail
+		}
+	}
+	if u.Kind == KindModelPackage || u.Kind == KindImageVersion {
+		if group, n, ok := strings.Cut(name, "/"); ok {
+			return memberKey(keyPrefixes[u.Kind]+group, n)
 		}
 	}
 	return keyPrefixes[u.Kind] + name
@@ -174,9 +232,27 @@ func (r *reader) list() error {
 	return nil
 }
 
-// describe adds the resource of kind and name to what is to be described, by fn.
+// describe adds the resource of kind and name to what is to be read, by fn.
 func (r *reader) describe(kind, name string, fn func(ctx context.Context) error) {
 	r.items = append(r.items, item{key: Use{Kind: kind, Name: name}.Key(), read: fn})
+}
+
+// group adds the group of resources of kind named name to what is to be read: list lists
+// its members, each a number within the group and how to read it.
+func (r *reader) group(kind, name string, list func(ctx context.Context) (map[string]func(context.Context) error, error)) {
+	key := keyPrefixes[kind] + name
+	r.items = append(r.items, item{key: key, expand: func(ctx context.Context) ([]item, error) {
+		members, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]item, 0, len(members))
+		for n, read := range members {
+			items = append(items, item{key: memberKey(key, n), read: read})
+		}
+		slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
+		return items, nil
+	}})
 }
 
 // use is the Use of the resource kind name in the account read.

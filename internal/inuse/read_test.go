@@ -2,6 +2,7 @@ package inuse_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -315,4 +316,25 @@ func diffCalls(now, before map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// Keys order a group's members by number, and every member of a group before any member of a
+// group whose name starts with the first's (g, g-a, g0, ga): a cursor inside one group never
+// passes over another.
+func TestKeysOrderGroupsAndTheirMembers(t *testing.T) {
+	pkg := func(group string, v int) string {
+		return inuse.Use{Kind: inuse.KindModelPackage, Name: fmt.Sprintf("arn:aws:sagemaker:us-east-1:123456789012:model-package/%s/%d", group, v)}.Key()
+	}
+	img := func(image string, v int) string {
+		return inuse.Use{Kind: inuse.KindImageVersion, Name: fmt.Sprintf("%s/%d", image, v)}.Key()
+	}
+	for _, key := range []func(string, int) string{pkg, img} {
+		want := []string{key("g", 2), key("g", 10), key("g", 999), key("g-a", 1), key("g0", 1), key("ga", 1)}
+		if !slices.IsSorted(want) {
+			t.Errorf("keys out of order: %q", want)
+		}
+	}
+	if k := (inuse.Use{Kind: inuse.KindEndpoint, Name: "e"}).Key(); k >= pkg("a", 1) {
+		t.Errorf("an endpoint's key %q does not come before a model package's %q", k, pkg("a", 1))
+	}
 }

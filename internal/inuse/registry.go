@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -15,33 +16,39 @@ func (r *reader) modelPackages() error {
 	p := sagemaker.NewListModelPackageGroupsPaginator(r.api, &sagemaker.ListModelPackageGroupsInput{MaxResults: aws.Int32(pageSize)})
 	return pages(r.ctx, "list model package groups", p, func(out *sagemaker.ListModelPackageGroupsOutput) error {
 		for _, g := range out.ModelPackageGroupSummaryList {
-			if err := r.approvedPackages(aws.ToString(g.ModelPackageGroupName)); err != nil {
-				return err
-			}
+			group := aws.ToString(g.ModelPackageGroupName)
+			r.group(KindModelPackage, group, func(ctx context.Context) (map[string]func(context.Context) error, error) {
+				return r.approvedPackages(ctx, group)
+			})
 		}
 		return nil
 	})
 }
 
-// approvedPackages reads the approved versions of the model package group; a group that is
-// gone has none.
-func (r *reader) approvedPackages(group string) error {
+// approvedPackages lists the approved versions of the model package group, by version number,
+// when the read comes to the group; a group that is gone has none.
+func (r *reader) approvedPackages(ctx context.Context, group string) (map[string]func(context.Context) error, error) {
 	p := sagemaker.NewListModelPackagesPaginator(r.api, &sagemaker.ListModelPackagesInput{
 		ModelPackageGroupName: aws.String(group),
 		ModelApprovalStatus:   types.ModelApprovalStatusApproved,
 		MaxResults:            aws.Int32(pageSize),
 	})
-	err := pages(r.ctx, "list model packages of group "+group, p, func(out *sagemaker.ListModelPackagesOutput) error {
+	versions := map[string]func(context.Context) error{}
+	err := pages(ctx, "list model packages of group "+group, p, func(out *sagemaker.ListModelPackagesOutput) error {
 		for _, m := range out.ModelPackageSummaryList {
 			arn := aws.ToString(m.ModelPackageArn)
-			r.describe(KindModelPackage, arn, func(ctx context.Context) error { return r.modelPackage(ctx, arn) })
+			n := arn[strings.LastIndex(arn, "/")+1:]
+			if m.ModelPackageVersion != nil {
+				n = strconv.Itoa(int(*m.ModelPackageVersion))
+			}
+			versions[n] = func(ctx context.Context) error { return r.modelPackage(ctx, arn) }
 		}
 		return nil
 	})
 	if gone(err) {
-		return nil
+		return nil, nil
 	}
-	return err
+	return versions, err
 }
 
 // modelPackage reads the images of the model package version arn, if it is still approved.
@@ -122,33 +129,34 @@ func (r *reader) images() error {
 	p := sagemaker.NewListImagesPaginator(r.api, &sagemaker.ListImagesInput{MaxResults: aws.Int32(pageSize)})
 	return pages(r.ctx, "list SageMaker images", p, func(out *sagemaker.ListImagesOutput) error {
 		for _, im := range out.Images {
-			if err := r.imageVersions(aws.ToString(im.ImageName)); err != nil {
-				return err
-			}
+			image := aws.ToString(im.ImageName)
+			r.group(KindImageVersion, image, func(ctx context.Context) (map[string]func(context.Context) error, error) {
+				return r.imageVersions(ctx, image)
+			})
 		}
 		return nil
 	})
 }
 
-// imageVersions reads the created versions of the SageMaker image; an image that is gone has
-// none.
-func (r *reader) imageVersions(image string) error {
+// imageVersions lists the created versions of the SageMaker image, by version number, when the
+// read comes to the image; an image that is gone has none.
+func (r *reader) imageVersions(ctx context.Context, image string) (map[string]func(context.Context) error, error) {
 	p := sagemaker.NewListImageVersionsPaginator(r.api, &sagemaker.ListImageVersionsInput{
 		ImageName: aws.String(image), MaxResults: aws.Int32(pageSize)})
-	err := pages(r.ctx, "list versions of SageMaker image "+image, p, func(out *sagemaker.ListImageVersionsOutput) error {
+	versions := map[string]func(context.Context) error{}
+	err := pages(ctx, "list versions of SageMaker image "+image, p, func(out *sagemaker.ListImageVersionsOutput) error {
 		for _, v := range out.ImageVersions {
-			if v.ImageVersionStatus != types.ImageVersionStatusCreated || v.Version == nil {
-				continue
+			if v.ImageVersionStatus == types.ImageVersionStatusCreated && v.Version != nil {
+				version := *v.Version
+				versions[strconv.Itoa(int(version))] = func(ctx context.Context) error { return r.imageVersion(ctx, image, version) }
 			}
-			version := *v.Version
-			r.describe(KindImageVersion, image+"/"+strconv.Itoa(int(version)), func(ctx context.Context) error { return r.imageVersion(ctx, image, version) })
 		}
 		return nil
 	})
 	if gone(err) {
-		return nil
+		return nil, nil
 	}
-	return err
+	return versions, err
 }
 
 // imageVersion reads the base image of version of the SageMaker image, if it is still created.

@@ -10,13 +10,13 @@ import (
 
 // The inventory's state at its largest: both modes' rounds, each stopped in the middle of
 // MaxOpen+1 accounts (MaxOpen read at once, and one whose protections were cut short) at the
-// longest resource key there is (a model package version of a group
-// whose name is as long as SageMaker allows, 63 characters), the fix round with its filter
-// full. It fits a standard parameter, with room to spare.
+// longest resource key there is (inuse.Use.Key: a model package version of a group whose name
+// is as long as SageMaker allows, 63 characters), the fix round with its filter full and its release under
+// way. It fits a standard parameter, with room to spare.
 func TestInventoryStateIsBounded(t *testing.T) {
 	now := time.Date(2026, 12, 2, 15, 4, 5, 123456789, time.UTC)
 	accounts := []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"}
-	key := "2/" + strings.Repeat("g", 63) + "/2147483647"
+	key := "2/" + strings.Repeat("g", 63) + " 2147483647"
 	var inv Inventory
 	for _, mode := range []string{"fix", "report"} {
 		r := inv.RoundOf(mode, now, 1<<30, accounts, mode == "fix")
