@@ -21,12 +21,42 @@ import (
 )
 
 // TagImagesInUse marks a repository that holds protected images (protect-in-use): its value is
-// how many. The sweep finds the repositories to release protections in by it (one GetResources
-// a page of 100), never by reading every managed repository's images.
+// how many, and, once a record has protected an image in it, when it last did (RFC 3339):
+// "3" or "3 2026-12-02T15:04:05Z". The sweep finds the repositories to release protections in
+// by it (one GetResources a page of 100), never by reading every managed repository's images;
+// and an inventory does not release in a repository a record touched since it began.
 const TagImagesInUse = "sagemaker:images-in-use"
 
-// mark is a repository's TagImagesInUse as GetResources found it.
-type mark struct{ arn, value string }
+// mark is a repository's TagImagesInUse as found, and, for a record's protection, the time to
+// write in it (touch).
+type mark struct {
+	arn, value string
+	touch      time.Time
+}
+
+// recorded is when a record last protected an image in the repository, by the mark's value;
+// zero when none did (or the value is not the product's).
+func (m mark) recorded() time.Time {
+	_, stamp, _ := strings.Cut(m.value, " ")
+	t, _ := time.Parse(time.RFC3339, stamp)
+	return t
+}
+
+// want is the mark's value for a repository holding n protections: the record's time, or the
+// one it already holds.
+func (m mark) want(n int) string {
+	if n == 0 {
+		return ""
+	}
+	stamp := m.touch
+	if stamp.IsZero() {
+		stamp = m.recorded()
+	}
+	if stamp.IsZero() {
+		return strconv.Itoa(n)
+	}
+	return strconv.Itoa(n) + " " + stamp.UTC().Format(time.RFC3339)
+}
 
 // marked returns the managed repositories that carry TagImagesInUse.
 func (r *run) marked(ctx context.Context) (map[string]mark, error) {
@@ -64,6 +94,10 @@ type releaser struct {
 	seen *sweep.Filter
 	// pulledSince: an image pulled since is kept.
 	pulledSince time.Time
+	// since is when the inventory began: a repository in which a record protected an image
+	// since releases nothing (a use that began after the inventory read its account, such as
+	// a package approved, which pulls nothing).
+	since time.Time
 }
 
 // keeps reports whether an image of repository name that this run did not find in use is
@@ -157,10 +191,25 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 	}
 	held := len(protectedNow) + inv.protected // the protections the repository holds after this run
 	if rel.on && r.fix() {
+		var release []string
 		for _, d := range slices.Sorted(maps.Keys(protectedNow)) {
-			if _, used := uses[d]; used || rel.keeps(name, imageOf[d]) {
-				continue
+			if _, used := uses[d]; !used && !rel.keeps(name, imageOf[d]) {
+				release = append(release, d)
 			}
+		}
+		if len(release) > 0 {
+			// The mark is read again now: a record may have touched it since the run began.
+			if m, err = r.markOf(ctx, name); err != nil {
+				return inv, err
+			}
+			// The stamp is to the second: the record was at most a second after it.
+			if t := m.recorded(); !t.IsZero() && t.Add(time.Second).After(rel.since) {
+				r.log.InfoContext(ctx, "protections kept: a record protected images in the repository since the inventory began",
+					"repository", name, "recorded", t, "kept", len(release))
+				release = nil
+			}
+		}
+		for _, d := range release {
 			if err := r.releaseImage(ctx, name, d, imageOf[d].Tags); err != nil {
 				return inv, err
 			}
@@ -188,14 +237,11 @@ func (r *run) releaseImage(ctx context.Context, name, digest string, tags []stri
 	return nil
 }
 
-// mark keeps TagImagesInUse true in fix mode: how many protected images the repository holds,
-// or no tag when it holds none (only a complete inventory releases, so only it lowers the
-// count).
+// mark keeps TagImagesInUse true in fix mode: how many protected images the repository holds
+// and when a record last protected one (see mark.want), or no tag when it holds none (only a
+// complete inventory releases, so only it lowers the count).
 func (r *run) mark(ctx context.Context, name string, m mark, n int) error {
-	want := ""
-	if n > 0 {
-		want = strconv.Itoa(n)
-	}
+	want := m.want(n)
 	if !r.fix() || m.value == want {
 		return nil
 	}

@@ -94,17 +94,21 @@ func (r *run) protectInUse(ctx, invocation context.Context, restarts int) (o out
 	m := <-marking
 	marked := m.by
 	if m.err != nil {
-		marked, complete = nil, false // without the marks, what to release is unknown
+		// Without the marks, what to release is unknown. The round ends all the same when this
+		// run completes it, so that a lookup that keeps failing does not stop the next
+		// inventories from finding new uses.
+		marked, complete = nil, false
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories holding protected images not looked up; nothing is released this run", "error", m.err.Error())
 	}
 
-	release := complete && r.fix()
+	// A fix round keeps a filter; one without (a state edited by hand) releases nothing.
+	release := complete && r.fix() && round.Seen != nil
 	p := protecting{run: r, found: found, marked: marked, done: map[string]bool{}}
 	if release {
 		// Released as the repositories come, before every protection is done: what makes a
 		// release safe is the inventory being complete, which it is with this run's reads.
-		p.rel = releaser{on: true, seen: round.Seen, pulledSince: round.Started.Add(-recentPull)}
+		p.rel = releaser{on: true, seen: round.Seen, pulledSince: round.Started.Add(-recentPull), since: round.Started}
 	}
 	stoppedAt, upTo := len(reads), ""
 	for i, rd := range reads {
@@ -242,13 +246,15 @@ type protecting struct {
 	inUse, protected, released, errors int
 }
 
-// account protects what one account's read found, resource by resource in key order. It
-// returns the key of the last resource whose repositories are all done, and false when the
-// run's time ended before the last.
+// account protects what one account's read found, resource by resource in the read's order
+// (by key). It returns the key of the last resource whose repositories were all brought in
+// line (or failed otherwise than by the run's time), and false when the run's time ended
+// before the last.
 func (p *protecting) account(ctx context.Context, rd accountRead) (upTo string, ok bool) {
 	byKey := map[string][]inuse.Reference{}
 	for _, ref := range rd.part.Refs {
-		byKey[ref.Use.Key()] = append(byKey[ref.Use.Key()], ref)
+		key := rd.part.Keys[ref.Use]
+		byKey[key] = append(byKey[key], ref)
 	}
 	upTo = rd.at.After
 	for _, key := range slices.Sorted(maps.Keys(byKey)) {
@@ -284,7 +290,10 @@ func (p *protecting) releaseMarked(ctx context.Context, round *sweep.Round) bool
 }
 
 // repository brings the protections of the repository name in line with what was found, once;
-// false when the run's time has ended.
+// false when the run's time has ended, before it or during it (the next run does it again).
+// Another failure is an error of the run, and the repository counts as done: the next
+// inventory tries it again (what it found in use stays in the filter, so nothing of it is
+// released).
 func (p *protecting) repository(ctx context.Context, name string) bool {
 	if p.done[name] {
 		return true
@@ -292,13 +301,16 @@ func (p *protecting) repository(ctx context.Context, name string) bool {
 	if ctx.Err() != nil || p.run.stopped() {
 		return false
 	}
-	p.done[name] = true
 	got, err := p.run.protectRepository(ctx, name, p.found, p.marked[name], p.rel)
+	p.inUse, p.protected, p.released = p.inUse+got.inUse, p.protected+got.protected, p.released+got.released
+	if err != nil && (ctx.Err() != nil || p.run.stopped()) {
+		return false
+	}
+	p.done[name] = true
 	if err != nil {
 		p.errors++
 		p.run.log.ErrorContext(ctx, "images in use not protected", "repository", name, "error", err.Error())
 	}
-	p.inUse, p.protected, p.released = p.inUse+got.inUse, p.protected+got.protected, p.released+got.released
 	return true
 }
 

@@ -48,6 +48,9 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
+		// The mark says a record protected images here now: an inventory under way, which may
+		// have read this account before the use began, releases nothing in the repository.
+		m.touch = r.svc.now()
 		inv, err := r.protectRepository(ctx, name, found, m, releaser{})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))

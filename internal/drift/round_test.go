@@ -257,3 +257,63 @@ func TestABrokenInventoryStateReleasesNothing(t *testing.T) {
 		t.Errorf("v4 released over a broken inventory state: %v", tags)
 	}
 }
+
+// A use that begins after the inventory read its account, of an image still protected for a
+// use that ended: the endpoint churn-model-prod (read before the cursor) is created with v4,
+// whose old protection nothing else justifies, and its CreateEndpoint record arrives while the
+// inventory goes on. The record marks the repository, and the run that completes the
+// inventory releases nothing in it; without the record's mark, v4 would lose its protection
+// until the next inventory.
+func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
+	w, digests := roundWorld(t, 80)
+	svc := w.Service()
+	run := func() drift.Summary {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		defer cancel()
+		sum, err := svc.Handle(ctx, manual("fix"))
+		if err != nil || sum.InventoryComplete == nil {
+			t.Fatalf("run: %+v, %v", sum, err)
+		}
+		return sum
+	}
+	if sum := run(); *sum.InventoryComplete {
+		t.Fatal("the first run completed the inventory: the world is too small to prove anything")
+	}
+	uri := account.ID + ".dkr.ecr." + account.Region + ".amazonaws.com/" + roundRepo
+	w.SageMaker.PutEndpoint(sagemakerfake.Endpoint{Name: "churn-model-prod", Variants: []sagemakerfake.Variant{{Name: "primary",
+		Images: []sagemakerfake.DeployedImage{{SpecifiedImage: uri + ":v4", ResolvedImage: uri + "@" + digests["v4"]}}}}})
+	if sum, err := svc.Handle(memworld.Deadline(t), event("create-endpoint.json")); err != nil || sum.InUse != 1 {
+		t.Fatalf("the record: %+v, %v", sum, err)
+	}
+	if mark := w.Repository(t, roundRepo).Tags[drift.TagImagesInUse]; !strings.Contains(mark, " ") {
+		t.Fatalf("the record left the mark %q; want it to say when", mark)
+	}
+	for runs := 2; ; runs++ {
+		if runs > 30 {
+			t.Fatal("the inventory did not complete in 30 runs")
+		}
+		sum := run()
+		if *sum.InventoryComplete {
+			if sum.Released != 0 {
+				t.Errorf("the completing run released %d; want nothing in a repository a record touched", sum.Released)
+			}
+			break
+		}
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4, in use by churn-model-prod, lost its protection: %v", tags)
+	}
+	// The next inventory reads churn-model-prod from the start: v4 is justified, and stays.
+	for runs := 1; ; runs++ {
+		if runs > 30 {
+			t.Fatal("the next inventory did not complete in 30 runs")
+		}
+		if sum := run(); *sum.InventoryComplete {
+			break
+		}
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4 lost its protection in the next inventory: %v", tags)
+	}
+}

@@ -70,14 +70,14 @@ func (r *reader) endpoint(ctx context.Context, name string) error {
 	for _, v := range slices.Concat(out.ProductionVariants, out.ShadowProductionVariants) {
 		unreported = unreported || len(v.DeployedImages) == 0
 		for _, d := range v.DeployedImages {
-			r.add(use, deployed(d))
+			r.add(ctx, use, deployed(d))
 		}
 	}
 	var configs []string
 	if p := out.PendingDeploymentSummary; p != nil {
 		for _, v := range slices.Concat(p.ProductionVariants, p.ShadowProductionVariants) {
 			for _, d := range v.DeployedImages {
-				r.add(use, deployed(d))
+				r.add(ctx, use, deployed(d))
 			}
 		}
 		configs = append(configs, aws.ToString(p.EndpointConfigName))
@@ -114,7 +114,7 @@ func (r *reader) configModels(ctx context.Context, use Use, configs []string) er
 			if err != nil {
 				return err
 			}
-			r.add(use, images...)
+			r.add(ctx, use, images...)
 		}
 	}
 	return nil
@@ -170,7 +170,7 @@ func (r *reader) inferenceComponent(ctx context.Context, name string) error {
 	use := r.use(KindInferenceComponent, name)
 	if spec.Container != nil && spec.Container.DeployedImage != nil {
 		if image := deployed(*spec.Container.DeployedImage); image != "" {
-			r.add(use, image)
+			r.add(ctx, use, image)
 			return nil
 		}
 	}
@@ -179,7 +179,7 @@ func (r *reader) inferenceComponent(ctx context.Context, name string) error {
 		if err != nil {
 			return fmt.Errorf("inference component %s: %w", name, err)
 		}
-		r.add(use, images...)
+		r.add(ctx, use, images...)
 	}
 	return nil
 }

@@ -39,16 +39,20 @@ type Part struct {
 	// Refs is what the resources described use, sorted and without duplicates.
 	Refs []Reference
 	// Done says the read reached the last resource. Otherwise Next is the key of the last
-	// resource described (or the cursor it was given, when it described none): the next
-	// ReadFrom goes on after it.
+	// resource read (or the cursor it was given, when it read none): the next ReadFrom goes on
+	// after it.
 	Done bool
 	Next string
+	// Keys is the key of the resource each Use of Refs is (its place in the read's order).
+	Keys map[Use]string
 }
 
 // ReadFrom reads what one account's SageMaker uses, through api, recording account ("" for
 // this account) in each Use, in a fixed order of its resources, from the first after the
-// cursor after ("": from the first), until stop (nil: never) says to stop starting describe
-// calls. An image of another registry is returned too (Collect sorts them out).
+// cursor after ("": from the first), until stop (nil: never) says to stop: no resource is
+// started after that, and no group listed (but the first group a read comes to, so that a
+// read can always read at least one resource). An image of another registry is returned too
+// (Collect sorts them out).
 //
 // What is read:
 //   - Every endpoint whose status is live: any but OutOfService, Deleting and Failed (so
@@ -108,7 +112,7 @@ func ReadFrom(ctx context.Context, api SageMaker, account, after string, limit i
 			part.Done = false
 			return false
 		}
-		g.Go(func() error { return it.read(gctx) })
+		g.Go(func() error { return it.read(context.WithValue(gctx, readingKey{}, it.key)) })
 		part.Next = it.key
 		return true
 	}
@@ -126,7 +130,9 @@ read:
 		if end <= after {
 			continue
 		}
-		if gctx.Err() != nil {
+		// Once stop has said so, no more groups are listed (the first one of a read is, so
+		// that every read can read at least one resource).
+		if gctx.Err() != nil || (part.Next != after && stopped()) {
 			part.Done = false
 			break
 		}
@@ -149,7 +155,7 @@ read:
 		part.Next = ""
 	}
 	slices.SortFunc(r.refs, Reference.Compare)
-	part.Refs = slices.Compact(r.refs)
+	part.Refs, part.Keys = slices.Compact(r.refs), r.keys
 	return part, nil
 }
 
@@ -163,7 +169,11 @@ type reader struct {
 
 	mu   sync.Mutex
 	refs []Reference
+	keys map[Use]string // see Part.Keys
 }
+
+// readingKey is the context key of the key of the resource being read (see reader.add).
+type readingKey struct{}
 
 // item is one resource to read, or a group of them to list: its key orders the read (see
 // ReadFrom).
@@ -192,6 +202,9 @@ func memberKey(group, n string) string {
 }
 
 // keyPrefixes are the key prefixes of the kinds of resource, in the order ReadFrom reads them.
+// A resource's key is its kind's prefix and its name; a model package version's or image
+// version's is its number's place in its group (memberKey). At most 76 characters: SageMaker's
+// names are at most 63.
 var keyPrefixes = map[string]string{
 	KindEndpoint:           "0/",
 	KindInferenceComponent: "1/",
@@ -199,26 +212,6 @@ var keyPrefixes = map[string]string{
 	KindTrainingJob:        "3/",
 	KindProcessingJob:      "4/",
 	KindImageVersion:       "5/",
-}
-
-// Key is the resource's place in the order ReadFrom reads an account in: a prefix for its
-// kind, then its name; a model package version's (its ARN ends in
-// model-package/<group>/<version>) and an image version's ("<image>/<version>") is its
-// version's place in its group (see memberKey). At most 76 characters: SageMaker's names are
-// at most 63.
-func (u Use) Key() string {
-	name := u.Name
-	if u.Kind == KindModelPackage {
-		if _, tail, ok := strings.Cut(name, ":model-package/"); ok {
-			name = tail
-		}
-	}
-	if u.Kind == KindModelPackage || u.Kind == KindImageVersion {
-		if group, n, ok := strings.Cut(name, "/"); ok {
-			return memberKey(keyPrefixes[u.Kind]+group, n)
-		}
-	}
-	return keyPrefixes[u.Kind] + name
 }
 
 // list reads every listing, in turn.
@@ -234,7 +227,7 @@ func (r *reader) list() error {
 
 // describe adds the resource of kind and name to what is to be read, by fn.
 func (r *reader) describe(kind, name string, fn func(ctx context.Context) error) {
-	r.items = append(r.items, item{key: Use{Kind: kind, Name: name}.Key(), read: fn})
+	r.items = append(r.items, item{key: keyPrefixes[kind] + name, read: fn})
 }
 
 // group adds the group of resources of kind named name to what is to be read: list lists
@@ -260,10 +253,17 @@ func (r *reader) use(kind, name string) Use {
 	return Use{Kind: kind, Name: name, Account: r.account}
 }
 
-// add records that use names images; empty ones are left out.
-func (r *reader) add(use Use, images ...string) {
+// add records that use names images; empty ones are left out. The key of the resource being
+// read (in ctx, from ReadFrom) is recorded as use's.
+func (r *reader) add(ctx context.Context, use Use, images ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if key, ok := ctx.Value(readingKey{}).(string); ok {
+		if r.keys == nil {
+			r.keys = map[Use]string{}
+		}
+		r.keys[use] = key
+	}
 	for _, image := range images {
 		if image != "" {
 			r.refs = append(r.refs, Reference{Image: image, Use: use})

@@ -270,10 +270,10 @@ func TestReadFromGoesOnWhereItStopped(t *testing.T) {
 			if !part.Done && part.Next <= after {
 				t.Fatalf("%d describes a part: part %d did not move on from %q (next %q)", per, parts+1, after, part.Next)
 			}
-			// Each reference's Use.Key is the place of the resource that named it: after the
+			// Each reference's key is the place of the resource that named it: after the
 			// cursor, and up to where the part stopped.
 			for _, ref := range part.Refs {
-				if k := ref.Use.Key(); k <= after || (!part.Done && k > part.Next) {
+				if k, ok := part.Keys[ref.Use]; !ok || k <= after || (!part.Done && k > part.Next) {
 					t.Fatalf("%d describes a part: %s (key %q) read in a part from %q to %q", per, ref.Use.Name, k, after, part.Next)
 				}
 			}
@@ -318,23 +318,62 @@ func diffCalls(now, before map[string]int) map[string]int {
 	return out
 }
 
-// Keys order a group's members by number, and every member of a group before any member of a
-// group whose name starts with the first's (g, g-a, g0, ga): a cursor inside one group never
-// passes over another.
-func TestKeysOrderGroupsAndTheirMembers(t *testing.T) {
-	pkg := func(group string, v int) string {
-		return inuse.Use{Kind: inuse.KindModelPackage, Name: fmt.Sprintf("arn:aws:sagemaker:us-east-1:123456789012:model-package/%s/%d", group, v)}.Key()
-	}
-	img := func(image string, v int) string {
-		return inuse.Use{Kind: inuse.KindImageVersion, Name: fmt.Sprintf("%s/%d", image, v)}.Key()
-	}
-	for _, key := range []func(string, int) string{pkg, img} {
-		want := []string{key("g", 2), key("g", 10), key("g", 999), key("g-a", 1), key("g0", 1), key("ga", 1)}
-		if !slices.IsSorted(want) {
-			t.Errorf("keys out of order: %q", want)
+// Model package groups whose names start with one another's (g, g-a, g0, ga), one in mixed
+// case, with versions past 9: read one describe a part, the parts stop inside groups and go on
+// where they stopped, and together they find exactly what one read finds, each version
+// described once.
+func TestReadFromGoesOnInsideGroups(t *testing.T) {
+	fake, client, c := standIn(t)
+	host := account + ".dkr.ecr." + region + ".amazonaws.com"
+	for _, group := range []string{"g", "g-a", "g0", "ga", "Churn"} {
+		fake.PutModelPackageGroup(group)
+		for v := 1; v <= 11; v++ {
+			fake.PutModelPackage(group, sagemakerfake.ModelPackage{Approval: "Approved", Images: []string{fmt.Sprintf("%s/%s:v%d", host, strings.ToLower(group), v)}})
 		}
 	}
-	if k := (inuse.Use{Kind: inuse.KindEndpoint, Name: "e"}).Key(); k >= pkg("a", 1) {
-		t.Errorf("an endpoint's key %q does not come before a model package's %q", k, pkg("a", 1))
+	want, err := inuse.Read(context.Background(), client, "")
+	if err != nil || len(want) != 55 {
+		t.Fatalf("one read: %d references, %v; want 55", len(want), err)
+	}
+	before := c.get()["DescribeModelPackage"]
+	var got []inuse.Reference
+	after, parts := "", 0
+	for done := false; !done; parts++ {
+		if parts > 200 {
+			t.Fatal("no end after 200 parts")
+		}
+		started := 0
+		part, err := inuse.ReadFrom(context.Background(), client, "", after, 1, func() bool { started++; return started > 1 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !part.Done && part.Next <= after {
+			t.Fatalf("part %d did not move on from %q", parts+1, after)
+		}
+		got = append(got, part.Refs...)
+		after, done = part.Next, part.Done
+	}
+	slices.SortFunc(got, inuse.Reference.Compare)
+	if diff := cmp.Diff(want, slices.Compact(got)); diff != "" {
+		t.Errorf("in %d parts (-one read +parts):\n%s", parts, diff)
+	}
+	if n := c.get()["DescribeModelPackage"] - before; n != 55 {
+		t.Errorf("DescribeModelPackage called %d times over the parts; want each of the 55 versions once", n)
+	}
+}
+
+// Once stop says so, a read lists no more groups: 50 model package groups without an approved
+// version cost one ListModelPackages, not 50, when the read is to stop at once.
+func TestReadFromListsNoMoreGroupsOnceStopped(t *testing.T) {
+	fake, client, c := standIn(t)
+	for i := range 50 {
+		fake.PutModelPackageGroup(fmt.Sprintf("group-%02d", i))
+	}
+	part, err := inuse.ReadFrom(context.Background(), client, "", "", 1, func() bool { return true })
+	if err != nil || part.Done {
+		t.Fatalf("ReadFrom stopped at once: %+v, %v; want not done", part, err)
+	}
+	if n := c.get()["ListModelPackages"]; n > 1 {
+		t.Errorf("ListModelPackages called %d times by a read told to stop; want at most 1", n)
 	}
 }

@@ -65,7 +65,7 @@ func (r *reader) modelPackage(ctx context.Context, arn string) error {
 	}
 	use := r.use(KindModelPackage, arn)
 	for _, c := range out.InferenceSpecification.Containers {
-		r.add(use, aws.ToString(c.Image))
+		r.add(ctx, use, aws.ToString(c.Image))
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func (r *reader) trainingJob(ctx context.Context, name string) error {
 		return fmt.Errorf("describe training job %s: %w", name, err)
 	}
 	if out.TrainingJobStatus == types.TrainingJobStatusInProgress && out.AlgorithmSpecification != nil {
-		r.add(r.use(KindTrainingJob, name), aws.ToString(out.AlgorithmSpecification.TrainingImage))
+		r.add(ctx, r.use(KindTrainingJob, name), aws.ToString(out.AlgorithmSpecification.TrainingImage))
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (r *reader) processingJob(ctx context.Context, name string) error {
 		return fmt.Errorf("describe processing job %s: %w", name, err)
 	}
 	if out.ProcessingJobStatus == types.ProcessingJobStatusInProgress && out.AppSpecification != nil {
-		r.add(r.use(KindProcessingJob, name), aws.ToString(out.AppSpecification.ImageUri))
+		r.add(ctx, r.use(KindProcessingJob, name), aws.ToString(out.AppSpecification.ImageUri))
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (r *reader) imageVersion(ctx context.Context, image string, version int32) 
 		return fmt.Errorf("describe SageMaker image version %s: %w", name, err)
 	}
 	if out.ImageVersionStatus == types.ImageVersionStatusCreated {
-		r.add(r.use(KindImageVersion, name), aws.ToString(out.BaseImage))
+		r.add(ctx, r.use(KindImageVersion, name), aws.ToString(out.BaseImage))
 	}
 	return nil
 }

@@ -25,10 +25,11 @@ type Inventory struct {
 
 // Round is one inventory of every account served, taken over as many runs as it needs: each
 // run goes on reading where the last stopped (the accounts not yet read, and in the accounts
-// a run stopped in, after the last resource described), protects what it finds, and adds each
-// image in use it found to Seen. Only the run that completes a round without a failure may
-// release a protection, and only one that neither it nor Seen justifies: an image found in
-// use by any run of the round is kept.
+// a run stopped in, after the last resource read), protects what it finds, and adds each
+// image in use it found to Seen. Only the run whose reads complete a round without a failure
+// may release a protection, and the runs after it that go on with that release (Released)
+// before the next round begins; and only one that neither they nor Seen justify: an image
+// found in use by any run of the round is kept.
 type Round struct {
 	// Started is when the round's first run started; Restarts is State.Restarts then, and
 	// Accounts the Fingerprint of the accounts served then. A round begun under another

@@ -186,9 +186,10 @@ func (s *Server) packageByARN(arn string) (*packageGroup, *modelPackage) {
 	if !ok || err != nil || strconv.Itoa(n) != version {
 		return nil, nil
 	}
-	g := s.inv.groups[group] // nil unless group is already lower case
-	if g == nil || g.packages[n] == nil {
-		return nil, nil
+	for name, g := range s.inv.groups { // the ARN holds the group's name lower-cased
+		if strings.ToLower(name) == group && g.packages[n] != nil {
+			return g, g.packages[n]
+		}
 	}
-	return g, g.packages[n]
+	return nil, nil
 }
