@@ -21,41 +21,32 @@ import (
 )
 
 // TagImagesInUse marks a repository that holds protected images (protect-in-use): its value is
-// how many, and, once a record has protected an image in it, when it last did (RFC 3339):
-// "3" or "3 2026-12-02T15:04:05Z". The sweep finds the repositories to release protections in
-// by it (one GetResources a page of 100), never by reading every managed repository's images;
-// and an inventory does not release in a repository a record touched since it began.
+// how many. The sweep finds the repositories to release protections in by it (one GetResources
+// a page of 100), never by reading every managed repository's images.
 const TagImagesInUse = "sagemaker:images-in-use"
 
-// mark is a repository's TagImagesInUse as found, and, for a record's protection, the time to
-// write in it (touch).
+// TagInUseRecorded is when a record (the fast path) last protected images in the repository,
+// RFC 3339 to the second. Only records write it, before they look at the repository's images,
+// so that no other write can take it back; an inventory does not release in a repository a
+// record stamped since the inventory began (see protectRepository).
+const TagInUseRecorded = "sagemaker:images-in-use-recorded"
+
+// mark is a repository's TagImagesInUse and TagInUseRecorded as found.
 type mark struct {
 	arn, value string
-	touch      time.Time
+	recorded   time.Time
 }
 
-// recorded is when a record last protected an image in the repository, by the mark's value;
-// zero when none did (or the value is not the product's).
-func (m mark) recorded() time.Time {
-	_, stamp, _ := strings.Cut(m.value, " ")
-	t, _ := time.Parse(time.RFC3339, stamp)
+// stamped reports whether a record protected images in the repository since since: the stamp
+// is to the second, so the record was at most a second after it.
+func (m mark) stamped(since time.Time) bool {
+	return !m.recorded.IsZero() && m.recorded.Add(time.Second).After(since)
+}
+
+// parseRecorded reads a TagInUseRecorded value; zero when it is not one.
+func parseRecorded(value string) time.Time {
+	t, _ := time.Parse(time.RFC3339, value)
 	return t
-}
-
-// want is the mark's value for a repository holding n protections: the record's time, or the
-// one it already holds.
-func (m mark) want(n int) string {
-	if n == 0 {
-		return ""
-	}
-	stamp := m.touch
-	if stamp.IsZero() {
-		stamp = m.recorded()
-	}
-	if stamp.IsZero() {
-		return strconv.Itoa(n)
-	}
-	return strconv.Itoa(n) + " " + stamp.UTC().Format(time.RFC3339)
 }
 
 // marked returns the managed repositories that carry TagImagesInUse.
@@ -77,11 +68,16 @@ func (r *run) marked(ctx context.Context) (map[string]mark, error) {
 			if err != nil || !ok || !r.cfg.Managed(name) {
 				continue
 			}
+			mk := mark{arn: a.String()}
 			for _, t := range m.Tags {
-				if aws.ToString(t.Key) == TagImagesInUse {
-					out[name] = mark{arn: a.String(), value: aws.ToString(t.Value)}
+				switch aws.ToString(t.Key) {
+				case TagImagesInUse:
+					mk.value = aws.ToString(t.Value)
+				case TagInUseRecorded:
+					mk.recorded = parseRecorded(aws.ToString(t.Value))
 				}
 			}
+			out[name] = mk
 		}
 	}
 	return out, nil
@@ -94,9 +90,9 @@ type releaser struct {
 	seen *sweep.Filter
 	// pulledSince: an image pulled since is kept.
 	pulledSince time.Time
-	// since is when the inventory began: a repository in which a record protected an image
-	// since releases nothing (a use that began after the inventory read its account, such as
-	// a package approved, which pulls nothing).
+	// since is when the inventory began: a repository a record stamped since releases
+	// nothing (a use that began after the inventory read its account, such as a package
+	// approved, which pulls nothing).
 	since time.Time
 }
 
@@ -128,7 +124,7 @@ func (r *run) markOf(ctx context.Context, name string) (mark, error) {
 	if err != nil {
 		return mark{}, err
 	}
-	return mark{arn: repo.ARN, value: tags[TagImagesInUse]}, nil
+	return mark{arn: repo.ARN, value: tags[TagImagesInUse], recorded: parseRecorded(tags[TagInUseRecorded])}, nil
 }
 
 // protectRepository brings the protections of one repository in line with the inventory.
@@ -198,14 +194,14 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 			}
 		}
 		if len(release) > 0 {
-			// The mark is read again now: a record may have touched it since the run began.
+			// The marks are read again now: a record may have stamped the repository since
+			// the run began.
 			if m, err = r.markOf(ctx, name); err != nil {
 				return inv, err
 			}
-			// The stamp is to the second: the record was at most a second after it.
-			if t := m.recorded(); !t.IsZero() && t.Add(time.Second).After(rel.since) {
+			if m.stamped(rel.since) {
 				r.log.InfoContext(ctx, "protections kept: a record protected images in the repository since the inventory began",
-					"repository", name, "recorded", t, "kept", len(release))
+					"repository", name, "recorded", m.recorded, "kept", len(release))
 				release = nil
 			}
 		}
@@ -215,6 +211,29 @@ func (r *run) protectRepository(ctx context.Context, name string, found inuse.In
 			}
 			inv.released++
 			held--
+		}
+		if len(release) > 0 {
+			// A record that stamped the repository between the look above and the releases
+			// may have seen its image still protected: it is protected again. (A record that
+			// stamps it after this look reads the images after its stamp, and protects what it
+			// finds released.)
+			again, err := r.markOf(ctx, name)
+			if err != nil {
+				return inv, err
+			}
+			if again.stamped(rel.since) {
+				for _, d := range release {
+					tag, _ := registry.InUseTag(d)
+					if err := r.engine.Registry.AddImageTag(ctx, name, d, tag); err != nil {
+						return inv, err
+					}
+					inv.released--
+					held++
+				}
+				r.log.InfoContext(ctx, "protections restored: a record protected images in the repository while they were released",
+					"repository", name, "recorded", again.recorded, "restored", len(release))
+			}
+			m.value = again.value
 		}
 	}
 	return inv, r.mark(ctx, name, m, held)
@@ -237,11 +256,14 @@ func (r *run) releaseImage(ctx context.Context, name, digest string, tags []stri
 	return nil
 }
 
-// mark keeps TagImagesInUse true in fix mode: how many protected images the repository holds
-// and when a record last protected one (see mark.want), or no tag when it holds none (only a
-// complete inventory releases, so only it lowers the count).
+// mark keeps TagImagesInUse true in fix mode: how many protected images the repository holds,
+// or no tag when it holds none (only a complete inventory releases, so only it lowers the
+// count). It never writes TagInUseRecorded.
 func (r *run) mark(ctx context.Context, name string, m mark, n int) error {
-	want := m.want(n)
+	want := ""
+	if n > 0 {
+		want = strconv.Itoa(n)
+	}
 	if !r.fix() || m.value == want {
 		return nil
 	}

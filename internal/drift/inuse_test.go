@@ -16,6 +16,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
@@ -246,6 +247,9 @@ func TestCreateEndpointRecordProtectsItsImageAtOnce(t *testing.T) {
 	// repository holding protections.
 	if n := w.Rec.Count("GetResources"); n != 0 {
 		t.Errorf("the record made %d GetResources calls; want none", n)
+	}
+	if stamp := w.Repository(t, servingRepo).Tags[drift.TagInUseRecorded]; stamp == "" {
+		t.Error("the record did not stamp the repository it protected images in")
 	}
 	if got := imagesOf(t, w)[digests["v1"]]; !slices.Contains(got, inUseTag(t, digests["v1"])) {
 		t.Errorf("v1 tags %v; want its protecting tag", got)

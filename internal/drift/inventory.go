@@ -40,11 +40,12 @@ type inventory struct {
 // A run whose time ends before it has protected all it read moves each account's cursor only
 // as far as it protected: the next run reads the rest again.
 //
-// The run that completes a round without a failure releases each protection that neither it
-// nor the filter justifies, unless ECR recorded a pull of the image within recentPull before
-// the round began (a use that began after its account was read): an image whose only tag is
-// the protecting one first gets sagemaker-released-<hex>, so that removing the protection
-// never deletes it. A round with a failure releases nothing.
+// The run whose reads complete a round without a failure releases each protection that
+// neither it nor the filter justifies, unless a use may have begun after its account was read:
+// ECR recorded a pull of the image within recentPull before the round began, or a record
+// stamped its repository since (TagInUseRecorded). An image whose only tag is the protecting
+// one first gets sagemaker-released-<hex>, so that removing the protection never deletes it.
+// A round with a failure releases nothing.
 //
 // It costs the SageMaker reads, one GetResources a page of the repositories that hold
 // protections, and one DescribeImages walk for each repository that holds or needs a

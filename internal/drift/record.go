@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/registry"
 )
 
 // protectRecord is the fast path of protect-in-use: the resource a SageMaker record names is
@@ -48,9 +50,13 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
-		// The mark says a record protected images here now: an inventory under way, which may
-		// have read this account before the use began, releases nothing in the repository.
-		m.touch = r.svc.now()
+		// The repository is stamped before its images are looked at: an inventory under way,
+		// which may have read this account before the use began, releases nothing in it from
+		// now on (or protects again what it released meanwhile).
+		if err := r.stamp(ctx, name, m); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
 		inv, err := r.protectRepository(ctx, name, found, m, releaser{})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
@@ -61,4 +67,13 @@ func (r *run) protectRecord(ctx context.Context, rec *useRecord) (Summary, error
 	sum.InventoryComplete = &complete
 	sum.Errors = len(errs)
 	return sum, errors.Join(errs...)
+}
+
+// stamp writes TagInUseRecorded on the repository name (fix mode): now.
+func (r *run) stamp(ctx context.Context, name string, m mark) error {
+	if !r.fix() || m.arn == "" {
+		return nil
+	}
+	return r.engine.Registry.Tag(ctx, registry.Summary{Name: name, ARN: m.arn},
+		map[string]string{TagInUseRecorded: r.svc.now().UTC().Format(time.RFC3339)})
 }

@@ -6,8 +6,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/drift"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/lifecycle"
@@ -261,9 +265,9 @@ func TestABrokenInventoryStateReleasesNothing(t *testing.T) {
 // A use that begins after the inventory read its account, of an image still protected for a
 // use that ended: the endpoint churn-model-prod (read before the cursor) is created with v4,
 // whose old protection nothing else justifies, and its CreateEndpoint record arrives while the
-// inventory goes on. The record marks the repository, and the run that completes the
-// inventory releases nothing in it; without the record's mark, v4 would lose its protection
-// until the next inventory.
+// inventory goes on. The record stamps the repository, and the run that completes the
+// inventory releases nothing in it; without the stamp, v4 would lose its protection until the
+// next inventory.
 func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 	w, digests := roundWorld(t, 80)
 	svc := w.Service()
@@ -286,8 +290,8 @@ func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 	if sum, err := svc.Handle(memworld.Deadline(t), event("create-endpoint.json")); err != nil || sum.InUse != 1 {
 		t.Fatalf("the record: %+v, %v", sum, err)
 	}
-	if mark := w.Repository(t, roundRepo).Tags[drift.TagImagesInUse]; !strings.Contains(mark, " ") {
-		t.Fatalf("the record left the mark %q; want it to say when", mark)
+	if stamp := w.Repository(t, roundRepo).Tags[drift.TagInUseRecorded]; stamp == "" {
+		t.Fatal("the record did not stamp the repository")
 	}
 	for runs := 2; ; runs++ {
 		if runs > 30 {
@@ -315,5 +319,87 @@ func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 	}
 	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
 		t.Errorf("v4 lost its protection in the next inventory: %v", tags)
+	}
+}
+
+// A record that comes while a run is under way, between the run's look at the marks and its
+// protections in the same repository: the run writes the repository's count from what it
+// looked at, and must not take the record's stamp back. The run that completes the inventory
+// then releases nothing there.
+func TestARecordDuringARunKeepsItsStamp(t *testing.T) {
+	w, digests := roundWorld(t, 80)
+	svc := w.Service()
+	uri := account.ID + ".dkr.ecr." + account.Region + ".amazonaws.com/" + roundRepo
+	recorded := make(chan error, 1)
+	var once sync.Once
+	// The record is handled while the first run reads SageMaker: after its look at the marks.
+	w.SageMaker.OnCall(func(op string) {
+		if op != "DescribeEndpoint" {
+			return
+		}
+		once.Do(func() {
+			go func() {
+				w.SageMaker.PutEndpoint(sagemakerfake.Endpoint{Name: "churn-model-prod", Variants: []sagemakerfake.Variant{{Name: "primary",
+					Images: []sagemakerfake.DeployedImage{{SpecifiedImage: uri + ":v4", ResolvedImage: uri + "@" + digests["v4"]}}}}})
+				_, err := w.Service().Handle(memworld.Deadline(t), event("create-endpoint.json"))
+				recorded <- err
+			}()
+		})
+	})
+	for runs := 1; ; runs++ {
+		if runs > 30 {
+			t.Fatal("the inventory did not complete in 30 runs")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		sum, err := svc.Handle(ctx, manual("fix"))
+		cancel()
+		if err != nil || sum.InventoryComplete == nil {
+			t.Fatalf("run %d: %+v, %v", runs, sum, err)
+		}
+		if runs == 1 {
+			if err := <-recorded; err != nil {
+				t.Fatalf("the record: %v", err)
+			}
+			if stamp := w.Repository(t, roundRepo).Tags[drift.TagInUseRecorded]; stamp == "" {
+				t.Fatal("the first run took the record's stamp back")
+			}
+		}
+		if *sum.InventoryComplete {
+			break
+		}
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4, in use by churn-model-prod, lost its protection: %v", tags)
+	}
+}
+
+// stampOnDelete is the ECR of a world in which a record stamps the repository right after the
+// run's BatchDeleteImage: between the run's last look at the stamp and its releases.
+type stampOnDelete struct {
+	*ecrfake.Registry
+}
+
+func (s stampOnDelete) BatchDeleteImage(ctx context.Context, in *ecr.BatchDeleteImageInput, opts ...func(*ecr.Options)) (*ecr.BatchDeleteImageOutput, error) {
+	out, err := s.Registry.BatchDeleteImage(ctx, in, opts...)
+	s.Edit(aws.ToString(in.RepositoryName), func(r *ecrfake.Repository) {
+		r.Tags[drift.TagInUseRecorded] = time.Now().UTC().Format(time.RFC3339)
+	})
+	return out, err
+}
+
+// A record that stamps the repository while the run releases in it (it may have seen the
+// image still protected, and added nothing): the run sees the stamp after its releases and
+// protects again what it released.
+func TestAStampDuringTheReleaseProtectsAgain(t *testing.T) {
+	w, digests := roundWorld(t, 3)
+	w.SageMaker.SetLatency(0)
+	svc := w.Service()
+	svc.ECR = stampOnDelete{w.ECR}
+	sum, err := svc.Handle(memworld.Deadline(t), manual("fix"))
+	if err != nil || sum.InventoryComplete == nil || !*sum.InventoryComplete || sum.Released != 0 {
+		t.Fatalf("run: %+v, %v; want the inventory complete and nothing left released", sum, err)
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4 released while a record stamped its repository: %v", tags)
 	}
 }

@@ -49,8 +49,10 @@ type Server struct {
 	// members are the other accounts' servers, and resolve says whose a request is.
 	members map[string]*Server
 	resolve func(accessKeyID string) (string, error)
-	// latency is how long every call takes at least (see SetLatency).
+	// latency is how long every call takes at least (see SetLatency), and onCall what is
+	// told of each call (see OnCall).
 	latency time.Duration
+	onCall  func(operation string)
 }
 
 type project struct {
@@ -80,8 +82,11 @@ func New(region, account string) *Server {
 // the request's credentials belong to (see SetAccounts).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	resolve, latency := s.resolve, s.latency
+	resolve, latency, onCall := s.resolve, s.latency, s.onCall
 	s.mu.Unlock()
+	if onCall != nil {
+		onCall(strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix))
+	}
 	if latency > 0 {
 		time.Sleep(latency)
 	}
@@ -201,6 +206,14 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
+}
+
+// OnCall has fn told the operation of every call, in every account, before it is answered: a
+// test arranges something to happen while the product is in the middle of its reads.
+func (s *Server) OnCall(fn func(operation string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCall = fn
 }
 
 // Refuse makes the account answer every call of operation (for example "ListProjects") with
