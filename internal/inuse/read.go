@@ -50,8 +50,7 @@ type Part struct {
 // ReadFrom reads what one account's SageMaker uses, through api, recording account ("" for
 // this account) in each Use, in a fixed order of its resources, from the first after the
 // cursor after ("": from the first), until stop (nil: never) says to stop: no resource is
-// started after that, and no group listed (but the first group a read comes to, so that a
-// read can always read at least one resource). An image of another registry is returned too
+// started after that, and no group listed but the first one the read comes to. An image of another registry is returned too
 // (Collect sorts them out).
 //
 // What is read:
@@ -130,8 +129,7 @@ read:
 		if end <= after {
 			continue
 		}
-		// Once stop has said so, no more groups are listed (the first one of a read is, so
-		// that every read can read at least one resource).
+		// Once stop has said so, no more groups are listed (but the first the read comes to).
 		if gctx.Err() != nil || (part.Next != after && stopped()) {
 			part.Done = false
 			break
