@@ -93,12 +93,7 @@ func TestInventoryGoesOnAcrossRuns(t *testing.T) {
 		if runs > 30 {
 			t.Fatal("the inventory did not complete in 30 runs")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-		sum, err := svc.Handle(ctx, manual("fix"))
-		cancel()
-		if err != nil || sum.Errors != 0 || sum.InventoryComplete == nil {
-			t.Fatalf("run %d: %+v, %v", runs, sum, err)
-		}
+		sum := shortRun(t, svc)
 		t.Logf("run %d: in use %d, protected %d, released %d, complete %v, continues %v", runs, sum.InUse, sum.Protected, sum.Released,
 			*sum.InventoryComplete, sum.InventoryContinues)
 		if *sum.InventoryComplete {
@@ -196,12 +191,7 @@ func TestInventoryMovesOnOnlyAsFarAsItProtected(t *testing.T) {
 		if runs > 40 {
 			t.Fatal("the inventory did not complete in 40 runs")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-		sum, err := svc.Handle(ctx, manual("fix"))
-		cancel()
-		if err != nil || sum.InventoryComplete == nil {
-			t.Fatalf("run %d: %+v, %v", runs, sum, err)
-		}
+		sum := shortRun(t, svc)
 		t.Logf("run %d: in use %d, protected %d, released %d, complete %v, continues %v", runs, sum.InUse, sum.Protected, sum.Released,
 			*sum.InventoryComplete, sum.InventoryContinues)
 		if !*sum.InventoryComplete && (sum.Released != 0 || !slices.Contains(mustImage(t, w, names[0], stale).Tags, inUseTagOf(t, stale))) {
@@ -271,17 +261,7 @@ func TestABrokenInventoryStateReleasesNothing(t *testing.T) {
 func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 	w, digests := roundWorld(t, 80)
 	svc := w.Service()
-	run := func() drift.Summary {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-		defer cancel()
-		sum, err := svc.Handle(ctx, manual("fix"))
-		if err != nil || sum.InventoryComplete == nil {
-			t.Fatalf("run: %+v, %v", sum, err)
-		}
-		return sum
-	}
-	if sum := run(); *sum.InventoryComplete {
+	if sum := shortRun(t, svc); *sum.InventoryComplete {
 		t.Fatal("the first run completed the inventory: the world is too small to prove anything")
 	}
 	uri := account.ID + ".dkr.ecr." + account.Region + ".amazonaws.com/" + roundRepo
@@ -297,7 +277,7 @@ func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 		if runs > 30 {
 			t.Fatal("the inventory did not complete in 30 runs")
 		}
-		sum := run()
+		sum := shortRun(t, svc)
 		if *sum.InventoryComplete {
 			if sum.Released != 0 {
 				t.Errorf("the completing run released %d; want nothing in a repository a record touched", sum.Released)
@@ -313,7 +293,7 @@ func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 		if runs > 30 {
 			t.Fatal("the next inventory did not complete in 30 runs")
 		}
-		if sum := run(); *sum.InventoryComplete {
+		if sum := shortRun(t, svc); *sum.InventoryComplete {
 			break
 		}
 	}
@@ -350,12 +330,7 @@ func TestARecordDuringARunKeepsItsStamp(t *testing.T) {
 		if runs > 30 {
 			t.Fatal("the inventory did not complete in 30 runs")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-		sum, err := svc.Handle(ctx, manual("fix"))
-		cancel()
-		if err != nil || sum.InventoryComplete == nil {
-			t.Fatalf("run %d: %+v, %v", runs, sum, err)
-		}
+		sum := shortRun(t, svc)
 		if runs == 1 {
 			if err := <-recorded; err != nil {
 				t.Fatalf("the record: %v", err)
@@ -402,4 +377,18 @@ func TestAStampDuringTheReleaseProtectsAgain(t *testing.T) {
 	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
 		t.Errorf("v4 released while a record stamped its repository: %v", tags)
 	}
+}
+
+// shortRun is one fix run given 2.5 seconds, the least that leaves a run time to work (the
+// handler stops starting work 2 s before its deadline); an error, or a run without an
+// inventory, fails the test.
+func shortRun(t *testing.T, svc *drift.Service) drift.Summary {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	sum, err := svc.Handle(ctx, manual("fix"))
+	if err != nil || sum.Errors != 0 || sum.InventoryComplete == nil {
+		t.Fatalf("run: %+v, %v", sum, err)
+	}
+	return sum
 }
