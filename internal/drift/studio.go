@@ -204,6 +204,11 @@ func (r *run) retireStudio(ctx context.Context, domain, project string, repos []
 		return o
 	}
 	results, err := r.engine.RetireStudio(ctx, r.cfg, domain, project, repos, r.svc.now())
+	if reconcile.Rejected(err) {
+		o.rejected++
+		r.log.WarnContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "reason", err.Error())
+		return o
+	}
 	if err != nil && ctx.Err() == nil {
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "error", err.Error())

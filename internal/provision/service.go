@@ -224,6 +224,10 @@ func (s *Service) retire(ctx context.Context, cfg config.Config, in *accounts.Se
 // retired reports what the retirement of a deleted project's repositories did.
 func (s *Service) retired(ctx context.Context, cfg config.Config, sum Summary, results []reconcile.Result, err error) (Summary, error) {
 	sum.Status, sum.Repositories = publish.StatusRetired, results
+	if reconcile.Rejected(err) {
+		sum.Status, sum.Reason = publish.StatusRejected, err.Error()
+		return s.reject(ctx, sum)
+	}
 	if err != nil {
 		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		sum.Unpublished = s.Publisher.Announce(ctx, failedEvent(sum))

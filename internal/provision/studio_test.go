@@ -272,3 +272,39 @@ func TestStudioProjectsWhoseNamesCollide(t *testing.T) {
 		t.Errorf("classic project meeting a Unified Studio one: %+v, %v; want rejected, naming the owner", sum, err)
 	}
 }
+
+// Someone copies a Unified Studio project's identity tags onto another team's repository: when
+// the project is deleted (delete-if-empty), none of its repositories is retired, the other
+// team's is not touched, and the deletion is rejected with the reason.
+func TestStudioProjectDeletedWithItsIdentityOnAnotherTeamsRepository(t *testing.T) {
+	w, sink, svc := studioWorld(t, map[string]string{"on-project-delete": "delete-if-empty"})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	handleStudio(t, svc, studioEvent("datazone-create-project.json", studioDomain, "5rpbc7vhrajx7b"), publish.StatusProvisioned)
+	const foreign = "acme-sm-risk-fraud-detect/training"
+	ctx := world.Deadline(t)
+	if err := w.Setup.CreateManaged(ctx, []string{foreign}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Setup.TagByHand(ctx, foreign, map[string]string{"datazone:domain-id": studioDomain, "datazone:project-id": "5rpbc7vhrajx7b"}); err != nil {
+		t.Fatal(err)
+	}
+	sink.Drain(t)
+	w.Rec.Clear()
+
+	w.DataZone.Delete(studioDomain, "5rpbc7vhrajx7b")
+	sum := handleStudio(t, svc, studioEvent("datazone-delete-project.json", studioDomain, "5rpbc7vhrajx7b"), publish.StatusRejected)
+	if !strings.Contains(sum.Reason, "two namespaces") {
+		t.Errorf("reason %q; want the two namespaces named", sum.Reason)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Service == "ecr" {
+			t.Errorf("wrote %s %s; want no ECR write", r.Operation, r.Repository)
+		}
+	}
+	if got := repositoriesOf(t, w, "acme-sm-data-science-churn-model"); len(got) != 3 {
+		t.Errorf("the project's repositories left: %v; want all 3", got)
+	}
+	if _, ok := tagsOf(t, w, foreign)["sagemaker:project-deleted"]; ok || len(repositoriesOf(t, w, "acme-sm-risk-fraud-detect")) != 1 {
+		t.Errorf("the other team's repository was retired")
+	}
+}

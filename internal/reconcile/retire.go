@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -57,9 +58,13 @@ func (e *Engine) Retire(ctx context.Context, cfg config.Config, project, account
 // identity (domain and project id), each confirmed by its tags read again (the lookup by tag
 // can lag: a repository deleted since is passed over, and one whose identity changed is not
 // the project's), and retired as Retire retires one. A repository outside the managed
-// namespaces, or not the product's, is left alone whatever its tags say.
+// namespaces, or not the product's, is left alone whatever its tags say. Repositories of the
+// identity in two namespaces are a rejection and none is retired: someone copied the identity
+// tags onto another team's or project's repository, and which is the project's is a person's
+// call.
 func (e *Engine) RetireStudio(ctx context.Context, cfg config.Config, domain, project string, found []registry.Tagged, now time.Time) ([]Result, error) {
-	var results []Result
+	var confirmed []registry.Tagged
+	namespace := ""
 	for _, c := range found {
 		if !cfg.Managed(c.Name) {
 			continue
@@ -69,12 +74,22 @@ func (e *Engine) RetireStudio(ctx context.Context, cfg config.Config, domain, pr
 			continue // deleted since the lookup
 		}
 		if err != nil {
-			return results, err
+			return nil, err
 		}
 		if tags[naming.TagManagedBy] != naming.ManagedByValue || tags[naming.TagDomainID] != domain || tags[naming.TagStudioProjectID] != project {
 			continue
 		}
-		r, err := e.retireOne(ctx, cfg, c.Summary, tags, now)
+		ns, _ := naming.Namespace(c.Name)
+		if namespace != "" && ns != namespace {
+			return nil, &RejectedError{Project: project, Reason: fmt.Sprintf(
+				"repositories of one Unified Studio project in two namespaces, %s and %s: none is retired; remove the identity tags of the one that is not the project's", namespace, ns)}
+		}
+		namespace = ns
+		confirmed = append(confirmed, registry.Tagged{Summary: c.Summary, Tags: tags})
+	}
+	var results []Result
+	for _, c := range confirmed {
+		r, err := e.retireOne(ctx, cfg, c.Summary, c.Tags, now)
 		results = append(results, r)
 		if err != nil {
 			return results, err
