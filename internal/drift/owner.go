@@ -170,7 +170,16 @@ func (r *run) studioOwner(ctx context.Context, d reconcile.Desired, domain, id s
 		}
 		return d, false, nil
 	}
-	p, err := (&studio.Teams{API: r.svc.DataZone, TeamTag: r.cfg.DataZoneTeamTag}).Project(ctx, out)
+	// The project's repositories are in one namespace, or none of them is put right by it: its
+	// identity on another team's repository must not bring that project's tags there.
+	switch _, err := r.studioNamespace(ctx, domain, id); {
+	case reconcile.Rejected(err):
+		return d, false, err
+	case err != nil:
+		r.log.WarnContext(ctx, "repositories of a Unified Studio project not looked up", "repository", d.Name, "error", err.Error())
+		return d, false, nil
+	}
+	p, err := r.studio.teams.Project(ctx, out)
 	if err != nil {
 		return d, false, nil
 	}

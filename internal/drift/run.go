@@ -28,6 +28,8 @@ type run struct {
 	stopBy, finalBy time.Time
 	// tally counts differences found and fixed by setting, for the metrics.
 	tally tally
+	// studio is what the run learns of Unified Studio once (see studioRun).
+	studio studioRun
 }
 
 func (r *run) fix() bool { return r.mode == config.ModeFix }

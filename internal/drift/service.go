@@ -102,7 +102,8 @@ func (s *Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 
 	r := &run{svc: s, cfg: cfg, mode: mode, trigger: trig, log: log, accounts: s.Accounts.Session(cfg),
 		engine: reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)},
-		events: publish.NewBuffer(s.Publisher)}
+		events: publish.NewBuffer(s.Publisher),
+		studio: studioRun{teams: &studio.Teams{API: s.DataZone, TeamTag: cfg.DataZoneTeamTag}}}
 	invocation := ctx
 	var cancel context.CancelFunc
 	r.stopBy, r.finalBy, ctx, cancel = budget(ctx, start)

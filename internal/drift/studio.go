@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,7 +59,7 @@ func (r *run) discoverStudio(ctx context.Context, cursor *sweep.StudioCursor, no
 		key := f.Tags[naming.TagDomainID] + "/" + f.Tags[naming.TagStudioProjectID]
 		owned[key] = append(owned[key], f)
 	}
-	teams := &studio.Teams{API: r.svc.DataZone, TeamTag: r.cfg.DataZoneTeamTag}
+	teams := r.studio.teams
 	listed := map[string]bool{}
 	read := map[string]bool{} // domains listed to their end
 	done = true
@@ -218,4 +219,48 @@ func (r *run) retireStudio(ctx context.Context, domain, project string, repos []
 		r.events.Add(ctx, ev)
 	}
 	return o
+}
+
+// studioRun is what a run learns of Unified Studio once, whatever the number of repositories
+// that ask: the domain units' names (teams), and the namespace of each project's repositories.
+type studioRun struct {
+	teams *studio.Teams
+
+	mu         sync.Mutex
+	namespaces map[string]studioNamespace // by domain/project id
+}
+
+type studioNamespace struct {
+	name string
+	err  error
+}
+
+// studioNamespace is the one namespace of the repositories that carry the identity of the
+// Unified Studio project id of domain, looked up by tag once a run: an error (a rejection) when
+// they are in two, someone having copied the identity tags onto another team's or project's
+// repository.
+func (r *run) studioNamespace(ctx context.Context, domain, id string) (string, error) {
+	key := domain + "/" + id
+	r.studio.mu.Lock()
+	got, ok := r.studio.namespaces[key]
+	r.studio.mu.Unlock()
+	if ok {
+		return got.name, got.err
+	}
+	found, err := studio.Repositories(ctx, r.svc.Tags, []string{domain}, id)
+	if err != nil {
+		return "", err // not kept: the next repository asks again
+	}
+	managed := slices.DeleteFunc(found, func(t registry.Tagged) bool { return !r.cfg.Managed(t.Name) })
+	got.name, got.err = studio.Namespace(managed)
+	if got.err != nil {
+		got.err = &reconcile.RejectedError{Project: id, Reason: got.err.Error()}
+	}
+	r.studio.mu.Lock()
+	if r.studio.namespaces == nil {
+		r.studio.namespaces = map[string]studioNamespace{}
+	}
+	r.studio.namespaces[key] = got
+	r.studio.mu.Unlock()
+	return got.name, got.err
 }

@@ -222,3 +222,35 @@ func TestRejectedStudioProjectIsNotRejectedEveryRun(t *testing.T) {
 		t.Errorf("renamed to a valid name: %v; want its 3 repositories", got)
 	}
 }
+
+// Someone copies a Unified Studio project's identity tags onto another team's repository whose
+// owner tags are gone: the reconciler does not put the Unified Studio project's tags there (its
+// repositories are in two namespaces: a conflict, reported), and writes nothing to it.
+func TestStudioIdentityOnAnotherTeamsRepositoryIsNotAdopted(t *testing.T) {
+	w := studioWorld(t, map[string]string{"check-tags": "true"})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	const foreign = "acme-sm-risk-fraud-detect/training"
+	ctx := world.Deadline(t)
+	if err := w.Setup.CreateManaged(ctx, []string{foreign}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Setup.TagByHand(ctx, foreign, map[string]string{"datazone:domain-id": studioDomain, "datazone:project-id": "5rpbc7vhrajx7b"}); err != nil {
+		t.Fatal(err)
+	}
+	w.Rec.Clear()
+	sum, _ := service(w).Handle(world.Deadline(t), manual("fix"))
+	if sum.Rejected == 0 {
+		t.Errorf("summary %+v; want the repository reported as a conflict", sum)
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Repository == foreign {
+			t.Errorf("wrote %s to %s; want nothing written to another team's repository", r.Operation, foreign)
+		}
+	}
+	if tags := w.Repository(t, foreign).Tags; tags["team"] != "" || tags["sagemaker:project-name"] != "" {
+		t.Errorf("tags of the other team's repository %v; want no project's tags put there", tags)
+	}
+}
