@@ -254,3 +254,32 @@ func TestStudioIdentityOnAnotherTeamsRepositoryIsNotAdopted(t *testing.T) {
 		t.Errorf("tags of the other team's repository %v; want no project's tags put there", tags)
 	}
 }
+
+// The reconciler retires a Unified Studio project's repositories only when it knows the project
+// is gone: not those of a project in a domain it could not list, nor of a project ListProjects
+// left out while GetProject still answers it, even with delete-if-empty and the repositories
+// empty.
+func TestReconcilerRetiresOnlyWhatItKnowsIsGone(t *testing.T) {
+	w := studioWorld(t, map[string]string{"on-project-delete": "delete-if-empty"})
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS})
+	w.DataZone.PutProject(refusing, datazonefake.Project{ID: "hidden00000001", Name: "Hidden", DomainUnitID: unitDS})
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err != nil {
+		t.Fatal(err)
+	}
+	w.DataZone.PutProject(studioDomain, datazonefake.Project{ID: "5rpbc7vhrajx7b", Name: "Churn Model", DomainUnitID: unitDS, Unlisted: true})
+	w.DataZone.Refuse(refusing, "ListProjects", "AccessDeniedException")
+	w.Rec.Clear()
+	if _, err := service(w).Handle(world.Deadline(t), manual("fix")); err == nil {
+		t.Error("the run over a refusing domain reported no error")
+	}
+	for _, r := range w.Rec.Writes() {
+		if r.Service == "ecr" {
+			t.Errorf("wrote %s %s; want no repository retired", r.Operation, r.Repository)
+		}
+	}
+	for _, ns := range []string{"acme-sm-data-science-churn-model", "acme-sm-data-science-hidden"} {
+		if got := namespace(t, w, ns); len(got) != 3 {
+			t.Errorf("%s: %v; want its 3 repositories kept", ns, got)
+		}
+	}
+}

@@ -406,3 +406,54 @@ func listed(t *testing.T, e *Engine) []registry.Summary {
 	slices.SortFunc(out, func(a, b registry.Summary) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// A classic project's deletion never retires a Unified Studio project's repository whose name
+// ends the same way, even with delete-if-empty and the repository empty.
+func TestRetireLeavesAStudioRepositoryOfTheSameName(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.OnProjectDelete = config.OnDeleteDeleteIfEmpty
+	e, fake := engineOn(t, cfg)
+	const studioRepo = "acme-sm-risk-fraud/training"
+	fake.Put(ecrfake.Repository{Name: studioRepo, Tags: map[string]string{naming.TagManagedBy: naming.ManagedByValue,
+		naming.TagProjectName: "fraud", naming.TagDomainID: "dzd_4p9n6sw4qt9xgn", naming.TagStudioProjectID: "5rpbc7vhrajx7b"}})
+	results, err := e.Retire(context.Background(), cfg, "fraud", "", time.Now())
+	if err != nil || len(results) != 0 {
+		t.Fatalf("Retire: %+v, %v; want nothing retired", results, err)
+	}
+	if _, ok := fake.Get(studioRepo); !ok || len(fake.Writes()) != 0 {
+		t.Errorf("the Unified Studio repository was written to or deleted: writes %v", fake.Writes())
+	}
+}
+
+// RetireStudio reads each repository's tags again: one the lookup by tag still lists but that
+// now names another project, or that the product does not manage, is left alone (even with
+// delete-if-empty and the repository empty).
+func TestRetireStudioConfirmsEachRepositorysTags(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.OnProjectDelete = config.OnDeleteDeleteIfEmpty
+	e, fake := engineOn(t, cfg)
+	const domain, project = "dzd_4p9n6sw4qt9xgn", "5rpbc7vhrajx7b"
+	repos := map[string]map[string]string{
+		"acme-sm-data-science-churn/training":  {naming.TagManagedBy: naming.ManagedByValue, naming.TagDomainID: domain, naming.TagStudioProjectID: "anotherproj001"},
+		"acme-sm-data-science-churn/inference": {naming.TagDomainID: domain, naming.TagStudioProjectID: project},
+	}
+	var found []registry.Tagged
+	for name, tags := range repos {
+		fake.Put(ecrfake.Repository{Name: name, Tags: tags})
+		// What the lagging lookup by tag still says: this project's, managed.
+		found = append(found, registry.Tagged{Summary: registry.Summary{Name: name, ARN: ecrfake.ARN(name)},
+			Tags: map[string]string{naming.TagManagedBy: naming.ManagedByValue, naming.TagDomainID: domain, naming.TagStudioProjectID: project}})
+	}
+	results, err := e.RetireStudio(context.Background(), cfg, domain, project, found, time.Now())
+	if err != nil || len(results) != 0 {
+		t.Fatalf("RetireStudio: %+v, %v; want nothing retired", results, err)
+	}
+	for name := range repos {
+		if _, ok := fake.Get(name); !ok {
+			t.Errorf("%s was deleted", name)
+		}
+	}
+	if w := fake.Writes(); len(w) != 0 {
+		t.Errorf("writes %v; want none", w)
+	}
+}

@@ -170,6 +170,9 @@ func (s *Server) listProjects(r *http.Request) (any, *apiError) {
 
 	var all []*Project
 	for _, p := range d.projects {
+		if p.Unlisted {
+			continue
+		}
 		if after == nil || after.compare(p) < 0 {
 			all = append(all, p)
 		}

@@ -82,6 +82,9 @@ type Project struct {
 	// ProjectProfileID is the id of the project profile the project was created from;
 	// optional.
 	ProjectProfileID string
+	// Unlisted leaves the project out of ListProjects while GetProject still answers it, as a
+	// listing that lags behind a project would.
+	Unlisted bool
 }
 
 // ResourceTag is one of a project's resourceTags.
