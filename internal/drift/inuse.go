@@ -49,7 +49,8 @@ func parseRecorded(value string) time.Time {
 	return t
 }
 
-// marked returns the managed repositories that carry TagImagesInUse.
+// marked returns the managed repositories that carry TagImagesInUse, lifecycle-exempt ones left
+// out: their owners keep them as they like, protections included.
 func (r *run) marked(ctx context.Context) (map[string]mark, error) {
 	out := map[string]mark{}
 	if r.svc.Tags == nil {
@@ -65,7 +66,7 @@ func (r *run) marked(ctx context.Context) (map[string]mark, error) {
 		for _, m := range page.ResourceTagMappingList {
 			a, err := arn.Parse(aws.ToString(m.ResourceARN))
 			name, ok := strings.CutPrefix(a.Resource, "repository/")
-			if err != nil || !ok || !r.cfg.Managed(name) {
+			if err != nil || !ok || !r.cfg.Managed(name) || r.cfg.Exempt(name) {
 				continue
 			}
 			mk := mark{arn: a.String()}

@@ -277,10 +277,15 @@ func TestARecordDuringTheInventoryKeepsItsRepositorysProtections(t *testing.T) {
 		if runs > 30 {
 			t.Fatal("the inventory did not complete in 30 runs")
 		}
+		w.Rec.Clear()
 		sum := shortRun(t, svc)
 		if *sum.InventoryComplete {
 			if sum.Released != 0 {
 				t.Errorf("the completing run released %d; want nothing in a repository a record touched", sum.Released)
+			}
+			// Not released and protected again: not released at all.
+			if n := w.Rec.Count("BatchDeleteImage"); n != 0 {
+				t.Errorf("the completing run made %d BatchDeleteImage calls; want none", n)
 			}
 			break
 		}
@@ -391,4 +396,25 @@ func shortRun(t *testing.T, svc *drift.Service) drift.Summary {
 		t.Fatalf("run: %+v, %v", sum, err)
 	}
 	return sum
+}
+
+// A lifecycle-exempt repository is its owners' to keep as they like: images SageMaker uses in it
+// get no protecting tag, and the protections someone left there are not released.
+func TestImagesInUseOfAnExemptRepositoryAreLeftAlone(t *testing.T) {
+	w, digests := roundWorld(t, 3)
+	w.SageMaker.SetLatency(0)
+	w.PutConfig(t, map[string]string{"lifecycle-exempt": roundRepo})
+	w.Rec.Clear()
+	sum, err := w.Service().Handle(memworld.Deadline(t), manual("fix"))
+	if err != nil || sum.InUse != 0 || sum.Protected != 0 || sum.Released != 0 {
+		t.Fatalf("run: %+v, %v; want nothing in use, protected or released", sum, err)
+	}
+	for _, r := range w.Rec.Requests() {
+		if r.Operation == "PutImage" || r.Operation == "BatchDeleteImage" {
+			t.Errorf("%s %s: want no image written in an exempt repository", r.Operation, r.Repository)
+		}
+	}
+	if tags := roundTags(t, w, digests["v4"]); !slices.Contains(tags, inUseTagOf(t, digests["v4"])) {
+		t.Errorf("v4's protection, left by someone in an exempt repository, was released: %v", tags)
+	}
 }
