@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // ReadOne returns what one resource uses, as the record of its creation or change names it:
@@ -13,9 +11,7 @@ import (
 // inference component, or a model package version (name is then its ARN; only an approved
 // version uses anything), read as Read reads each. A resource that is gone uses nothing.
 func ReadOne(ctx context.Context, api SageMaker, account, kind, name string) ([]Reference, error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(DefaultLimit)
-	r := &reader{api: api, account: account, ctx: gctx}
+	r := &reader{api: api, account: account, ctx: ctx}
 	var read func(context.Context, string) error
 	switch kind {
 	case KindEndpoint:
@@ -27,8 +23,7 @@ func ReadOne(ctx context.Context, api SageMaker, account, kind, name string) ([]
 	default:
 		return nil, fmt.Errorf("a %s is not read on its own", kind)
 	}
-	g.Go(func() error { return read(gctx, name) })
-	if err := g.Wait(); err != nil {
+	if err := read(ctx, name); err != nil {
 		return nil, fmt.Errorf("read what %s %s uses: %w", kind, name, err)
 	}
 	slices.SortFunc(r.refs, Reference.Compare)

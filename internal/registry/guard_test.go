@@ -27,7 +27,6 @@ func TestWritesOutsideTheGuardMakeNoCall(t *testing.T) {
 		"Untag":         func() error { return r.Untag(ctx, repo, []string{"a"}) },
 		"DeleteIfEmpty": func() error { _, err := r.DeleteIfEmpty(ctx, repo.Name); return err },
 		"Images":        func() error { _, err := r.Images(ctx, repo.Name); return err },
-		"Resolve":       func() error { _, _, err := r.Resolve(ctx, repo.Name, "v1"); return err },
 		"AddImageTag": func() error {
 			tag, _ := InUseTag(testDigest)
 			return r.AddImageTag(ctx, repo.Name, testDigest, tag)

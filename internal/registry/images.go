@@ -123,35 +123,6 @@ func (r *Registry) Images(ctx context.Context, repository string) ([]Image, erro
 	return images, nil
 }
 
-// Resolve returns the digest of the image the tag names in the repository, or found=false when
-// no image carries the tag. A repository outside the managed namespaces is refused with
-// ErrOutsideNamespace, without a call.
-func (r *Registry) Resolve(ctx context.Context, repository, tag string) (digest string, found bool, err error) {
-	if tag == "" {
-		return "", false, fmt.Errorf("resolve an image of %s: no tag", repository)
-	}
-	if err := r.guard(repository); err != nil {
-		return "", false, err
-	}
-	out, err := r.api.DescribeImages(ctx, &ecr.DescribeImagesInput{
-		RepositoryName: aws.String(repository),
-		ImageIds:       []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}},
-	})
-	var none *ecrtypes.ImageNotFoundException
-	switch {
-	case errors.As(err, &none):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("describe image %s:%s: %w", repository, tag, err)
-	}
-	for _, d := range out.ImageDetails {
-		if slices.Contains(d.ImageTags, tag) {
-			return aws.ToString(d.ImageDigest), true, nil
-		}
-	}
-	return "", false, nil
-}
-
 // AddImageTag adds tag to the image with the digest: tag must be the image's InUseTag or
 // ReleasedTag, anything else is refused with ErrNotProductTag without a call. It reads the
 // manifest with BatchGetImage and puts it back with PutImage byte for byte as ECR returned it,

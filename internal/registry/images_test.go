@@ -345,24 +345,6 @@ func TestImagesReadsEveryPage(t *testing.T) {
 	}
 }
 
-func TestResolve(t *testing.T) {
-	r, fake, _ := imagesOn(t)
-	ctx := context.Background()
-	v1 := fake.PushImage(mutableRepo, manifest(1), "v1", "latest")
-	fake.PushImage(mutableRepo, manifest(2), "v2")
-	for tag, want := range map[string]string{"v1": v1, "latest": v1, "v2": ecrfake.Digest(manifest(2))} {
-		if got, found, err := r.Resolve(ctx, mutableRepo, tag); err != nil || !found || got != want {
-			t.Errorf("Resolve %s: %q, %v, %v; want %s", tag, got, found, err, want)
-		}
-	}
-	if got, found, err := r.Resolve(ctx, mutableRepo, "v3"); err != nil || found || got != "" {
-		t.Errorf("Resolve of a missing tag: %q, %v, %v; want not found", got, found, err)
-	}
-	if _, _, err := r.Resolve(ctx, "acme-sm-risk-fraud/gone", "v1"); !IsNotFound(err) {
-		t.Errorf("Resolve in no repository: %v; want RepositoryNotFoundException", err)
-	}
-}
-
 // RemoveInUseTag is the one way to BatchDeleteImage: no other code of the package calls it.
 func TestBatchDeleteImageHasOneCaller(t *testing.T) {
 	files, err := filepath.Glob("*.go")
