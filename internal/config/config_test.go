@@ -266,6 +266,7 @@ func TestParseInvalid(t *testing.T) {
 		{"member-role-name with a path", []string{"member-role-name", "ops/reader"}, "member-role-name", "ops/reader", "no path"},
 		{"datazone-domains not a domain id", []string{"datazone-domains", "dzd_ok domain-1"}, "datazone-domains", "dzd_ok domain-1", `"domain-1" is not one`},
 		{"datazone-domains id too long", []string{"datazone-domains", "dzd_" + strings.Repeat("a", 37)}, "datazone-domains", "dzd_" + strings.Repeat("a", 37), "1 to 36"},
+		{"datazone-domains more than 20", []string{"datazone-domains", manyDomains(21)}, "datazone-domains", manyDomains(21), "at most 20"},
 		{"datazone-team-tag aws:", []string{"datazone-team-tag", "aws:team"}, "datazone-team-tag", "aws:team", "or empty"},
 		{"member-role-name too long", []string{"member-role-name", strings.Repeat("r", 65)}, "member-role-name", strings.Repeat("r", 65), "1 to 64"},
 	}
@@ -740,4 +741,13 @@ func TestProtectInUseRule(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "51 rules") {
 		t.Errorf("48 patterns with protect-in-use: %v; want the 51 rules named", err)
 	}
+}
+
+// manyDomains is n distinct DataZone domain ids, space-separated.
+func manyDomains(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("dzd_domain%02d", i)
+	}
+	return strings.Join(ids, " ")
 }

@@ -289,20 +289,24 @@ func (p *parser) resourceTag(name string, required bool) string {
 	return v
 }
 
-// domainID is an Amazon DataZone domain id.
-var domainID = regexp.MustCompile(`^dzd[-_][a-zA-Z0-9_-]{1,36}$`)
-
-// domains reads datazone-domains: DataZone domain ids, each kept once.
+// domains reads datazone-domains: DataZone domain ids, each kept once, at most
+// naming.MaxDomains.
 func (p *parser) domains() []string {
 	v, _ := p.get(paramDataZoneDomains)
 	list := fields(v)
 	for _, id := range list {
-		if !domainID.MatchString(id) {
+		if !naming.IsDomainID(id) {
 			p.fail(paramDataZoneDomains, v, fmt.Sprintf("space-separated Amazon DataZone domain ids: dzd_ or dzd- and 1 to 36 letters, digits, _ or - (%q is not one)", id))
 			return nil
 		}
 	}
-	return slices.Compact(slices.Sorted(slices.Values(list)))
+	list = slices.Compact(slices.Sorted(slices.Values(list)))
+	if len(list) > naming.MaxDomains {
+		p.fail(paramDataZoneDomains, v, fmt.Sprintf("at most %d Amazon DataZone domains (%d given): their repositories are found by one tag filter, which takes at most %d values",
+			naming.MaxDomains, len(list), naming.MaxDomains))
+		return nil
+	}
+	return list
 }
 
 func (p *parser) teams() []string {

@@ -1,5 +1,7 @@
 package naming
 
+import "regexp"
+
 // The tags the product puts on every repository it manages, and reads back to tell whose a
 // repository is. Their keys and values are part of the contract: other tools select managed
 // repositories by them.
@@ -35,3 +37,13 @@ const (
 	ScopeShared  Scope = "shared"
 	ScopeProject Scope = "project"
 )
+
+// domainID is an Amazon DataZone domain id: dzd_ or dzd- and 1 to 36 letters, digits, _ or -.
+var domainID = regexp.MustCompile(`^dzd[-_][a-zA-Z0-9_-]{1,36}$`)
+
+// IsDomainID reports whether s is an Amazon DataZone domain id (the value of TagDomainID).
+func IsDomainID(s string) bool { return domainID.MatchString(s) }
+
+// MaxDomains is how many DataZone domains can be served: the repositories of their projects are
+// found by one GetResources tag filter on TagDomainID, which takes at most 20 values.
+const MaxDomains = 20

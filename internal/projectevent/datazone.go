@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 )
 
 // The SageMaker Unified Studio (Amazon DataZone) events this package understands: CloudTrail
@@ -17,7 +18,6 @@ const (
 )
 
 var (
-	domainPattern    = regexp.MustCompile(`^dzd[-_][a-zA-Z0-9_-]{1,36}$`)
 	studioProjectPat = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,36}$`)
 )
 
@@ -138,7 +138,7 @@ func lookUp(obj map[string]json.RawMessage, keys ...string) string {
 // checkStudio checks that a DataZone event names a domain and a project that can be one.
 func checkStudio(c Change) error {
 	switch {
-	case !domainPattern.MatchString(c.Domain):
+	case !naming.IsDomainID(c.Domain):
 		return malformed("%s names no DataZone domain id (dzd_ or dzd- and 1 to 36 letters, digits, _ or -): %q", c.Trigger, c.Domain)
 	case !studioProjectPat.MatchString(c.ProjectID):
 		return malformed("%s names no DataZone project id (1 to 36 letters, digits, _ or -): %q", c.Trigger, c.ProjectID)
