@@ -113,21 +113,14 @@ func removesInUseTagsOnly(ids []wire.ImageID) bool {
 	return true
 }
 
-// putsProductTagsOnly reports whether a PutImage puts a protecting or released tag, and, when it
-// names the digest, the tag is that digest's.
+// putsProductTagsOnly reports whether a PutImage names the image's digest (the product always
+// does: ECR then refuses a manifest that is not that image's) and puts that digest's
+// protecting or released tag.
 func putsProductTagsOnly(ids []wire.ImageID) bool {
 	if len(ids) != 1 {
 		return false
 	}
 	id := ids[0]
-	if id.Digest == "" {
-		hex, ok := strings.CutPrefix(id.Tag, registry.InUsePrefix)
-		if !ok {
-			hex, ok = strings.CutPrefix(id.Tag, registry.ReleasedPrefix)
-		}
-		_, err := registry.InUseTag("sha256:" + hex)
-		return ok && err == nil
-	}
 	inUse, err := registry.InUseTag(id.Digest)
 	released, _ := registry.ReleasedTag(id.Digest)
 	return err == nil && (id.Tag == inUse || id.Tag == released)

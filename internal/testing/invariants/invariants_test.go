@@ -72,7 +72,7 @@ func TestImageCallsThatBreakTheInvariants(t *testing.T) {
 		{name: "an in-use tag outside the namespaces", op: "BatchDeleteImage", repo: "other-team/app", ids: []wire.ImageID{{Tag: inUse}}},
 		{name: "put the in-use tag", op: "PutImage", ids: []wire.ImageID{{Digest: digest, Tag: inUse}}, ok: true},
 		{name: "put the released tag", op: "PutImage", ids: []wire.ImageID{{Digest: digest, Tag: released}}, ok: true},
-		{name: "put the in-use tag without a digest", op: "PutImage", ids: []wire.ImageID{{Tag: inUse}}, ok: true},
+		{name: "put the in-use tag without a digest", op: "PutImage", ids: []wire.ImageID{{Tag: inUse}}},
 		{name: "put another digest's tag", op: "PutImage", ids: []wire.ImageID{{Digest: other, Tag: inUse}}},
 		{name: "put another tag", op: "PutImage", ids: []wire.ImageID{{Digest: digest, Tag: "latest"}}},
 		{name: "put no tag", op: "PutImage", ids: []wire.ImageID{{Digest: digest}}},
