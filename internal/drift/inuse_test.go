@@ -352,3 +352,26 @@ func TestInventoryAcrossRunsOnMoto(t *testing.T) {
 	}
 	t.Logf("%d runs; the inventory's state is %d bytes", runs, len(aws.ToString(out.Parameter.Value)))
 }
+
+// A member account's endpoint running an image of the member's own registry, in a repository of
+// the same name as a managed one here: that is not this registry's image, and nothing is
+// protected here for it.
+func TestAMembersOwnRegistryIsNotThisOne(t *testing.T) {
+	w, digests := servingWorld(t, 2, nil)
+	own := inUseMember + ".dkr.ecr." + account.Region + ".amazonaws.com/" + servingRepo
+	w.SageMaker.Account(inUseMember).PutEndpoint(sagemakerfake.Endpoint{Name: "member-own", Variants: []sagemakerfake.Variant{{Name: "primary",
+		Images: []sagemakerfake.DeployedImage{{SpecifiedImage: own + ":v1", ResolvedImage: own + "@" + digests["v1"]}}}}})
+	w.Rec.Clear()
+	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	if err != nil || sum.InUse != 0 || sum.Protected != 0 {
+		t.Fatalf("run: %+v, %v; want nothing in use here", sum, err)
+	}
+	for _, op := range []string{"PutImage", "BatchDeleteImage"} {
+		if n := w.Rec.Count(op); n != 0 {
+			t.Errorf("%d %s calls; want none", n, op)
+		}
+	}
+	if got := imagesOf(t, w)[digests["v1"]]; !slices.Equal(got, []string{"v1"}) {
+		t.Errorf("v1 tags %v; want v1 only", got)
+	}
+}

@@ -377,3 +377,21 @@ func TestReadFromListsNoMoreGroupsOnceStopped(t *testing.T) {
 		t.Errorf("ListModelPackages called %d times by a read told to stop; want at most 1", n)
 	}
 }
+
+// ReadOne of a model package version (as its record names it) reads its images only while it
+// is approved: a rejected or pending version uses nothing.
+func TestReadOneModelPackage(t *testing.T) {
+	fake, client, _ := standIn(t)
+	host := account + ".dkr.ecr." + region + ".amazonaws.com"
+	fake.PutModelPackageGroup("churn")
+	for _, tc := range []struct {
+		approval string
+		want     int
+	}{{"Approved", 1}, {"Rejected", 0}, {"PendingManualApproval", 0}} {
+		arn := fake.PutModelPackage("churn", sagemakerfake.ModelPackage{Approval: tc.approval, Images: []string{host + "/churn:" + tc.approval}})
+		got, err := inuse.ReadOne(context.Background(), client, "", inuse.KindModelPackage, arn)
+		if err != nil || len(got) != tc.want {
+			t.Errorf("ReadOne of a %s version: %v, %v; want %d references", tc.approval, got, err, tc.want)
+		}
+	}
+}
