@@ -76,8 +76,8 @@ type Part struct {
 //   - Every CREATED version of every SageMaker image: its BaseImage.
 //
 // The listings of endpoints, inference components, model package groups, jobs and SageMaker
-// images are read to their last page first, every time: a call a page of 100, so a read that
-// does not fit in one run repeats only that. The resources listed are then read in the order of
+// images are read to their last page first (a call a page of 100), those of the kinds the
+// cursor has not passed: a read that does not fit in one run repeats only that. The resources listed are then read in the order of
 // their keys (Use.Key), those after the cursor, up to limit at a time (at least 1): an
 // endpoint, component or job by its describe call, a model package group by listing its
 // approved versions and describing each, a SageMaker image by listing its versions and
@@ -96,7 +96,7 @@ func ReadFrom(ctx context.Context, api SageMaker, account, after string, limit i
 		}
 		return Part{}, fmt.Errorf("read the images SageMaker uses in account %s: %w", account, err)
 	}
-	if err := r.list(); err != nil {
+	if err := r.list(after); err != nil {
 		return fail(err)
 	}
 	slices.SortFunc(r.items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
@@ -212,11 +212,18 @@ var keyPrefixes = map[string]string{
 	KindImageVersion:       "5/",
 }
 
-// list reads every listing, in turn.
-func (r *reader) list() error {
-	for _, l := range []func() error{r.endpoints, r.inferenceComponents, r.modelPackages,
-		r.trainingJobs, r.processingJobs, r.images} {
-		if err := l(); err != nil {
+// list reads the listings, in turn, but those of a kind whose every key comes before the
+// cursor after: an earlier part of the read has read all of them.
+func (r *reader) list(after string) error {
+	for _, l := range []struct {
+		kind string
+		list func() error
+	}{{KindEndpoint, r.endpoints}, {KindInferenceComponent, r.inferenceComponents}, {KindModelPackage, r.modelPackages},
+		{KindTrainingJob, r.trainingJobs}, {KindProcessingJob, r.processingJobs}, {KindImageVersion, r.images}} {
+		if p := keyPrefixes[l.kind]; after > p && !strings.HasPrefix(after, p) {
+			continue
+		}
+		if err := l.list(); err != nil {
 			return err
 		}
 	}

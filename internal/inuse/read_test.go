@@ -294,6 +294,10 @@ func TestReadFromGoesOnWhereItStopped(t *testing.T) {
 		if per == 1 && parts < 10 {
 			t.Errorf("one describe a part took %d parts: the stop was not heeded", parts)
 		}
+		// A part whose cursor is past the endpoints does not list them again.
+		if n := calls["ListEndpoints"]; n >= parts {
+			t.Errorf("%d describes a part: ListEndpoints called %d times in %d parts; want only by the parts that read endpoints", per, n, parts)
+		}
 	}
 }
 
