@@ -195,11 +195,17 @@ func (r *run) project(ctx context.Context, api accounts.SageMaker, account strin
 		return projects.Project{}, false, o // not ready yet: provisioning starts when the team tag arrives
 	}
 	if _, err := reconcile.ProjectRepositories(r.cfg, project); err != nil {
-		o.rejected++
-		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
-				Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
+		o.add(r.rejectProject(ctx, project, err))
 		return projects.Project{}, false, o
 	}
 	return project, true, o
+}
+
+// rejectProject reports a project the discovery found that cannot have repositories as it is:
+// its Provisioning Failed event, and one rejection.
+func (r *run) rejectProject(ctx context.Context, project projects.Project, err error) outcome {
+	r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
+		Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Account: project.Account,
+			Domain: project.Domain, Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
+	return outcome{rejected: 1}
 }

@@ -179,11 +179,8 @@ func (r *run) visitStudio(ctx context.Context, teams *studio.Teams, domain, id s
 		r.log.ErrorContext(ctx, "Unified Studio project not identified", "domain", domain, "project", id, "error", err.Error())
 		return o
 	case err != nil:
-		o.rejected++
-		r.events.Add(ctx, publish.Event{DetailType: publish.ProvisioningFailed,
-			Detail: publish.FailedDetail{Scope: naming.ScopeProject, Project: project.Name, Team: project.Team, Domain: domain,
-				Trigger: publish.TriggerDrift, Status: publish.StatusRejected, Error: err.Error()}})
-		return o
+		project.Domain = domain
+		return r.rejectProject(ctx, project, err)
 	}
 	made, _ := r.complete(ctx, desired, listing)
 	o.add(made)
@@ -214,7 +211,7 @@ func (r *run) retireStudio(ctx context.Context, domain, project string, repos []
 		o.errors++
 		r.log.ErrorContext(ctx, "repositories of a deleted Unified Studio project not retired", "domain", domain, "project", project, "error", err.Error())
 	}
-	for _, ev := range publish.RetiredEvents(publish.RetiredDetail{Project: repos[0].Tags[naming.TagProjectName], Domain: domain,
+	for _, ev := range publish.RetiredEvents(publish.RetiredDetail{Project: studio.ProjectName(repos), Domain: domain,
 		Policy: r.cfg.OnProjectDelete}, results) {
 		r.events.Add(ctx, ev)
 	}

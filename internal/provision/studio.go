@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/config"
-	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/naming"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/projectevent"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/publish"
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/reconcile"
@@ -81,10 +80,8 @@ func (s *Service) retireStudio(ctx context.Context, cfg config.Config, sum Summa
 		sum.Status, sum.Reason = publish.StatusFailed, err.Error()
 		return sum, err
 	}
-	for _, r := range found {
-		if name := r.Tags[naming.TagProjectName]; name != "" {
-			sum.Project = name // its name as its repositories remember it
-		}
+	if name := studio.ProjectName(found); name != "" {
+		sum.Project = name
 	}
 	engine := reconcile.Engine{Registry: registry.New(s.ECR, cfg.Managed)}
 	results, err := engine.RetireStudio(ctx, cfg, sum.Domain, project, found, s.now())

@@ -208,3 +208,14 @@ func Namespace(found []registry.Tagged) (string, error) {
 	}
 	return ns, nil
 }
+
+// ProjectName is a deleted project's name as its repositories remember it (their project-name
+// tag): "" when none does.
+func ProjectName(found []registry.Tagged) string {
+	for _, r := range found {
+		if name := r.Tags[naming.TagProjectName]; name != "" {
+			return name
+		}
+	}
+	return ""
+}
