@@ -74,7 +74,7 @@ func Plan(d Desired, o *registry.Repository) Step {
 	s := Step{Desired: d, Observed: o}
 	if o == nil {
 		s.Differences = []Difference{{Setting: SettingRepository, Expected: d.Name, Found: absent, Fixable: true}}
-		s.Writes = []Write{{Op: OpCreate, Tags: d.Tags, Mutability: d.Mutability}}
+		s.Writes = []Write{{Op: OpCreate}} // with every setting of d (see Engine.apply)
 		if !d.Exempt {
 			s.Writes = append(s.Writes, Write{Op: OpLifecycle, Document: d.Policy})
 		}
