@@ -6,12 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	tagtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
 	"github.com/sagemaker-platform/sagemaker-ecr-provisioner/internal/inuse"
@@ -56,29 +53,13 @@ func (r *run) marked(ctx context.Context) (map[string]mark, error) {
 	if r.svc.Tags == nil {
 		return out, fmt.Errorf("the function has no tagging API client")
 	}
-	pages := resourcegroupstaggingapi.NewGetResourcesPaginator(r.svc.Tags, &resourcegroupstaggingapi.GetResourcesInput{
-		TagFilters: []tagtypes.TagFilter{{Key: aws.String(TagImagesInUse)}}, ResourceTypeFilters: []string{"ecr:repository"}})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return out, err
-		}
-		for _, m := range page.ResourceTagMappingList {
-			a, err := arn.Parse(aws.ToString(m.ResourceARN))
-			name, ok := strings.CutPrefix(a.Resource, "repository/")
-			if err != nil || !ok || !r.cfg.Managed(name) || r.cfg.Exempt(name) {
-				continue
-			}
-			mk := mark{arn: a.String()}
-			for _, t := range m.Tags {
-				switch aws.ToString(t.Key) {
-				case TagImagesInUse:
-					mk.value = aws.ToString(t.Value)
-				case TagInUseRecorded:
-					mk.recorded = parseRecorded(aws.ToString(t.Value))
-				}
-			}
-			out[name] = mk
+	found, err := registry.FindTagged(ctx, r.svc.Tags, []tagtypes.TagFilter{{Key: aws.String(TagImagesInUse)}})
+	if err != nil {
+		return out, err
+	}
+	for _, t := range found {
+		if r.cfg.Managed(t.Name) && !r.cfg.Exempt(t.Name) {
+			out[t.Name] = mark{arn: t.ARN, value: t.Tags[TagImagesInUse], recorded: parseRecorded(t.Tags[TagInUseRecorded])}
 		}
 	}
 	return out, nil

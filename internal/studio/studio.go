@@ -10,11 +10,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/datazone"
 	dztypes "github.com/aws/aws-sdk-go-v2/service/datazone/types"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
@@ -168,28 +166,11 @@ func Repositories(ctx context.Context, index Index, domains []string, project st
 	if project != "" {
 		filters = append(filters, tagtypes.TagFilter{Key: aws.String(naming.TagStudioProjectID), Values: []string{project}})
 	}
-	pages := resourcegroupstaggingapi.NewGetResourcesPaginator(index, &resourcegroupstaggingapi.GetResourcesInput{
-		TagFilters: filters, ResourceTypeFilters: []string{"ecr:repository"}, ResourcesPerPage: aws.Int32(100)})
-	var out []registry.Tagged
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("repositories of Unified Studio projects not looked up by tag: %w", err)
-		}
-		for _, m := range page.ResourceTagMappingList {
-			a, err := arn.Parse(aws.ToString(m.ResourceARN))
-			name, ok := strings.CutPrefix(a.Resource, "repository/")
-			if err != nil || a.Service != "ecr" || !ok {
-				continue
-			}
-			tags := make(map[string]string, len(m.Tags))
-			for _, tag := range m.Tags {
-				tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
-			}
-			out = append(out, registry.Tagged{Summary: registry.Summary{Name: name, ARN: a.String()}, Tags: tags})
-		}
+	found, err := registry.FindTagged(ctx, index, filters)
+	if err != nil {
+		return nil, fmt.Errorf("repositories of Unified Studio projects not looked up by tag: %w", err)
 	}
-	return out, nil
+	return found, nil
 }
 
 // Namespace is the one namespace of a project's repositories, found by Repositories: "" when
