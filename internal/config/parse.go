@@ -474,10 +474,7 @@ func (p *parser) mutability() (string, []string) {
 func (p *parser) protected(untaggedDays int, inUse bool) []string {
 	v, _ := p.get(paramProtectedTags)
 	list := fields(v)
-	all := list
-	if inUse {
-		all = append([]string{InUsePattern}, list...) // the images in use have the first rule
-	}
+	all := Config{ProtectInUse: inUse, ProtectedTagPatterns: list}.protected()
 	spec := lifecycle.Spec{Keep: lifecycle.MaxRetention, UntaggedDays: untaggedDays, Protected: all}
 	if err := spec.Check(); err != nil {
 		most := lifecycle.MaxRules - 1 // the keep rule is always there
