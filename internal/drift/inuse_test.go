@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -362,9 +363,15 @@ func TestAMembersOwnRegistryIsNotThisOne(t *testing.T) {
 	w.SageMaker.Account(inUseMember).PutEndpoint(sagemakerfake.Endpoint{Name: "member-own", Variants: []sagemakerfake.Variant{{Name: "primary",
 		Images: []sagemakerfake.DeployedImage{{SpecifiedImage: own + ":v1", ResolvedImage: own + "@" + digests["v1"]}}}}})
 	w.Rec.Clear()
-	sum, err := service(w).Handle(world.Deadline(t), manual("fix"))
+	svc := service(w)
+	var log strings.Builder
+	svc.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+	sum, err := svc.Handle(world.Deadline(t), manual("fix"))
 	if err != nil || sum.InUse != 0 || sum.Protected != 0 {
 		t.Fatalf("run: %+v, %v; want nothing in use here", sum, err)
+	}
+	if !strings.Contains(log.String(), `"otherRegistry":1`) {
+		t.Errorf("the reference to the member's registry is not counted in the log:\n%s", log.String())
 	}
 	for _, op := range []string{"PutImage", "BatchDeleteImage"} {
 		if n := w.Rec.Count(op); n != 0 {

@@ -85,6 +85,10 @@ func (r *run) protectInUse(ctx, invocation context.Context, restarts int) (o out
 		refs = append(refs, rd.part.Refs...)
 	}
 	found := r.collect(refs)
+	if ig := found.Ignored; ig.Total() > 0 {
+		r.log.InfoContext(ctx, "images SageMaker uses outside the managed repositories of this registry, left alone",
+			"otherRegistry", ig.OtherRegistry, "otherRegion", ig.OtherRegion, "unmanaged", ig.Unmanaged, "notECR", ig.NotECR)
+	}
 	remember(round.Seen, found) // before any ECR call: kept even if this run protects none of it
 	// What the round would be with all this run read protected: it releases only if that
 	// completes it without a failure.
